@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import sys
+
+import click
+
+from opsgov_hooks.commands.options import format_option, repo_option
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@format_option
+@repo_option
+def validate(paths: tuple[str, ...], output_format: str | None, repo: str) -> int:
+    """Validate operation records, ledger files and the configuration.
+
+    With no PATH, everything the configuration knows of. Needs no git history.
+    """
+    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.reporters import default_format
+    from opsgov_hooks.validate import run_validate
+
+    return run_guarded(lambda: run_validate(repo, paths or None, output_format or default_format(), sys.stdout))

@@ -1,0 +1,35 @@
+"""The plain data a history-aware rule sees (built by the gate, never by a rule)."""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Mapping
+
+from opsgov_hooks.config import Policy
+from opsgov_hooks.gitio import Change, TagRef
+from opsgov_hooks.records.store import RecordSet
+
+
+@dataclasses.dataclass
+class RefFacts:
+    """What git says about one rollback reference (resolved in one batch for a whole run)."""
+
+    exists: bool
+    is_commit: bool = False
+    ambiguous: bool = False
+    sha: str | None = None
+    reachable: bool = False
+
+
+@dataclasses.dataclass
+class CheckContext:
+    policy: Policy                      # from a trusted revision
+    head_records: RecordSet             # records in the tree being judged (index, or range head)
+    base_records: RecordSet             # records at the base (HEAD for staged, BASE for a range)
+    mode: str                           # "staged" | "range" | "all" | "pre-receive"
+    now: datetime.datetime
+    changes: list[Change] = dataclasses.field(default_factory=list)
+    tags: list[TagRef] = dataclasses.field(default_factory=list)
+    refs: Mapping[str, RefFacts] = dataclasses.field(default_factory=dict)  # rollback_ref -> facts
+    existing_paths: frozenset[str] = frozenset()   # files in the judged tree (for procedure: paths)
+    shallow: bool = False

@@ -1,0 +1,292 @@
+"""All git access lives here; everything else works on plain data.
+
+Rules of this module:
+* git runs without a shell, with ``-z``/NUL-separated output where paths appear;
+* anything that came from input is placed after ``--end-of-options`` or ``--``,
+  or fed on stdin, so it can never be read as an option;
+* many objects are read by one ``git cat-file --batch`` process, never one
+  process per object.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+
+from opsgov_hooks.findings import UsageError
+
+NULL_SHA = "0" * 40
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+_ENV = {
+    # Never prompt, never page, never let a user's config reformat what we parse.
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_PAGER": "cat",
+    "PAGER": "cat",
+    "GIT_OPTIONAL_LOCKS": "0",
+    "LC_ALL": "C",
+}
+
+
+class GitError(UsageError):
+    """git failed in a way the user must fix (exit code 2)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One touched path of a change. ``old_path`` is set for renames and copies."""
+
+    status: str  # A, M, D, T, R, C
+    path: str
+    old_path: str | None = None
+    old_mode: str = ""
+    new_mode: str = ""
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return (self.path,) if self.old_path is None else (self.old_path, self.path)
+
+
+@dataclasses.dataclass(frozen=True)
+class TagRef:
+    """An ``ops-*`` tag as git stores it."""
+
+    ref: str                 # refs/tags/ops-2026-01-27-001
+    object_type: str         # "tag" for annotated, "commit" for lightweight
+    object_sha: str
+    target_sha: str          # the commit the tag points at (peeled)
+    tag_name: str            # the name written inside the tag object
+    message: str             # subject + body, without the signature
+    signature: str
+
+    @property
+    def name(self) -> str:
+        return self.ref.removeprefix("refs/tags/")
+
+
+class Git:
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._batch: subprocess.Popen[bytes] | None = None
+
+    # -- plumbing -------------------------------------------------------------
+    def run(self, *args: str, stdin: bytes | None = None, check: bool = True) -> bytes:
+        env = {**os.environ, **_ENV}
+        try:
+            proc = subprocess.run(("git", *args), cwd=self.root, input=stdin, capture_output=True, env=env)
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH; install git and run again") from None
+        if check and proc.returncode != 0:
+            message = proc.stderr.decode("utf-8", "replace").strip()
+            raise GitError(f"git {args[0]} failed: {message}")
+        return proc.stdout
+
+    def ok(self, *args: str) -> bool:
+        env = {**os.environ, **_ENV}
+        return subprocess.run(("git", *args), cwd=self.root, capture_output=True, env=env).returncode == 0
+
+    def close(self) -> None:
+        if self._batch is not None:
+            assert self._batch.stdin is not None
+            self._batch.stdin.close()
+            self._batch.wait()
+            self._batch = None
+
+    def __enter__(self) -> Git:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- repository facts ---------------------------------------------------
+    @classmethod
+    def discover(cls, path: str = ".") -> Git:
+        """The repository containing ``path``; exit 2 with the fix when there is none."""
+        env = {**os.environ, **_ENV}
+        try:
+            proc = subprocess.run(("git", "rev-parse", "--show-toplevel"), cwd=path, capture_output=True, env=env)
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH; install git and run again") from None
+        if proc.returncode != 0:
+            raise GitError(f"{os.path.abspath(path)} is not inside a git repository; run opsgov from a "
+                           "clone of the repository (or 'git init' first)")
+        return cls(proc.stdout.decode("utf-8").rstrip("\n"))
+
+    def is_shallow(self) -> bool:
+        return self.run("rev-parse", "--is-shallow-repository").strip() == b"true"
+
+    def head(self) -> str | None:
+        """HEAD's commit, or None in a repository with no commit yet."""
+        out = self.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).strip()
+        return out.decode() if out else None
+
+    def resolve_commit(self, rev: str) -> str:
+        """The full sha of ``rev`` as a commit; :class:`GitError` naming the fix when it is unknown."""
+        out = self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False)
+        if not out.strip():
+            hint = (" (this clone is shallow: fetch the full history, e.g. 'git fetch --unshallow' or "
+                    "'fetch-depth: 0' in actions/checkout)") if self.is_shallow() else ""
+            raise GitError(f"cannot resolve '{rev}' to a commit{hint}")
+        return out.decode().strip()
+
+    def config_get(self, key: str) -> str | None:
+        out = self.run("config", "--get", "--end-of-options", key, check=False).strip()
+        return out.decode("utf-8", "replace") if out else None
+
+    # -- changes ----------------------------------------------------------------
+    def diff_index(self, base: str | None) -> list[Change]:
+        """The staged change against ``base`` (HEAD), or against the empty tree in a new repository."""
+        return _parse_name_status(self.run("diff-index", "--cached", "-z", "-M", "--raw",
+                                           "--no-ext-diff", "--end-of-options", base or EMPTY_TREE))
+
+    def diff_commits(self, old: str, new: str) -> list[Change]:
+        return _parse_name_status(self.run("diff-tree", "-r", "-z", "--raw", "-M", "--no-ext-diff",
+                                           "--end-of-options", old, new))
+
+    def added_lines_cached(self, base: str | None, paths: Sequence[str]) -> bytes:
+        """The unified diff (zero context) of the staged change, for content rules."""
+        if not paths:
+            return b""
+        return self.run("diff", "--cached", "-U0", "--no-color", "--no-ext-diff", "--text",
+                        "--end-of-options", base or EMPTY_TREE, "--", *paths)
+
+    def added_lines_commits(self, old: str, new: str, paths: Sequence[str]) -> bytes:
+        if not paths:
+            return b""
+        return self.run("diff", "-U0", "--no-color", "--no-ext-diff", "--text", "--end-of-options", old, new,
+                        "--", *paths)
+
+    def rev_list(self, *args: str) -> list[str]:
+        return self.run("rev-list", *args).decode().split()
+
+    def commit_messages(self, shas: Sequence[str]) -> dict[str, str]:
+        """Commit messages of many commits, from one batch read."""
+        messages = {}
+        for sha, (kind, body) in zip(shas, self.read_objects(shas)):
+            if kind == "commit" and body is not None:
+                text = body.decode("utf-8", "replace")
+                messages[sha] = text.split("\n\n", 1)[1] if "\n\n" in text else ""
+        return messages
+
+    def parents(self, sha: str) -> list[str]:
+        out = self.run("rev-list", "--parents", "-n", "1", "--end-of-options", sha).decode().split()
+        return out[1:]
+
+    # -- trees and objects --------------------------------------------------------
+    def ls_tree(self, rev: str, prefixes: Sequence[str] = ()) -> dict[str, str]:
+        """path -> blob sha of the files of ``rev`` (under ``prefixes`` when given)."""
+        out = self.run("ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev, "--",
+                       *[p for p in prefixes if p])
+        return _parse_ls(out, sha_field=2)
+
+    def ls_index(self, prefixes: Sequence[str] = ()) -> dict[str, str]:
+        """path -> blob sha of the staged files (under ``prefixes`` when given)."""
+        out = self.run("ls-files", "-s", "-z", "--", *[p for p in prefixes if p])
+        result = {}
+        for record in out.split(b"\0"):
+            if record:
+                meta, path = record.split(b"\t", 1)
+                result[path.decode("utf-8", "surrogateescape")] = meta.split()[1].decode()
+        return result
+
+    def read_objects(self, names: Iterable[str]) -> list[tuple[str, bytes | None]]:
+        """(type, content) for each object name, from one long-lived ``cat-file --batch``.
+
+        A missing object gives ("missing", None). Names are fed on stdin, never as
+        arguments, so no name can be an option.
+        """
+        names = list(names)
+        if not names:
+            return []
+        proc = self._batch_process()
+        assert proc.stdin is not None and proc.stdout is not None
+        results: list[tuple[str, bytes | None]] = []
+        for name in names:
+            if "\n" in name:
+                results.append(("missing", None))
+                continue
+            proc.stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
+            proc.stdin.flush()
+            header = proc.stdout.readline().rstrip(b"\n").split()
+            if len(header) != 3:
+                results.append(("missing", None))
+                continue
+            size = int(header[2])
+            data = proc.stdout.read(size)
+            proc.stdout.read(1)
+            results.append((header[1].decode(), data))
+        return results
+
+    def _batch_process(self) -> subprocess.Popen[bytes]:
+        if self._batch is None:
+            env = {**os.environ, **_ENV}
+            self._batch = subprocess.Popen(("git", "cat-file", "--batch"), cwd=self.root, env=env,
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           stderr=subprocess.DEVNULL)
+        return self._batch
+
+    def object_types(self, names: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """name -> (type, full sha) for each name that exists; ambiguous and missing names are absent.
+
+        One ``cat-file --batch-check`` process for all the names.
+        """
+        clean = [n for n in names if n and "\n" not in n]
+        if not clean:
+            return {}
+        out = self.run("cat-file", "--batch-check=%(objectname) %(objecttype)",
+                       stdin="\n".join(clean).encode() + b"\n")
+        result = {}
+        for name, line in zip(clean, out.decode("utf-8", "replace").splitlines()):
+            parts = line.split()
+            if len(parts) == 2 and parts[1] not in ("missing", "ambiguous"):
+                result[name] = (parts[1], parts[0])
+        return result
+
+    def ops_tags(self, pattern: str = "refs/tags/ops-*") -> list[TagRef]:
+        fields = ("%(refname)", "%(objecttype)", "%(objectname)", "%(*objectname)", "%(tag)",
+                  "%(contents:subject)%0a%0a%(contents:body)", "%(contents:signature)")
+        out = self.run("for-each-ref", "--format=" + "%00".join(fields) + "%00", "--end-of-options", pattern)
+        parts = out.decode("utf-8", "replace").split("\0")
+        tags = []
+        for i in range(0, len(parts) - 1, len(fields)):
+            ref, otype, osha, peeled, tagname, message, signature = parts[i:i + len(fields)]
+            ref = ref.lstrip("\n")
+            target = peeled or osha
+            tags.append(TagRef(ref, otype, osha, target, tagname, message.rstrip("\n") + "\n", signature))
+        return tags
+
+
+def _parse_ls(out: bytes, sha_field: int) -> dict[str, str]:
+    result = {}
+    for record in out.split(b"\0"):
+        if record:
+            meta, path = record.split(b"\t", 1)
+            fields = meta.split()
+            if fields[1] == b"blob":
+                result[path.decode("utf-8", "surrogateescape")] = fields[sha_field].decode()
+    return result
+
+
+def _parse_name_status(out: bytes) -> list[Change]:
+    """Parse ``--raw -z`` output: ``:oldmode newmode oldsha newsha STATUS\\0path\\0[path\\0]``."""
+    parts = out.split(b"\0")
+    changes: list[Change] = []
+    i = 0
+    while i < len(parts) - 1:
+        meta = parts[i].decode()
+        if not meta.startswith(":"):
+            i += 1
+            continue
+        old_mode, new_mode, _old, _new, status = meta[1:].split()
+        kind = status[0]
+        if kind in "RC":
+            old = parts[i + 1].decode("utf-8", "surrogateescape")
+            new = parts[i + 2].decode("utf-8", "surrogateescape")
+            changes.append(Change(kind, new, old, old_mode, new_mode))
+            i += 3
+        else:
+            path = parts[i + 1].decode("utf-8", "surrogateescape")
+            changes.append(Change(kind, path, None, old_mode, new_mode))
+            i += 2
+    return changes

@@ -1,0 +1,1 @@
+"""The record model: declarations (operation records), ledger entries, and their loaders."""

@@ -1,0 +1,1 @@
+"""Rules: small pure functions over plain data, each yielding findings with a stable code."""

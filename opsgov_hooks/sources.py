@@ -1,0 +1,113 @@
+"""Where record files are read from: the working tree, the index, or a commit.
+
+Rules and loaders see only ``path -> bytes``; they never know which of these it was.
+Git-backed sources read every file they are asked for through one batch process.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Protocol
+
+from opsgov_hooks.gitio import Git
+
+
+class Source(Protocol):
+    name: str
+
+    def list(self, prefixes: Sequence[str]) -> list[str]: ...
+
+    def read_many(self, paths: Sequence[str]) -> dict[str, bytes | None]: ...
+
+    def blob_ids(self, paths: Sequence[str]) -> dict[str, str]: ...
+
+
+class WorktreeSource:
+    """Files on disk under ``root`` (what ``opsgov validate`` reads)."""
+
+    name = "working tree"
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def list(self, prefixes: Sequence[str]) -> list[str]:
+        found: list[str] = []
+        for prefix in prefixes:
+            full = os.path.join(self.root, prefix)
+            if os.path.isfile(full):
+                found.append(prefix)
+                continue
+            for dirpath, dirnames, filenames in os.walk(full):
+                dirnames[:] = sorted(d for d in dirnames if d != ".git")
+                for filename in sorted(filenames):
+                    rel = os.path.relpath(os.path.join(dirpath, filename), self.root)
+                    found.append(rel.replace(os.sep, "/"))
+        return sorted(set(found))
+
+    def read_many(self, paths: Sequence[str]) -> dict[str, bytes | None]:
+        result: dict[str, bytes | None] = {}
+        for path in paths:
+            try:
+                with open(os.path.join(self.root, path), "rb") as f:
+                    result[path] = f.read(1024 * 1024 + 1)
+            except OSError:
+                result[path] = None
+        return result
+
+    def blob_ids(self, paths: Sequence[str]) -> dict[str, str]:
+        return {}
+
+
+class _GitSource:
+    name = "git"
+
+    def __init__(self, git: Git) -> None:
+        self.git = git
+        self._files: dict[str, str] | None = None
+
+    def _listing(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def files(self) -> dict[str, str]:
+        if self._files is None:
+            self._files = self._listing()
+        return self._files
+
+    def list(self, prefixes: Sequence[str]) -> list[str]:
+        files = self.files()
+        wanted = tuple(p.rstrip("/") for p in prefixes)
+        return sorted(p for p in files if any(p == w or p.startswith(w + "/") for w in wanted))
+
+    def blob_ids(self, paths: Sequence[str]) -> dict[str, str]:
+        files = self.files()
+        return {p: files[p] for p in paths if p in files}
+
+    def read_many(self, paths: Sequence[str]) -> dict[str, bytes | None]:
+        files = self.files()
+        present = [p for p in paths if p in files]
+        objects = self.git.read_objects(files[p] for p in present)
+        result: dict[str, bytes | None] = dict.fromkeys(paths)
+        for path, (_kind, data) in zip(present, objects):
+            result[path] = data
+        return result
+
+
+class CommitSource(_GitSource):
+    """The tree of one commit."""
+
+    def __init__(self, git: Git, rev: str | None) -> None:
+        super().__init__(git)
+        self.rev = rev
+        self.name = f"commit {rev[:12]}" if rev else "empty tree"
+
+    def _listing(self) -> dict[str, str]:
+        return self.git.ls_tree(self.rev) if self.rev else {}
+
+
+class IndexSource(_GitSource):
+    """The staged index: what the next commit will contain."""
+
+    name = "index"
+
+    def _listing(self) -> dict[str, str]:
+        return self.git.ls_index()
