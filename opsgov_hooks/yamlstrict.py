@@ -122,7 +122,9 @@ def load_documents(path: str, text: str, *, line_offset: int = 0) -> tuple[list[
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (exc.problem or exc.context or "cannot parse").strip()
-        findings.append(error("F005", f"YAML syntax error: {problem}", path, line + line_offset, col))
+        hint = ("quote a value that contains ': ', e.g. rollback_ref: 'command: git revert abc1234'"
+                if "mapping values are not allowed" in problem else None)
+        findings.append(error("F005", f"YAML syntax error: {problem}", path, line + line_offset, col, hint))
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         findings.append(error("F005", f"YAML syntax error: {type(exc).__name__}", path, 1 + line_offset, 1))
     return docs, findings
@@ -149,7 +151,7 @@ def _find_anchors(path: str, text: str, line_offset: int) -> list[Finding]:
 def _shift(node: yaml.Node, line_offset: int) -> yaml.Node:
     if line_offset:
         for n in _walk(node):
-            n.start_mark = yaml.Mark("", 0, n.start_mark.line + line_offset, n.start_mark.column, None, None)
+            n.start_mark = yaml.Mark("", 0, n.start_mark.line + line_offset, n.start_mark.column, None, None)  # type: ignore[arg-type]
     return node
 
 
@@ -190,6 +192,7 @@ class _Builder:
             return [self.build(item, depth + 1) for item in node.value]
         if node.tag != _MAP_TAG:
             self._report("F009", f"explicit tag {node.tag} is not allowed", node)
+        assert isinstance(node, yaml.MappingNode)
         return self._mapping(node, depth)
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+from typing import Any
 
 from opsgov_hooks import schemas
 from opsgov_hooks.config import Policy
@@ -26,13 +27,13 @@ class Declaration:
     body_line: int = 1      # the file line where ``body`` starts
 
     @classmethod
-    def from_mapping(cls, data: dict[str, object], path: str, body: str = "", body_line: int = 1) -> Declaration:
+    def from_mapping(cls, data: dict[str, Any], path: str, body: str = "", body_line: int = 1) -> Declaration:
         return cls(
             operation_id=str(data["OPERATION_ID"]), name=str(data["OPERATION_NAME"]),
             objective=str(data["OBJECTIVE"]), risk_class=str(data["RISK_CLASS"]),
             blast_radius=str(data["BLAST_RADIUS"]), rollback_strategy=str(data["ROLLBACK_STRATEGY"]),
-            allowed_paths=tuple(data["ALLOWED_PATHS"]),  # type: ignore[call-overload]
-            allowed_services=tuple(data["ALLOWED_SERVICES"]),  # type: ignore[call-overload]
+            allowed_paths=tuple(data["ALLOWED_PATHS"]),
+            allowed_services=tuple(data["ALLOWED_SERVICES"]),
             path=path, body=body, body_line=body_line,
         )
 
