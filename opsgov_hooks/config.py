@@ -235,7 +235,8 @@ def parse_pyproject(path: str, raw: bytes) -> tuple[Policy | None, list[Finding]
 
     line = next((i for i, text in enumerate(raw.decode("utf-8").splitlines(), 1)
                  if text.strip() == "[tool.opsgov]"), 1)
-    doc = Document(table, yaml.ScalarNode("", "", yaml.Mark("", 0, line - 1, 0, None, None)  # type: ignore[arg-type]), path)
+    mark = yaml.Mark("", 0, line - 1, 0, None, None)  # type: ignore[arg-type]
+    doc = Document(table, yaml.ScalarNode("", "", mark), path)
     findings = schemas.validate(schemas.CONFIG, doc, where="[tool.opsgov]")
     findings += _check_patterns(path, table, doc)
     if findings:
