@@ -139,9 +139,10 @@ def _find_anchors(path: str, text: str, line_offset: int) -> list[Finding]:
             if anchor is None:
                 continue
             mark = event.start_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
             kind = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
             findings.append(error("F007", f"YAML {kind} '{anchor}' is not allowed in records", path,
-                                  mark.line + 1 + line_offset, mark.column + 1,
+                                  line + line_offset, col,
                                   hint="write the value out in full"))
     except yaml.YAMLError:
         return []  # the composer reports the syntax error with its position

@@ -13,9 +13,9 @@ def format_option(f: F) -> F:
     from opsgov_hooks.reporters import FORMATS
 
     return click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
-                        help="Output format (default: github under GitHub Actions, text elsewhere).")(f)  # type: ignore[return-value]
+                        help="Output format (default: github under GitHub Actions, text elsewhere).")(f)
 
 
 def repo_option(f: F) -> F:
     return click.option("-C", "--repo", "repo", default=".", show_default=True, type=click.Path(file_okay=False),
-                        help="Run as if started in this directory.")(f)  # type: ignore[return-value]
+                        help="Run as if started in this directory.")(f)
