@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Mapping
 
 from opsgov_hooks.config import Policy
-from opsgov_hooks.gitio import Change, TagRef
+from opsgov_hooks.gitio import Change, Git, TagRef
 from opsgov_hooks.records.store import RecordSet
 
 
@@ -33,3 +33,6 @@ class CheckContext:
     refs: Mapping[str, RefFacts] = dataclasses.field(default_factory=dict)  # rollback_ref -> facts
     existing_paths: frozenset[str] = frozenset()   # files in the judged tree (for procedure: paths)
     shallow: bool = False
+    head_sha: str | None = None         # the judged commit (None: staged change on top of base_sha)
+    base_sha: str | None = None         # HEAD for staged, BASE for a range, None for a new repository
+    git: Git | None = None              # for preparers only (batch look-ups before the pure rules run)

@@ -9,7 +9,7 @@ from opsgov_hooks.config import CONFIG_FILE, PYPROJECT_FILE, Policy, load_policy
 from opsgov_hooks.findings import Finding, UsageError, has_errors, sort_findings
 from opsgov_hooks.records.store import RecordSet, load_records, record_kind
 from opsgov_hooks.reporters import get_reporter
-from opsgov_hooks.rules.records import run_record_rules
+from opsgov_hooks.rules.registry import run_record_rules
 from opsgov_hooks.sources import WorktreeSource
 
 

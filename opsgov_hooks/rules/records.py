@@ -43,12 +43,3 @@ def ledger_matches_declaration(records: RecordSet, policy: Policy) -> Iterator[F
                 yield error("L006", f"{field} {e.get(field)!r} differs from the declaration's {declared!r} "
                             f"({d.path})", e.path, e.line, e.column, hint=f"set {field}: {declared}")
 
-
-RECORD_RULES = (duplicate_declarations, duplicate_entries, ledger_matches_declaration)
-
-
-def run_record_rules(records: RecordSet, policy: Policy) -> list[Finding]:
-    findings: list[Finding] = []
-    for rule in RECORD_RULES:
-        findings.extend(rule(records, policy))
-    return findings

@@ -1,0 +1,59 @@
+"""Which rules run where. One list per kind of rule; each area adds its own lines.
+
+* RECORD_RULES need only the records (``opsgov validate`` and ``opsgov check``).
+* PREPARERS fill a :class:`CheckContext` with facts from git in one batch
+  (e.g. every rollback reference resolved by one process) before any rule runs.
+* HISTORY_RULES are pure functions over a prepared :class:`CheckContext` (``opsgov check``).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from opsgov_hooks.config import Policy
+from opsgov_hooks.context import CheckContext
+from opsgov_hooks.findings import Finding
+from opsgov_hooks.gitio import Git
+from opsgov_hooks.records.store import RecordSet
+from opsgov_hooks.rules import records
+
+RecordRule = Callable[[RecordSet, Policy], Iterable[Finding]]
+Preparer = Callable[[CheckContext, Git], None]
+HistoryRule = Callable[[CheckContext], Iterable[Finding]]
+
+RECORD_RULES: list[RecordRule] = [
+    # foundation: cross-record consistency
+    records.duplicate_declarations,
+    records.duplicate_entries,
+    records.ledger_matches_declaration,
+    # lifecycle: sign-off and timestamps
+
+    # execution: execution log and report
+
+]
+
+PREPARERS: list[Preparer] = [
+    # lifecycle: resolve rollback references in one batch
+
+]
+
+HISTORY_RULES: list[HistoryRule] = [
+    # lifecycle: append-only ledger, rollback references, tag consistency
+
+]
+
+
+def run_record_rules(records_: RecordSet, policy: Policy) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in RECORD_RULES:
+        findings.extend(rule(records_, policy))
+    return findings
+
+
+def run_history_rules(ctx: CheckContext) -> list[Finding]:
+    if ctx.git is not None:
+        for prepare in PREPARERS:
+            prepare(ctx, ctx.git)
+    findings: list[Finding] = []
+    for rule in HISTORY_RULES:
+        findings.extend(rule(ctx))
+    return findings
