@@ -130,6 +130,31 @@ class Git:
             raise GitError(f"cannot resolve '{rev}' to a commit{hint}")
         return out.decode().strip()
 
+    def common_dir(self) -> str | None:
+        """The absolute git directory shared by all worktrees of this clone, or None outside git."""
+        out = self.run("rev-parse", "--git-common-dir", check=False).decode("utf-8", "surrogateescape").strip()
+        return os.path.join(self.root, out) if out else None
+
+    def worktree_blob_ids(self, prefixes: Sequence[str]) -> dict[str, str]:
+        """path -> blob id for working-tree files git knows are unchanged since staged.
+
+        Index entries (stage 0, regular files only: a symlink's blob is its target's
+        name, not the bytes read through it) minus what ``diff-files`` reports as
+        changed. Two processes; no file is read or hashed.
+        """
+        wanted = [p for p in prefixes if p]
+        out = self.run("ls-files", "-s", "-z", "--", *wanted)
+        changed = set(self.run("diff-files", "--name-only", "-z", "--", *wanted).split(b"\0"))
+        result = {}
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, path = record.split(b"\t", 1)
+            mode, sha, stage = meta.split()
+            if stage == b"0" and mode in (b"100644", b"100755") and path not in changed:
+                result[path.decode("utf-8", "surrogateescape")] = sha.decode()
+        return result
+
     def config_get(self, key: str) -> str | None:
         out = self.run("config", "--get", "--end-of-options", key, check=False).strip()
         return out.decode("utf-8", "replace") if out else None
