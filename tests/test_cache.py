@@ -1,0 +1,223 @@
+"""The record cache: a warm run gives exactly what a cold one does, and never serves stale or damaged data."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import Repo, declaration_text, entry_text
+from opsgov_hooks import cache
+from opsgov_hooks.config import Policy, default_policy
+from opsgov_hooks.gitio import Git
+from opsgov_hooks.records import store
+from opsgov_hooks.records.store import RecordSet, load_records
+from opsgov_hooks.sources import CommitSource, IndexSource, WorktreeSource
+
+OP1 = "OPS-2026-01-27-001"
+OP2 = "OPS-2026-01-28-001"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each load below behaves like a new process: nothing kept in memory between them."""
+    monkeypatch.delenv("OPSGOV_NO_CACHE", raising=False)
+    monkeypatch.setattr(cache, "_OPEN", {})
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths actually parsed (cache misses), in order."""
+    seen: list[str] = []
+    real = cache.parse_record_file
+
+    def counting(path: str, raw: bytes | None, policy: Policy, records: RecordSet) -> None:
+        seen.append(path)
+        real(path, raw, policy, records)
+
+    monkeypatch.setattr(cache, "parse_record_file", counting)
+    monkeypatch.setattr(store, "parse_record_file", counting)
+    return seen
+
+
+def populate(repo: Repo) -> None:
+    repo.write(f"ops/operations/{OP1}.md", declaration_text(OP1))
+    repo.write(f"ops/operations/{OP2}.md", declaration_text(OP2, RISK_CLASS="SERVICE_RESTART"))
+    repo.write("ops/ledger/2026-01.yaml", entry_text(OP1) + entry_text(OP2, risk_class="SERVICE_RESTART"))
+    repo.commit("records")
+
+
+def snapshot(records: RecordSet) -> tuple[Any, ...]:
+    return (records.files, records.declarations, records.entries, records.findings, records.invalid_ids)
+
+
+def cache_files(repo: Repo) -> list[str]:
+    folder = repo.path / ".git" / "opsgov-cache"
+    return sorted(os.listdir(folder)) if folder.is_dir() else []
+
+
+def reload(source: Any, policy: Policy | None = None) -> RecordSet:
+    cache._OPEN.clear()
+    return load_records(source, policy or default_policy())
+
+
+@pytest.mark.parametrize("kind", ["worktree", "index", "commit"])
+def test_warm_run_equals_uncached_run_and_parses_nothing(repo: Repo, parses: list[str], kind: str) -> None:
+    populate(repo)
+    git = Git(str(repo.path))
+    source = {"worktree": WorktreeSource(str(repo.path)), "index": IndexSource(git),
+              "commit": CommitSource(git, repo.head())}[kind]
+    uncached = load_records(source, default_policy(), cache=False)
+    parses.clear()
+    cold = reload(source)
+    assert parses == ["ops/ledger/2026-01.yaml", f"ops/operations/{OP1}.md", f"ops/operations/{OP2}.md"]
+    parses.clear()
+    warm = reload(source)
+    assert parses == []
+    assert snapshot(cold) == snapshot(uncached) == snapshot(warm)
+    assert [e.operation_id for e in warm.entries] == [OP1, OP2]
+    assert (warm.entries[1].line, warm.entries[1].end_line) == (uncached.entries[1].line, uncached.entries[1].end_line)
+    git.close()
+
+
+def test_findings_of_an_invalid_file_are_cached_with_their_positions(repo: Repo, parses: list[str]) -> None:
+    populate(repo)
+    repo.write(f"ops/operations/{OP2}.md", declaration_text(OP2, RISK_CLASS="lowercase"))
+    repo.commit("break it")
+    source = CommitSource(Git(str(repo.path)), repo.head())
+    cold = reload(source)
+    parses.clear()
+    warm = reload(source)
+    assert parses == []
+    assert warm.findings == cold.findings
+    assert [(f.code, f.path, f.line, f.column) for f in warm.findings] == [
+        ("D002", f"ops/operations/{OP2}.md", 5, 13)]
+    assert warm.invalid_ids == {OP2}
+
+
+def test_an_edited_file_is_read_again(repo: Repo, parses: list[str]) -> None:
+    populate(repo)
+    source = WorktreeSource(str(repo.path))
+    reload(source)
+    parses.clear()
+    repo.write(f"ops/operations/{OP1}.md", declaration_text(OP1, OPERATION_NAME="Renamed"))  # not staged
+    edited = reload(source)
+    assert parses == [f"ops/operations/{OP1}.md"]
+    assert edited.by_id()[OP1].name == "Renamed"
+    parses.clear()
+    repo.commit("rename")  # now git knows the new blob: committed, it is parsed once more, then cached
+    git = Git(str(repo.path))
+    assert reload(CommitSource(git, repo.head())).by_id()[OP1].name == "Renamed"
+    assert parses == ["ops/ledger/2026-01.yaml", f"ops/operations/{OP1}.md", f"ops/operations/{OP2}.md"]
+    parses.clear()
+    assert reload(CommitSource(git, repo.head())).by_id()[OP1].name == "Renamed"
+    assert parses == []
+    git.close()
+
+
+def test_a_staged_then_edited_file_is_not_served_from_the_index_blob(repo: Repo, parses: list[str]) -> None:
+    populate(repo)
+    source = WorktreeSource(str(repo.path))
+    repo.write("ops/ledger/2026-01.yaml", entry_text(OP1))
+    repo.stage("ops/ledger/2026-01.yaml")
+    assert [e.operation_id for e in reload(source).entries] == [OP1]
+    repo.write("ops/ledger/2026-01.yaml", entry_text(OP1) + entry_text(OP2, risk_class="SERVICE_RESTART"))
+    parses.clear()
+    assert [e.operation_id for e in reload(source).entries] == [OP1, OP2]
+    assert parses == ["ops/ledger/2026-01.yaml"]
+
+
+def test_a_corrupt_cache_is_ignored_and_rebuilt(repo: Repo, parses: list[str]) -> None:
+    populate(repo)
+    source = IndexSource(Git(str(repo.path)))
+    good = snapshot(reload(source))
+    [name] = cache_files(repo)
+    target = repo.path / ".git" / "opsgov-cache" / name
+    for garbage in (b"", b"\x00\xff" * 100, target.read_bytes()[:-40]):
+        target.write_bytes(garbage)
+        parses.clear()
+        assert snapshot(reload(source)) == good
+        assert len(parses) == 3
+    parses.clear()
+    assert snapshot(reload(source)) == good
+    assert parses == []  # rebuilt by the run that found it corrupt
+
+
+def test_a_damaged_entry_is_dropped_and_its_file_read(repo: Repo, parses: list[str]) -> None:
+    populate(repo)
+    source = IndexSource(Git(str(repo.path)))
+    good = snapshot(reload(source))
+    store = cache.cache_for(source, default_policy())
+    assert store is not None
+    key = next(k for k in store.entries if k.endswith(tuple("0123456789abcdef")) and "ledger" in k)
+    store.entries[key] = ("not", "the", "right", "shape")
+    store.dirty = True
+    store.save()
+    parses.clear()
+    assert snapshot(reload(source)) == good
+    assert parses == ["ops/ledger/2026-01.yaml"]
+
+
+def test_the_cache_lives_in_the_git_dir_and_is_never_committed(repo: Repo) -> None:
+    populate(repo)
+    reload(WorktreeSource(str(repo.path)))
+    assert len(cache_files(repo)) == 1
+    assert repo.git("status", "--porcelain", "--ignored") == ""
+
+
+def test_a_new_policy_gets_a_new_cache_and_the_old_one_is_removed(repo: Repo, parses: list[str]) -> None:
+    populate(repo)
+    source = IndexSource(Git(str(repo.path)))
+    reload(source)
+    before = cache_files(repo)
+    parses.clear()
+    strict = Policy(forbidden=default_policy().forbidden, custom_risk_classes=("DB_MIGRATION",))
+    reload(source, strict)
+    assert len(parses) == 3
+    after = cache_files(repo)
+    assert len(after) == 1 and after != before
+
+
+def test_turned_off_and_outside_git(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    parses: list[str]) -> None:
+    populate(repo)
+    monkeypatch.setenv("OPSGOV_NO_CACHE", "1")
+    reload(WorktreeSource(str(repo.path)))
+    assert cache_files(repo) == []
+    monkeypatch.delenv("OPSGOV_NO_CACHE")
+    plain = tmp_path / "plain"
+    (plain / "ops" / "ledger").mkdir(parents=True)
+    (plain / "ops" / "ledger" / "2026-01.yaml").write_text(entry_text(OP1))
+    parses.clear()
+    records = reload(WorktreeSource(str(plain)))
+    assert [e.operation_id for e in records.entries] == [OP1]
+    assert parses == ["ops/ledger/2026-01.yaml"]
+    assert not (plain / ".git").exists()
+
+
+def test_a_symlinked_record_is_always_read_through_the_link(repo: Repo, parses: list[str]) -> None:
+    populate(repo)
+    repo.write("elsewhere/2026-02.yaml", entry_text("OPS-2026-02-01-001"))
+    os.symlink("../../elsewhere/2026-02.yaml", repo.path / "ops" / "ledger" / "2026-02.yaml")
+    repo.commit("link")
+    source = WorktreeSource(str(repo.path))
+    reload(source)
+    repo.write("elsewhere/2026-02.yaml", entry_text("OPS-2026-02-02-001"))
+    parses.clear()
+    records = reload(source)
+    assert "ops/ledger/2026-02.yaml" in parses
+    assert "OPS-2026-02-02-001" in [e.operation_id for e in records.entries]
+
+
+def test_validate_output_is_the_same_cold_and_warm(repo: Repo, run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    populate(repo)
+    repo.write("ops/ledger/2026-01.yaml", entry_text(OP1) + entry_text(OP2, outcome="MAYBE"))
+    repo.commit("bad outcome")
+    repo.chdir(monkeypatch)
+    cold = run_cli("validate")
+    cache._OPEN.clear()
+    warm = run_cli("validate")
+    assert cold == warm
+    assert cold[0] == 1
+    assert "ops/ledger/2026-01.yaml:24:10: L002 outcome: 'MAYBE' is not one of SUCCESS, ROLLBACK, PARTIAL" in cold[1]
