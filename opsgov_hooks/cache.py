@@ -216,6 +216,7 @@ def _load(cache: RecordCache, source: Source, policy: Policy, paths: Sequence[st
     keys = {p: f"{ns}\0{p}\0{ids[p]}" for p in paths if p in ids}
     missing = [p for p in paths if p not in keys or keys[p] not in cache.entries]
     contents = source.read_many(missing) if missing else {}
+    fresh = parse_many(missing, contents, policy)
     for path in paths:
         key = keys.get(path)
         hit = cache.get(key) if key is not None else None
@@ -224,12 +225,82 @@ def _load(cache: RecordCache, source: Source, policy: Policy, paths: Sequence[st
         if hit is not None:  # a damaged entry: forget it, read the file after all
             cache.drop(key)  # type: ignore[arg-type]
             contents.update(source.read_many([path]))
-        one = RecordSet()
-        parse_record_file(path, contents.get(path), policy, one)
+        result = fresh.get(path)
+        if result is None:
+            result = _dump(_parse_one(path, contents.get(path), policy))
         if key is not None and contents.get(path) is not None:
-            cache.put(key, _dump(one))
-        _merge(one, records)
+            cache.put(key, result)
+        _apply(result, records)
     cache.save()
+
+
+# -- cold runs: two cores parse at once ----------------------------------------------------
+
+PARALLEL_MIN_FILES = 1000
+
+
+def parse_many(paths: Sequence[str], contents: dict[str, bytes | None], policy: Policy) -> dict[str, Parsed]:
+    """Parse results of ``paths``; with many files and a second core, a forked child parses half.
+
+    Parsing is pure and per file, so the halves are independent; the child sends
+    its results back as :mod:`marshal` data (plain tuples, as stored in the cache).
+    If the child fails in any way its half is parsed here: never a wrong answer.
+    """
+    child = None
+    if len(paths) >= PARALLEL_MIN_FILES and _cores() >= 2 and hasattr(os, "fork"):
+        child = _fork_parser(paths[1::2], contents, policy)
+    mine = paths if child is None else paths[0::2]
+    results = {p: _dump(_parse_one(p, contents.get(p), policy)) for p in mine}
+    if child is not None:
+        theirs = _join_parser(*child)
+        if theirs is None or set(theirs) != set(paths[1::2]):
+            theirs = {p: _dump(_parse_one(p, contents.get(p), policy)) for p in paths[1::2]}
+        results.update(theirs)
+    return results
+
+
+def _cores() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+
+
+def _fork_parser(paths: Sequence[str], contents: dict[str, bytes | None], policy: Policy) -> tuple[int, int] | None:
+    try:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: parse, send, and leave without running any of the parent's cleanup
+        code = 1
+        try:
+            os.close(read_end)
+            data = marshal.dumps({p: _dump(_parse_one(p, contents.get(p), policy)) for p in paths})
+            with os.fdopen(write_end, "wb") as f:
+                f.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _join_parser(pid: int, read_end: int) -> dict[str, Parsed] | None:
+    with os.fdopen(read_end, "rb") as f:
+        data = f.read()
+    _pid, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        return None
+    try:
+        results = marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
+        return None
+    return results if isinstance(results, dict) else None
+
+
+def _parse_one(path: str, raw: bytes | None, policy: Policy) -> RecordSet:
+    one = RecordSet()
+    parse_record_file(path, raw, policy, one)
+    return one
 
 
 def _blob_ids(source: Source, policy: Policy, paths: Sequence[str]) -> tuple[str, dict[str, str]]:
@@ -279,9 +350,3 @@ def _apply(data: Parsed, records: RecordSet) -> bool:
     return True
 
 
-def _merge(one: RecordSet, records: RecordSet) -> None:
-    records.files.extend(one.files)
-    records.declarations.extend(one.declarations)
-    records.entries.extend(one.entries)
-    records.findings.extend(one.findings)
-    records.invalid_ids.update(one.invalid_ids)

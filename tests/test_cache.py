@@ -221,3 +221,39 @@ def test_validate_output_is_the_same_cold_and_warm(repo: Repo, run_cli: Any, mon
     assert cold == warm
     assert cold[0] == 1
     assert "ops/ledger/2026-01.yaml:24:10: L002 outcome: 'MAYBE' is not one of SUCCESS, ROLLBACK, PARTIAL" in cold[1]
+
+
+def test_a_forked_child_parsing_half_gives_the_same_records(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    populate(repo)
+    for n in range(2, 12):
+        op = f"OPS-2026-01-{n:02d}-001"
+        risk = "lowercase" if n == 5 else "LOW_RISK_CONFIG"
+        repo.write(f"ops/operations/{op}.md", declaration_text(op, RISK_CLASS=risk))
+    repo.commit("more")
+    source = CommitSource(Git(str(repo.path)), repo.head())
+    serial = load_records(source, default_policy(), cache=False)
+    monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(cache, "_cores", lambda: 2)
+    forks: list[int] = []
+    real_fork = cache._fork_parser
+
+    def counting(*args: Any) -> Any:
+        started = real_fork(*args)
+        forks.append(started[0] if started else 0)
+        return started
+
+    monkeypatch.setattr(cache, "_fork_parser", counting)
+    parallel = reload(source)
+    assert len(forks) == 1 and forks[0] > 0
+    assert snapshot(parallel) == snapshot(serial)
+    assert [f.code for f in parallel.findings] == ["D002"]
+
+
+def test_a_failed_child_costs_only_time(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    populate(repo)
+    source = IndexSource(Git(str(repo.path)))
+    serial = load_records(source, default_policy(), cache=False)
+    monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(cache, "_cores", lambda: 2)
+    monkeypatch.setattr(cache, "_join_parser", lambda pid, fd: (os.close(fd), os.waitpid(pid, 0), None)[2])
+    assert snapshot(reload(source)) == snapshot(serial)
