@@ -183,6 +183,7 @@ class _Builder:
         self.last: tuple[int, int, bool] = (0, 0, False)   # end (line, column) of the last content, block scalar?
 
     def run(self) -> None:
+        event: Any
         for event in yaml.parse(self.text, Loader=_Loader):
             kind = type(event)
             if kind is yaml.ScalarEvent:
@@ -195,7 +196,8 @@ class _Builder:
             elif kind is yaml.AliasEvent:
                 self._report("F007", f"YAML alias '*{event.anchor}' is not allowed in records", event.start_mark,
                              "write the value out in full")
-                self._attach(yaml.ScalarNode(_STR_TAG, "", self._mark(event.start_mark), self._mark(event.end_mark)), None)
+                mark = self._mark(event.start_mark)
+                self._attach(yaml.ScalarNode(_STR_TAG, "", mark, mark), None)
             elif kind is yaml.DocumentStartEvent:
                 self._start_document(event)
             elif kind is yaml.DocumentEndEvent:
