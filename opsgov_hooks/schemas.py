@@ -103,7 +103,7 @@ def validate(kind: RecordKind, doc: Document, *, data: Any = None, where: str = 
     if is_valid(kind, value):
         return []
     findings = []
-    for err in _validator(kind.schema_file).iter_errors(value):
+    for err in _one_per_value(_validator(kind.schema_file).iter_errors(value)):
         findings.extend(_to_findings(kind, doc, err, where))
     if not findings:
         # The two validators disagree: never let that pass as valid.
@@ -118,6 +118,25 @@ def _validator(schema_file: str) -> Any:
     import jsonschema
 
     return jsonschema.Draft202012Validator(load_schema(schema_file))
+
+
+# When one value breaks several keywords, the first of these says it best.
+_PRIORITY = {"type": 0, "minLength": 1, "minItems": 1, "enum": 2, "const": 2, "pattern": 3}
+
+
+def _one_per_value(errors: Any) -> list[Any]:
+    """Errors about fields (missing, unknown) all count; for a bad value, only its clearest error."""
+    kept: list[Any] = []
+    best: dict[tuple[Any, ...], Any] = {}
+    for err in errors:
+        if err.validator in ("required", "additionalProperties"):
+            kept.append(err)
+            continue
+        where = tuple(err.absolute_path)
+        current = best.get(where)
+        if current is None or _PRIORITY.get(err.validator, 9) < _PRIORITY.get(current.validator, 9):
+            best[where] = err
+    return kept + list(best.values())
 
 
 def _to_findings(kind: RecordKind, doc: Document, err: Any, where: str) -> list[Finding]:
@@ -172,6 +191,8 @@ def _condition(kind: RecordKind, err: Any) -> tuple[str, Any] | None:
 
 def _short(err: Any) -> str:
     """jsonschema's messages quote whole regexes; say what is wrong in words instead."""
+    if err.validator == "pattern" and err.validator_value == "\\S":
+        return "must not be blank"
     if err.validator == "pattern":
         return f"{err.instance!r} is not in the expected form"
     if err.validator in ("minLength", "minItems"):

@@ -26,16 +26,18 @@ class Declaration:
     path: str
     body: str = ""          # the Markdown runbook after the front matter
     body_line: int = 1      # the file line where ``body`` starts
+    id_position: tuple[int, int] = (2, 1)   # (line, column) of the OPERATION_ID value
 
     @classmethod
-    def from_mapping(cls, data: dict[str, Any], path: str, body: str = "", body_line: int = 1) -> Declaration:
+    def from_mapping(cls, data: dict[str, Any], path: str, body: str = "", body_line: int = 1,
+                     id_position: tuple[int, int] = (2, 1)) -> Declaration:
         return cls(
             operation_id=str(data["OPERATION_ID"]), name=str(data["OPERATION_NAME"]),
             objective=str(data["OBJECTIVE"]), risk_class=str(data["RISK_CLASS"]),
             blast_radius=str(data["BLAST_RADIUS"]), rollback_strategy=str(data["ROLLBACK_STRATEGY"]),
             allowed_paths=tuple(data["ALLOWED_PATHS"]),
             allowed_services=tuple(data["ALLOWED_SERVICES"]),
-            path=path, body=body, body_line=body_line,
+            path=path, body=body, body_line=body_line, id_position=id_position,
         )
 
 
@@ -78,7 +80,7 @@ def parse_operation_record(path: str, raw: bytes, policy: Policy) -> tuple[Decla
     if findings:
         return None, findings
     findings = _semantic_checks(doc, policy)
-    declaration = Declaration.from_mapping(doc.data, path, body, body_line)
+    declaration = Declaration.from_mapping(doc.data, path, body, body_line, doc.position(("OPERATION_ID",)))
     return (None if findings else declaration), findings
 
 

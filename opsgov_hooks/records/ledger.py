@@ -44,6 +44,7 @@ class LedgerEntry:
     line: int               # first line of the entry (its opening '---' line)
     end_line: int           # the line after its last line (exclusive)
     column: int = 1
+    positions: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict, compare=False)
 
     @property
     def operation_id(self) -> str:
@@ -51,6 +52,10 @@ class LedgerEntry:
 
     def get(self, key: str) -> Any:
         return self.fields.get(key)
+
+    def position(self, key: str) -> tuple[int, int]:
+        """(line, column) of the value of field ``key``; the entry's first line when it is absent."""
+        return self.positions.get(key, (self.line, self.column))
 
 
 def check_entry(doc: Document, *, data: Any = None) -> list[Finding]:
@@ -88,7 +93,8 @@ def _entries_from_docs(docs: list[Document], span: tuple[int, int] | None = None
         findings.extend(problems)
         if not problems:
             first, end = span or (doc.first_line, doc.last_line + 1)
-            entries.append(LedgerEntry(doc.data, doc.path, first, end))
+            positions = {key: doc.position((key,)) for key in doc.data}
+            entries.append(LedgerEntry(doc.data, doc.path, first, end, positions=positions))
     return entries, findings
 
 
@@ -109,7 +115,7 @@ def parse_ledger_yaml(path: str, raw: bytes) -> tuple[list[LedgerEntry], list[Fi
     for entry in entries:
         if entry.operation_id[4:11] != month:
             findings.append(error("L007", f"{entry.operation_id} belongs in {entry.operation_id[4:11]}.yaml, "
-                                  f"not {month}.yaml", path, entry.line, entry.column,
+                                  f"not {month}.yaml", path, *entry.position("operation_id"),
                                   hint="move the entry to the file of its operation id's month"))
     return entries, findings
 
