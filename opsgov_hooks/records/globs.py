@@ -16,7 +16,8 @@ def glob_problem(pattern: str) -> str | None:
     try:
         spec = pathspec.GitIgnoreSpec.from_lines([pattern])
     except Exception as exc:  # pathspec raises several types for a bad pattern
-        return f"is not a valid glob ({exc})"
+        # The position pathspec reports is in its generated regex, not in the glob: drop it.
+        return f"is not a valid glob ({str(exc).split(' at position')[0]})"
     if not spec.patterns or getattr(spec.patterns[0], "regex", None) is None:
         return "matches no path (blank, or an unclosed '[')"
     return None
