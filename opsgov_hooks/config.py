@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from opsgov_hooks import schemas
-from opsgov_hooks.findings import Finding, UsageError, error
+from opsgov_hooks.findings import Finding, UsageError, error, sort_findings
 from opsgov_hooks.records.globs import glob_problem
 from opsgov_hooks.yamlstrict import MAX_BYTES, Document, PathKey, check_bytes, load_documents
 
@@ -204,13 +204,20 @@ def policy_from_mapping(data: dict[str, Any], source: str) -> Policy:
 
 
 def parse_config(path: str, raw: bytes) -> tuple[Policy | None, list[Finding]]:
-    """Parse ``.opsgov.yaml`` bytes; findings instead of a policy when it is broken."""
+    """Parse ``.opsgov.yaml`` bytes; findings instead of a policy when it is broken.
+
+    An empty file, or one of only comments, sets nothing: the defaults apply.
+    """
+    if not raw.strip():
+        return policy_from_mapping({}, path), []
     text, findings = check_bytes(path, raw)
     if text is None:
         return None, findings
     docs, findings = load_documents(path, text)
     if findings:
         return None, findings
+    if not docs or (len(docs) == 1 and docs[0].data is None):
+        return policy_from_mapping({}, path), []
     if len(docs) != 1 or not isinstance(docs[0].data, dict):
         line, col = docs[-1].position() if docs else (1, 1)
         return None, [error("C001", "the configuration must be one YAML mapping of settings", path, line, col,
@@ -239,7 +246,10 @@ def pyproject_table(path: str, raw: bytes) -> tuple[dict[str, Any] | None, list[
     except UnicodeDecodeError:
         return None, [error("C001", "pyproject.toml is not UTF-8", path)]
     except tomllib.TOMLDecodeError as exc:
-        return None, [error("C001", f"cannot read pyproject.toml: {exc}", path)]
+        where = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
+        line, col = (int(where[1]), int(where[2])) if where else (1, 1)
+        message = str(exc)[:where.start()].rstrip() if where else str(exc)
+        return None, [error("C001", f"cannot read pyproject.toml: {message}", path, line, col)]
     tool = data.get("tool")
     table = tool.get("opsgov") if isinstance(tool, dict) else None
     if table is not None and not isinstance(table, dict):
@@ -364,7 +374,7 @@ def resolve_policy(config_raw: bytes | None, pyproject_raw: bytes | None) -> Pol
     if findings:
         from opsgov_hooks.reporters.text import format_line
 
-        lines = "\n".join(format_line(f) for f in findings)
+        lines = "\n".join(format_line(f) for f in sort_findings(findings))
         raise UsageError(f"the opsgov configuration is broken:\n{lines}\nFix the configuration "
                          f"(schema: schemas/config.schema.json), then run again.")
     return policy or default_policy()

@@ -176,7 +176,9 @@ class Git:
     # -- trees and objects --------------------------------------------------------
     def ls_tree(self, rev: str, prefixes: Sequence[str] = ()) -> dict[str, str]:
         """path -> blob sha of the files of ``rev`` (under ``prefixes`` when given)."""
-        out = self.run("ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev, "--",
+        # No "--" here: after --end-of-options ls-tree reads "--" as a path named "--"
+        # and lists nothing. Everything after the tree-ish is a path to ls-tree anyway.
+        out = self.run("ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev,
                        *[p for p in prefixes if p])
         return _parse_ls(out, sha_field=2)
 
