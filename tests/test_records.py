@@ -50,7 +50,8 @@ def test_valid_record_with_empty_services_and_custom_class(validate) -> None:  #
 
 @pytest.mark.parametrize("field", MANDATORY)
 def test_each_missing_declaration_field_is_named(validate, field: str) -> None:  # type: ignore[no-untyped-def]
-    code, lines = validate({OP: declaration_text(**{field: None})})
+    missing: dict[str, object] = {field: None}
+    code, lines = validate({OP: declaration_text(OP[15:33], **missing)})
     assert code == 1 and lines[1:] == [SUMMARY_1]
     assert lines[0].startswith(f"{OP}:2:1: D001 mandatory field '{field}' is missing (fix: ")
 
@@ -185,7 +186,8 @@ def _ok_files(entries: str, path: str = LEDGER) -> dict[str, str | bytes]:
 
 @pytest.mark.parametrize("field", P5_FIELDS)
 def test_each_missing_ledger_field_is_named(validate, field: str) -> None:  # type: ignore[no-untyped-def]
-    code, lines = validate(_ok_files(entry_text(**{field: None})))
+    missing: dict[str, object] = {field: None}
+    code, lines = validate(_ok_files(entry_text("OPS-2026-01-27-001", **missing)))
     assert code == 1 and lines[1:] == [SUMMARY_1]
     assert lines[0].startswith(f"{LEDGER}:2:1: L001 mandatory field '{field}' is missing (fix: ")
 

@@ -169,8 +169,11 @@ def test_unreadable_record_is_a_finding(records: Repo, run_cli) -> None:  # type
 
 def test_real_process_exit_codes_and_no_traceback(records: Repo, tmp_path: Path) -> None:
     env = {**os.environ, "GITHUB_ACTIONS": ""}
-    run = lambda *args: subprocess.run([*_opsgov(), *args], cwd=records.path, capture_output=True, text=True,  # noqa: E731
-                                       env=env, timeout=60)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*_opsgov(), *args], cwd=records.path, capture_output=True, text=True, env=env,
+                              timeout=60)
+
     ok = run("validate")
     assert (ok.returncode, ok.stdout, ok.stderr) == (0, "", "")
     records.write(LEDGER, b"operation_id: &a x\nb: *a\n" + b"\xff")
