@@ -81,6 +81,13 @@ class Document:
             node = value_node
         return node.start_mark.line + 1, node.start_mark.column + 1
 
+    def value_positions(self) -> dict[str, tuple[int, int]]:
+        """1-based (line, column) of each top-level value of a mapping document, in one pass."""
+        if not isinstance(self.node, yaml.MappingNode):
+            return {}
+        return {k.value: (v.start_mark.line + 1, v.start_mark.column + 1)
+                for k, v in self.node.value if isinstance(k, yaml.ScalarNode)}
+
 
 def _child(node: yaml.Node, part: PathKey) -> tuple[yaml.Node | None, yaml.Node] | None:
     if isinstance(node, yaml.MappingNode):

@@ -220,3 +220,31 @@ def test_a_document_with_a_problem_is_left_out_and_the_others_kept() -> None:
     docs, findings = yamlstrict.load_documents("f.yaml", "---\na: 1\n---\nb: 1\nb: 2\n---\nc: 1\n")
     assert [d.data for d in docs] == [{"a": 1}, {"c": 1}]
     assert [(f.code, f.line) for f in findings] == [("F006", 5)]
+
+
+# -- hostile input costs nothing (no timing: what the loader touches) -----------------------
+
+def test_an_oversized_file_never_reaches_the_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the parser was called")
+
+    monkeypatch.setattr(yamlstrict.yaml, "parse", refuse)
+    hostile = (_billion_laughs() * 20_000).encode()
+    assert len(hostile) > yamlstrict.MAX_BYTES
+    assert [f.code for f in yamlstrict.load_bytes("big.yaml", hostile)[1]] == ["F004"]
+
+
+def test_a_billion_laughs_file_is_refused_while_its_events_arrive(monkeypatch: pytest.MonkeyPatch) -> None:
+    consumed = []
+    real_parse = yamlstrict.yaml.parse
+
+    def counting(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        for event in real_parse(*args, **kwargs):  # type: ignore[arg-type]
+            consumed.append(event)
+            yield event
+
+    monkeypatch.setattr(yamlstrict.yaml, "parse", counting)
+    text = _billion_laughs() * 50      # 50 copies: the scan stops long before the end of the stream
+    docs, findings = yamlstrict.load_documents("bomb.yaml", text)
+    assert docs == [] and len(findings) == yamlstrict.MAX_FINDINGS
+    assert len(consumed) < 100 < text.count("*")

@@ -93,8 +93,7 @@ def _entries_from_docs(docs: list[Document], span: tuple[int, int] | None = None
         findings.extend(problems)
         if not problems:
             first, end = span or (doc.first_line, doc.last_line + 1)
-            positions = {key: doc.position((key,)) for key in doc.data}
-            entries.append(LedgerEntry(doc.data, doc.path, first, end, positions=positions))
+            entries.append(LedgerEntry(doc.data, doc.path, first, end, positions=doc.value_positions()))
     return entries, findings
 
 
