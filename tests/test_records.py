@@ -489,3 +489,37 @@ def test_tag_entry_parser_directly() -> None:
     assert (entry.line, entry.end_line, entry.operation_id) == (3, 15, "OPS-2026-01-27-001")
     entry, findings = parse_tag_entry("refs/tags/x", "x" * (1024 * 1024 + 1))
     assert entry is None and [f.code for f in findings] == ["F004"]
+
+
+def test_markdown_changelog_with_crlf_and_bom() -> None:
+    text = "\ufeff# Changelog\r\n\r\n" + entry_text().replace("\n", "\r\n") + "---\r\n\r\nprose\r\n"
+    entries, findings = parse_changelog(CHANGELOG, text.encode())
+    assert findings == [] and [(e.line, e.end_line) for e in entries] == [(3, 16)]
+
+
+def test_mangled_records_never_raise() -> None:
+    """A seeded mini-fuzz over every parser: whatever the bytes, findings, never an exception."""
+    import random
+
+    from opsgov_hooks.config import parse_config, parse_pyproject
+
+    rng = random.Random(20260127)
+    seeds = [entry_text().encode(), declaration_text().encode(), b"a: [1, {b: 2}]\n",
+             "k: \x01\x7f\u2028\x85 \"\\x01\"\n".encode(), b"[tool.opsgov]\nsolo_mode = true\n",
+             b"forbidden:\n  - id: x\n    message: y\n    patterns: ['a']\n"]
+    alphabet = list(b"-:[]{}&*!|>'\"#%@`,?\n\t \\=.") + list(range(256))
+    for _ in range(1500):
+        raw = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 8)):
+            pos = rng.randrange(len(raw) + 1)
+            if rng.random() < 0.5 or not raw:
+                raw[pos:pos] = bytes([rng.choice(alphabet)])
+            else:
+                del raw[pos:pos + rng.randint(1, 5)]
+        data = bytes(raw)
+        parse_ledger_yaml(LEDGER, data)
+        parse_changelog(CHANGELOG, data)
+        parse_operation_record(OP, data, default_policy())
+        parse_config(".opsgov.yaml", data)
+        parse_pyproject("pyproject.toml", data)
+        parse_tag_entry("refs/tags/ops-2026-01-27-001", data.decode("utf-8", "replace"))
