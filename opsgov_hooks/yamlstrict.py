@@ -37,7 +37,8 @@ MAX_DEPTH = 64
 MAX_FINDINGS = 20   # per stream: a hostile file of 100,000 aliases gets 20 lines, not 100,000
 
 _Loader: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
-_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
+# At most 18 digits: a longer run of digits is an id or a hash, and int() refuses over 4300 digits anyway.
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,17})\Z")
 _STR_TAG = "tag:yaml.org,2002:str"
 # The only plain scalars that are not text: unambiguous booleans and nulls (YAML 1.2 core
 # schema spellings; no yes/no/on/off) and decimal integers.
@@ -188,6 +189,7 @@ class _Builder:
         self.doc_findings = 0
         self.first_line = 1
         self.last: tuple[int, int, bool] = (0, 0, False)   # end (line, column) of the last content, block scalar?
+        self.lines: list[str] | None = None
 
     def run(self) -> None:
         event: Any
@@ -253,7 +255,9 @@ class _Builder:
         if column == 0:          # an end mark at the start of a line: the content ended on the line before
             line -= 1
         if block:                # a block scalar's end includes trailing blank lines: step back over them
-            lines = self.text.split("\n")
+            if self.lines is None:
+                self.lines = self.text.split("\n")   # once per stream, however many documents
+            lines = self.lines
             while line > 0 and line < len(lines) and not lines[line].strip():
                 line -= 1
         return line + 1 + self.offset

@@ -248,3 +248,16 @@ def test_a_billion_laughs_file_is_refused_while_its_events_arrive(monkeypatch: p
     docs, findings = yamlstrict.load_documents("bomb.yaml", text)
     assert docs == [] and len(findings) == yamlstrict.MAX_FINDINGS
     assert len(consumed) < 100 < text.count("*")
+
+
+def test_long_digit_runs_stay_text() -> None:
+    docs, findings = yamlstrict.load_documents("f.yaml", f"a: {'1' * 5000}\nb: 123456789012345678\nc: 1234567890123456789\n")
+    assert findings == []
+    assert docs[0].data == {"a": "1" * 5000, "b": 123456789012345678, "c": "1234567890123456789"}
+
+
+def test_spans_of_many_entries_ending_in_block_scalars() -> None:
+    text = "".join(f"---\nn: {i}\nnotes: |\n  x\n\n" for i in range(500))
+    docs, findings = yamlstrict.load_documents("f.yaml", text)
+    assert findings == [] and [(d.first_line, d.last_line) for d in docs][:2] == [(1, 4), (6, 9)]
+    assert (docs[-1].first_line, docs[-1].last_line) == (2496, 2499)
