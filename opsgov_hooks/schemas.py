@@ -199,6 +199,8 @@ def _short(err: Any) -> str:
         return "must not be empty"
     if err.validator == "enum":
         return f"{err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
+    if err.validator == "anyOf" and all(set(sub) == {"required"} for sub in err.validator_value):
+        return f"needs at least one of {', '.join(name for sub in err.validator_value for name in sub['required'])}"
     if err.validator == "not":
         return f"{err.instance!r} is not allowed here"
     if err.validator == "type":

@@ -184,7 +184,7 @@ def test_forbidden_rule_needs_something_to_match(repo: Repo, run_cli, monkeypatc
     code, out, err = _run(repo, run_cli, monkeypatch,
                           {".opsgov.yaml": "forbidden:\n  - id: x\n    message: nothing to match\n"})
     assert (code, out) == (2, "")
-    assert err.startswith(BROKEN + ".opsgov.yaml:2:5: C001 forbidden.0: ")
+    assert err == BROKEN + ".opsgov.yaml:2:5: C001 forbidden.0: needs at least one of paths, patterns, secrets\n" + FIX
 
 
 def test_an_empty_forbidden_list_replaces_the_defaults() -> None:
