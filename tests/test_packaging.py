@@ -63,7 +63,7 @@ def test_wheel_carries_the_schemas_and_the_entry_point(wheel: Path) -> None:
     assert sorted(packaged) == SCHEMAS == ["config.schema.json", "declaration.schema.json", "ledger-entry.schema.json"]
     for name, data in packaged.items():
         assert data == (ROOT / "schemas" / name).read_bytes()
-    assert "opsgov = opsgov_hooks.cli:main" in entry_points
+    assert "opsgov = opsgov_hooks.fastpath:main" in entry_points  # the no-op fast path, then the CLI
     assert "opsgov_hooks/commands/validate.py" in names and "opsgov_hooks/docgen.py" in names
     assert not any(n.startswith(("tests/", "schemas/", "docs/")) for n in names)
 
