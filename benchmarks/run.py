@@ -53,6 +53,7 @@ class Timing:
     seconds: float
     peak_mib: float
     rc: int
+    cpu: float = 0.0   # user + system seconds of the process and the children it waited for
 
 
 def run_once(cmd: Sequence[str], cwd: Path, stdin: bytes | None = None) -> Timing:
@@ -66,7 +67,7 @@ def run_once(cmd: Sequence[str], cwd: Path, stdin: bytes | None = None) -> Timin
     _pid, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Timing(elapsed, usage.ru_maxrss / 1024, proc.returncode)
+    return Timing(elapsed, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime)
 
 
 def measure(cmd: Sequence[str], cwd: Path, runs: int, before: Callable[[], None] | None = None,
@@ -79,7 +80,7 @@ def measure(cmd: Sequence[str], cwd: Path, runs: int, before: Callable[[], None]
         samples.append(run_once(cmd, cwd, stdin))
     samples = samples[1:]
     return Timing(statistics.median(s.seconds for s in samples), max(s.peak_mib for s in samples),
-                  samples[-1].rc)
+                  samples[-1].rc, statistics.median(s.cpu for s in samples))
 
 
 def output_of(cmd: Sequence[str], cwd: Path) -> tuple[int, str]:
@@ -318,11 +319,11 @@ def ms(seconds: float) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    head = ("| scenario | history | opsgov | floor | opsgov/floor | peer (check-jsonschema) | opsgov/peer "
+    head = ("| scenario | history | opsgov (cpu) | floor | opsgov/floor | peer (check-jsonschema) | opsgov/peer "
             "| opsgov peak RSS | peer peak RSS | target | met |")
     lines = [head, "|" + "---|" * 11]
     for r in rows:
-        ours = ms(r.ours.seconds) if r.ours else (r.note or "n/a")
+        ours = f"{ms(r.ours.seconds)} ({ms(r.ours.cpu)})" if r.ours else (r.note or "n/a")
         if r.ours and r.note:
             ours += f" ({r.note})"
         ratio_floor = f"{r.ours.seconds / r.floor:.2f}x" if r.ours and r.floor else "—"
@@ -336,6 +337,10 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def generate_cores() -> int:
+    return os.cpu_count() or 1
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Benchmark opsgov against the floor and check-jsonschema.")
     p.add_argument("--runs", type=int, default=5, help="measured runs per number (default %(default)s)")
@@ -347,6 +352,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     runs = 3 if args.quick else args.runs
+    load_before = f"{os.getloadavg()[0]:.2f}"
     small = generate.ensure(generate.Shape(commits=1_000))
     rows = staged_rows(small / "repo", generate.load_manifest(small), "1k", runs, small)
     if not args.quick:
@@ -356,6 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows += history_rows(big / "repo", info, runs, big)
     rows.sort(key=lambda r: (r.scenario.startswith(("check --range", "check --all", "validate")), r.scenario))
     print(table(rows))
+    print(f"\nload average before/after: {load_before} / {os.getloadavg()[0]:.2f} on {generate_cores()} cores")
     if args.json:
         args.json.write_text(json.dumps([dataclasses.asdict(r) for r in rows], indent=2) + "\n")
     return 0
