@@ -164,7 +164,14 @@ def cache_for(source: Source, policy: Policy) -> RecordCache | None:
     if os.environ.get("OPSGOV_NO_CACHE"):
         return None
     git = _git_of(source)
-    directory = _cache_dir(git) if git is not None else None
+    return cache_for_git(git, policy) if git is not None else None
+
+
+def cache_for_git(git: Git, policy: Policy) -> RecordCache | None:
+    """The cache of the clone ``git`` works in, or None (turned off, or no git directory)."""
+    if os.environ.get("OPSGOV_NO_CACHE"):
+        return None
+    directory = _cache_dir(git)
     if directory is None:
         return None
     key = fingerprint(policy)
@@ -216,7 +223,7 @@ def _load(cache: RecordCache, source: Source, policy: Policy, paths: Sequence[st
     keys = {p: f"{ns}\0{p}\0{ids[p]}" for p in paths if p in ids}
     missing = [p for p in paths if p not in keys or keys[p] not in cache.entries]
     contents = source.read_many(missing) if missing else {}
-    fresh = parse_many(missing, contents, policy)
+    fresh = dict(zip(missing, parse_many([(p, contents.get(p)) for p in missing], policy)))
     for path in paths:
         key = keys.get(path)
         hit = cache.get(key) if key is not None else None
@@ -239,24 +246,27 @@ def _load(cache: RecordCache, source: Source, policy: Policy, paths: Sequence[st
 PARALLEL_MIN_FILES = 1000
 
 
-def parse_many(paths: Sequence[str], contents: dict[str, bytes | None], policy: Policy) -> dict[str, Parsed]:
-    """Parse results of ``paths``; with many files and a second core, a forked child parses half.
+def parse_many(items: Sequence[tuple[str, bytes | None]], policy: Policy) -> list[Parsed]:
+    """Parse results of ``(path, bytes)`` items, in order; with many files and a second core,
+    a forked child parses every other one.
 
     Parsing is pure and per file, so the halves are independent; the child sends
     its results back as :mod:`marshal` data (plain tuples, as stored in the cache).
     If the child fails in any way its half is parsed here: never a wrong answer.
     """
     child = None
-    if len(paths) >= PARALLEL_MIN_FILES and _cores() >= 2 and hasattr(os, "fork"):
-        child = _fork_parser(paths[1::2], contents, policy)
-    mine = paths if child is None else paths[0::2]
-    results = {p: _dump(_parse_one(p, contents.get(p), policy)) for p in mine}
+    if len(items) >= PARALLEL_MIN_FILES and _cores() >= 2 and hasattr(os, "fork"):
+        child = _fork_parser(items[1::2], policy)
+    results: list[Parsed | None] = [None] * len(items)
+    step = 1 if child is None else 2
+    for i in range(0, len(items), step):
+        results[i] = _dump(_parse_one(*items[i], policy))
     if child is not None:
         theirs = _join_parser(*child)
-        if theirs is None or set(theirs) != set(paths[1::2]):
-            theirs = {p: _dump(_parse_one(p, contents.get(p), policy)) for p in paths[1::2]}
-        results.update(theirs)
-    return results
+        if theirs is None or len(theirs) != len(items[1::2]):
+            theirs = [_dump(_parse_one(path, raw, policy)) for path, raw in items[1::2]]
+        results[1::2] = theirs
+    return results  # type: ignore[return-value]  # every slot is filled above
 
 
 def _cores() -> int:
@@ -264,7 +274,7 @@ def _cores() -> int:
     return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
 
 
-def _fork_parser(paths: Sequence[str], contents: dict[str, bytes | None], policy: Policy) -> tuple[int, int] | None:
+def _fork_parser(items: Sequence[tuple[str, bytes | None]], policy: Policy) -> tuple[int, int] | None:
     try:
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -274,7 +284,7 @@ def _fork_parser(paths: Sequence[str], contents: dict[str, bytes | None], policy
         code = 1
         try:
             os.close(read_end)
-            data = marshal.dumps({p: _dump(_parse_one(p, contents.get(p), policy)) for p in paths})
+            data = marshal.dumps([_dump(_parse_one(path, raw, policy)) for path, raw in items])
             with os.fdopen(write_end, "wb") as f:
                 f.write(data)
             code = 0
@@ -284,7 +294,7 @@ def _fork_parser(paths: Sequence[str], contents: dict[str, bytes | None], policy
     return pid, read_end
 
 
-def _join_parser(pid: int, read_end: int) -> dict[str, Parsed] | None:
+def _join_parser(pid: int, read_end: int) -> list[Parsed] | None:
     with os.fdopen(read_end, "rb") as f:
         data = f.read()
     _pid, status = os.waitpid(pid, 0)
@@ -294,13 +304,56 @@ def _join_parser(pid: int, read_end: int) -> dict[str, Parsed] | None:
         results = marshal.loads(data)
     except (ValueError, EOFError, TypeError):
         return None
-    return results if isinstance(results, dict) else None
+    return results if isinstance(results, list) else None
 
 
 def _parse_one(path: str, raw: bytes | None, policy: Policy) -> RecordSet:
     one = RecordSet()
     parse_record_file(path, raw, policy, one)
     return one
+
+
+def parse_blobs(git: Git, policy: Policy,
+                items: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RecordSet]:
+    """The records of each file version ``(path, blob id)``, parsed once per clone.
+
+    For callers that hold blob ids already (a range of commits shares most of its
+    file versions): cached versions are not read at all, the others are read
+    through the one ``cat-file --batch`` process, parsed, and remembered.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()  # see load_with_cache
+    try:
+        return _parse_blobs(git, policy, items)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse_blobs(git: Git, policy: Policy, items: Sequence[tuple[str, str]]) -> dict[tuple[str, str], RecordSet]:
+    cache = cache_for_git(git, policy)
+    results: dict[tuple[str, str], RecordSet] = {}
+    todo: list[tuple[str, str]] = []
+    for path, sha in items:
+        key = f"g\0{path}\0{sha}"
+        hit = cache.get(key) if cache is not None else None
+        one = RecordSet()
+        if hit is not None and _apply(hit, one):
+            results[(path, sha)] = one
+            continue
+        if hit is not None and cache is not None:
+            cache.drop(key)
+        todo.append((path, sha))
+    raws = [data for _kind, data in git.read_objects(sha for _path, sha in todo)]
+    for (path, sha), raw, parsed in zip(todo, raws, parse_many([(p, r) for (p, _s), r in zip(todo, raws)], policy)):
+        if cache is not None and raw is not None:
+            cache.put(f"g\0{path}\0{sha}", parsed)
+        one = RecordSet()
+        _apply(parsed, one)
+        results[(path, sha)] = one
+    if cache is not None:
+        cache.save()
+    return results
 
 
 def _blob_ids(source: Source, policy: Policy, paths: Sequence[str]) -> tuple[str, dict[str, str]]:

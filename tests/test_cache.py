@@ -257,3 +257,28 @@ def test_a_failed_child_costs_only_time(repo: Repo, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(cache, "_cores", lambda: 2)
     monkeypatch.setattr(cache, "_join_parser", lambda pid, fd: (os.close(fd), os.waitpid(pid, 0), None)[2])
     assert snapshot(reload(source)) == snapshot(serial)
+
+
+def test_parse_blobs_serves_file_versions_by_blob_id(repo: Repo, parses: list[str]) -> None:
+    populate(repo)
+    git = Git(str(repo.path))
+    first = git.ls_tree("HEAD")
+    repo.write("ops/ledger/2026-01.yaml", entry_text(OP1))
+    repo.commit("shorter ledger")
+    second = git.ls_tree("HEAD")
+    ledger = "ops/ledger/2026-01.yaml"
+    record = f"ops/operations/{OP1}.md"
+    items = [(ledger, first[ledger]), (ledger, second[ledger]), (record, first[record]),
+             ("ops/ledger/2026-02.yaml", "0" * 40)]
+    parts = cache.parse_blobs(git, default_policy(), items)
+    assert parses == [ledger, ledger, f"ops/operations/{OP1}.md", "ops/ledger/2026-02.yaml"]
+    assert [len(parts[items[0]].entries), len(parts[items[1]].entries)] == [2, 1]
+    assert [f.code for f in parts[items[3]].findings] == ["F012"]  # an unreadable version is not cached
+    parses.clear()
+    cache._OPEN.clear()
+    again = cache.parse_blobs(git, default_policy(), items)
+    assert parses == ["ops/ledger/2026-02.yaml"]
+    assert {k: snapshot(v) for k, v in again.items()} == {k: snapshot(v) for k, v in parts.items()}
+    assert snapshot(again[items[2]]) == snapshot(load_records(CommitSource(git, repo.head() + "~1"),
+                                                              default_policy(), paths=[items[2][0]], cache=False))
+    git.close()
