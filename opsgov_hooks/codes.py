@@ -66,6 +66,16 @@ CODES: dict[str, Code] = _table(
     # --- C: configuration --------------------------------------------------
     Code("C001", "invalid configuration", "The configuration does not match schemas/config.schema.json."),
     Code("C002", "invalid pattern", "A forbidden rule's content pattern is not a valid regular expression, or a glob is malformed."),
+    # --- G: the gate ---------------------------------------------------------
+    Code("G001", "change belongs to no operation", "A change touches a governed path (governed_paths, the records, the configuration) but belongs to no operation: it adds or modifies no operation record or ledger entry, names none in an 'Ops-Id:' trailer, and no open operation's ALLOWED_PATHS cover the path. With --all: a governed file no declared operation covers."),
+    Code("G002", "operation not validly declared", "The change belongs to an operation (by its records or a trailer) whose declaration is missing or invalid in the tree the change produces. An operation must be declared at or before the commit that makes its change."),
+    Code("G003", "ledger entry missing", "An operation the change belongs to has no valid P5 ledger entry in the resulting tree (staged), or by the end of the range (CI, push). With allow_ledger_followup, a staged change only warns: the standard lets the entry follow in an immediate follow-up commit."),
+    Code("G004", "outside the scope contract", "A touched file lies outside the ALLOWED_PATHS of every operation the change belongs to (their own record files aside). When the change names its operations (records or trailers) this covers every touched file, governed or not."),
+    Code("G005", "operation closed", "The only operation that could permit the change is closed: its ops-* tag is already in the history the change builds on. A closed operation gives no further permit; declare a new operation."),
+    Code("G006", "NOT ALLOWED path", "A touched path (added, modified, deleted or renamed) matches a forbidden path rule: the standard's NOT ALLOWED list, or the configuration's 'forbidden' rules."),
+    Code("G007", "NOT ALLOWED content", "An added line matches a forbidden content pattern (e.g. a write to a trading Redis stream, a firewall or user-permission command)."),
+    Code("G008", "secret in an added line", "detect-secrets (default plugins and filters) flags an added line as a secret: a key, token, password or private key. Only added lines are scanned. A line that is not a secret can say so with '# pragma: allowlist secret'."),
+    Code("G009", "bad Ops-Id trailer", "An 'Ops-Id:' commit trailer is not an operation id, or names no operation declared in the commit's tree."),
 )
 
 
