@@ -11,6 +11,7 @@ from conftest import Repo, declaration_text, entry_text, init_repo
 
 OPS1 = "OPS-2026-01-27-001"
 OPS2 = "OPS-2026-01-27-002"
+OPS_FEB = "OPS-2026-02-03-001"
 LEDGER = "ops/ledger/2026-01.yaml"
 PROM = "ops/monitoring/prometheus.yml"
 
@@ -27,9 +28,10 @@ def declare(repo: Repo, op_id: str = OPS1, allowed: list[str] | None = None, **f
 
 def add_entry(repo: Repo, op_id: str = OPS1, **fields: object) -> None:
     """Append the operation's ledger entry to its month file."""
-    path = repo.path / LEDGER
+    ledger = f"ops/ledger/{op_id[4:11]}.yaml"
+    path = repo.path / ledger
     before = path.read_text(encoding="utf-8") if path.exists() else ""
-    repo.write(LEDGER, before + entry_text(op_id, **fields))
+    repo.write(ledger, before + entry_text(op_id, **fields))
 
 
 def operation(repo: Repo, op_id: str = OPS1, allowed: list[str] | None = None) -> None:

@@ -116,7 +116,7 @@ def check_range(git: Git, base_rev: str | None, head_rev: str) -> list[Finding]:
         raise GitError(f"this clone's history is too shallow to reach the merge base of {base_rev} and "
                        f"{head_rev}; {SHALLOW_FIX}")
     commits = git.commits_between(head, [base] if base else [])
-    _refuse_shallow(git, commits, f"{base_rev}..{head_rev}")
+    _refuse_shallow(git, commits, f"{base_rev}..{head_rev}" if base_rev else f"the history of {head_rev}")
     if not commits:
         return []
     judge = Judge(git, trusted_policy(git, base), git.ops_tags())
