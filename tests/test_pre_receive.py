@@ -83,7 +83,6 @@ def test_update_judged_under_the_servers_policy(clone: Repo) -> None:
 
 def test_new_branch_only_new_commits_are_judged(clone: Repo) -> None:
     clone.write("docs/governance/old.md", "# written before the gate\n")
-    subprocess.run(["git", "config", "core.hooksPath", "/dev/null"], cwd=clone.path, check=True)
     clone.commit("history from before the gate")
     # The server accepted this history before the hook existed: push it around the hook.
     bare = Path(clone.git("remote", "get-url", "origin").strip())

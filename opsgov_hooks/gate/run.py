@@ -60,14 +60,16 @@ def collect_findings(args: CheckArgs, stdin: TextIO) -> list[Finding]:
 
 
 def run_check(args: CheckArgs, out: TextIO, stdin: TextIO) -> int:
+    from opsgov_hooks.reporters import default_format, get_reporter
+
     args = choose_mode(args, os.environ)
+    render = get_reporter(args.output_format or default_format())
     if args.mode == "staged":
         from opsgov_hooks.gate.fastpath import nothing_to_judge
 
         if nothing_to_judge(args.repo):
+            out.write(render([]))
             return 0
-    from opsgov_hooks.reporters import default_format, get_reporter
-
     ordered = sort_findings(collect_findings(args, stdin))
-    out.write(get_reporter(args.output_format or default_format())(ordered))
+    out.write(render(ordered))
     return 1 if has_errors(ordered) else 0
