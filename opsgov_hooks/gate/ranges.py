@@ -73,12 +73,14 @@ def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
     judged: list[tuple[str, str | None]] = []
     touched: set[str] = set()
     for commit, parent in pairs:
+        diff = diffs[commit]
+        if not diff.trailers and not judge.governed(diff.entries):
+            continue  # nothing governed and no operation named: not the gate's business
         head = judge.records.load(states[commit])
-        view = judge.view(diffs[commit].entries, diffs[commit].trailers, commit, parent, head)
-        if view.governed or view.trailers:
-            findings += judge.judge(view, head, final, range_end=True)
-            judged.append((commit, parent))
-            touched.update(view.paths)
+        view = judge.view(diff.entries, diff.trailers, commit, parent, head)
+        findings += judge.judge(view, head, final, range_end=True)
+        judged.append((commit, parent))
+        touched.update(view.paths)
     if not judged:
         return findings
     if judge.needs_content():
