@@ -125,3 +125,54 @@ def test_runs_from_a_subdirectory(blocked: Repo, run_cli, monkeypatch: pytest.Mo
     monkeypatch.chdir(blocked.path / "src")
     code, out, _ = run_cli("check")
     assert code == 1 and out.startswith(f"{PROM}:1:1: G001 ")
+
+
+# -- the manifest, the action and the docs agree ------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _yaml(name: str) -> object:
+    import yaml
+
+    return yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+
+
+def test_hook_manifest_is_valid_for_pre_commit() -> None:
+    from pre_commit.clientlib import load_manifest
+
+    hooks = {h["id"]: h for h in load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))}
+    assert sorted(hooks) == ["opsgov-check", "opsgov-commit-msg", "opsgov-pre-push", "opsgov-validate"]
+    for hook in hooks.values():
+        assert hook["language"] == "python" and hook["entry"].startswith("opsgov ")
+        assert hook["minimum_pre_commit_version"] == "3.2.0"
+    for gate in ("opsgov-check", "opsgov-pre-push"):
+        assert (hooks[gate]["pass_filenames"], hooks[gate]["always_run"]) == (False, True)
+    assert hooks["opsgov-check"]["stages"] == ["pre-commit"]
+    assert hooks["opsgov-commit-msg"]["stages"] == ["commit-msg"]
+    assert hooks["opsgov-pre-push"]["stages"] == ["pre-push"]
+    assert hooks["opsgov-validate"]["pass_filenames"] is False
+
+
+def test_every_hook_and_gate_code_is_documented() -> None:
+    from opsgov_hooks.codes import CODES
+
+    gate_doc = (ROOT / "docs" / "gate.md").read_text(encoding="utf-8")
+    ci_doc = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    manifest = _yaml(".pre-commit-hooks.yaml")
+    assert isinstance(manifest, list)
+    for hook in manifest:
+        assert f"`{hook['id']}`" in gate_doc and f"id: {hook['id']}" in ci_doc
+    for code in (c for c in CODES if c.startswith("G")):
+        assert f"| {code} |" in gate_doc
+
+
+def test_action_installs_itself_and_checks_the_range() -> None:
+    action = _yaml("action.yml")
+    assert isinstance(action, dict) and action["runs"]["using"] == "composite"
+    steps = action["runs"]["steps"]
+    scripts = [s["run"] for s in steps if "run" in s]
+    assert all("${{" not in script for script in scripts)  # inputs reach scripts through env only
+    install = next(s for s in steps if "pip install" in s.get("run", ""))
+    assert install["env"]["OPSGOV_SOURCE"] == "${{ github.action_path }}"
+    assert 'opsgov" check --range "$base..$OPSGOV_HEAD" --format "$OPSGOV_FORMAT"' in scripts[-1]

@@ -154,3 +154,14 @@ def test_hook_input_that_is_not_from_git(clone: Repo, run_cli, monkeypatch: pyte
     assert (code, out) == (2, "")
     assert err == ("opsgov: error: line 1 of standard input is not '<old> <new> <ref>' as git gives a pre-receive "
                    "hook; run 'opsgov check --pre-receive' from the hook only\n")
+
+
+def test_tag_bringing_new_commits_is_judged(clone: Repo) -> None:
+    assert push(clone, "main")[0] == 0
+    clone.git("checkout", "-q", "--detach")
+    clone.write(PROM, "x: 1\n")
+    clone.commit("only reachable from a tag")
+    clone.git("tag", "-a", "sneaky", "-m", "a tag on an unjudged commit")
+    code, out = push(clone, "refs/tags/sneaky")
+    assert code == 1
+    assert [line.split(":")[0] for line in remote_lines(out)[:-1]] == [PROM]
