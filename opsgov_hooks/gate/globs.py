@@ -12,7 +12,7 @@ class Matcher(Protocol):
     def match_file(self, file: str) -> bool: ...
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=8192)  # one entry per distinct pattern list (ALLOWED_PATHS of each operation)
 def compile_globs(patterns: tuple[str, ...]) -> Matcher:
     import pathspec
 

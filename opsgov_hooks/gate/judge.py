@@ -5,11 +5,12 @@ they read the records (see :mod:`opsgov_hooks.gate.pipeline`).
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 
 from opsgov_hooks.config import CONFIG_FILE, PYPROJECT_FILE, Policy
-from opsgov_hooks.findings import Finding, UsageError
-from opsgov_hooks.gate.association import (ChangeView, Association, associate, candidates, changed_entry_ids,
+from opsgov_hooks.findings import Finding, UsageError, error
+from opsgov_hooks.gate.association import (Association, ChangeView, associate, candidates, changed_entry_ids,
                                            operation_of_record)
 from opsgov_hooks.gate.globs import matches
 from opsgov_hooks.gate.patches import AddedLine
@@ -95,9 +96,8 @@ class Judge:
              base: str | None, head: RecordSet) -> ChangeView:
         paths = tuple(dict.fromkeys(p for e in entries for p in e.paths))
         view = ChangeView(paths, self.governed(entries), self.record_ids(entries), trailers, commit)
-        known = set(head.by_id()) | head.invalid_ids
-        maybe = candidates(view, head.by_id(), known)
-        return ChangeView(view.paths, view.governed, view.record_ids, trailers, commit, self.closed_for(base, maybe))
+        maybe = candidates(view, head.by_id(), set(head.by_id()) | head.invalid_ids)
+        return dataclasses.replace(view, closed=self.closed_for(base, maybe))
 
     # -- verdicts ----------------------------------------------------------------------
     def association(self, view: ChangeView, head: RecordSet) -> Association:
@@ -123,8 +123,7 @@ class Judge:
         findings = list(rules.forbidden_content(lines, self.policy, where))
         secret_rules = [r for r in self.policy.forbidden if r.secrets]
         if secret_rules and lines:
-            from opsgov_hooks.findings import error
-            from opsgov_hooks.gate.secrets import find_secrets
+            from opsgov_hooks.gate.secrets import find_secrets  # detect-secrets loads only when needed
 
             rule = secret_rules[0]
             for added, kind in find_secrets(lines, self._existing_objects):

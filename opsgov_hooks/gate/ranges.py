@@ -23,7 +23,7 @@ from opsgov_hooks.findings import Finding, UsageError
 from opsgov_hooks.gate.judge import Judge
 from opsgov_hooks.gate.patches import added_lines_by_commit
 from opsgov_hooks.gate.pipeline import history_findings, record_findings, trusted_policy
-from opsgov_hooks.gitio import DiffEntry, Git, GitError
+from opsgov_hooks.gitio import CommitDiff, DiffEntry, Git, GitError
 from opsgov_hooks.records.store import RecordSet, record_kind
 
 SHALLOW_FIX = ("fetch the full history: 'git fetch --unshallow' (GitHub Actions: actions/checkout with "
@@ -59,16 +59,20 @@ def _apply(files: Mapping[str, str], entries: Sequence[DiffEntry], judge: Judge)
     return new
 
 
-def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
-    pairs = [(c, parents[0] if parents else None) for c, parents in job.commits]
-    diffs = git.commit_diffs(pairs)
+def _record_states(judge: Judge, pairs: Sequence[tuple[str, str | None]],
+                   diffs: Mapping[str, CommitDiff]) -> dict[str, dict[str, str]]:
+    """The record files (path -> blob) of every commit's tree, from one listing per outside parent."""
     states: dict[str, dict[str, str]] = {}
     for commit, parent in pairs:
         start = states[parent] if parent in states else judge.records.tree_files(parent)
         states[commit] = _apply(start, diffs[commit].entries, judge)
-    end_files = states[job.head] if job.head in states else judge.records.tree_files(job.head)
-    judge.records.prefetch([*states.values(), end_files])
-    final = judge.records.load(end_files)
+    return states
+
+
+def _judge_each(judge: Judge, pairs: Sequence[tuple[str, str | None]], diffs: Mapping[str, CommitDiff],
+                states: Mapping[str, dict[str, str]], final: RecordSet) -> tuple[list[Finding], list[
+                    tuple[str, str | None]], set[str]]:
+    """Rules 1-3 and forbidden paths for each governed commit: (findings, judged commits, touched paths)."""
     findings: list[Finding] = []
     judged: list[tuple[str, str | None]] = []
     touched: set[str] = set()
@@ -81,6 +85,20 @@ def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
         findings += judge.judge(view, head, final, range_end=True)
         judged.append((commit, parent))
         touched.update(view.paths)
+    return findings, judged, touched
+
+
+def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
+    pairs = [(c, parents[0] if parents else None) for c, parents in job.commits]
+    diffs = git.commit_diffs(pairs)
+    if any(commit not in diffs for commit, _parent in pairs):
+        raise GitError("git diff-tree did not describe every commit of the range; run again, and report it "
+                       "if it persists")
+    states = _record_states(judge, pairs, diffs)
+    end_files = states[job.head] if job.head in states else judge.records.tree_files(job.head)
+    judge.records.prefetch([*states.values(), end_files])
+    final = judge.records.load(end_files)
+    findings, judged, touched = _judge_each(judge, pairs, diffs, states, final)
     if not judged:
         return findings
     if judge.needs_content():
