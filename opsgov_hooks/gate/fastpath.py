@@ -9,10 +9,7 @@ bytes of the configuration (so it can never be stale). When in any doubt it answ
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from opsgov_hooks import __version__
@@ -28,6 +25,8 @@ DEFAULT_PATTERNS = ("ops/**", "docs/governance/**", "ops/operations/**", "ops/le
 
 
 def _key(config: bytes | None, pyproject: bytes | None) -> str:
+    import hashlib
+
     digest = hashlib.sha256(__version__.encode() + b"\0")
     for raw in (config, pyproject):
         digest.update(b"-" if raw is None else b"+" + hashlib.sha256(raw).digest())
@@ -56,6 +55,8 @@ def remember(config: bytes | None, pyproject: bytes | None, policy: Policy) -> N
     target = _cache_file(_key(config, pyproject))
     if os.path.exists(target):
         return
+    import json
+
     try:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         tmp = f"{target}.{os.getpid()}.tmp"
@@ -71,6 +72,8 @@ def _patterns(git: Git) -> list[str] | None:
     config, pyproject = (data if kind == "blob" else None for kind, data in contents)
     if config is None and pyproject is None:
         return list(DEFAULT_PATTERNS)
+    import json
+
     try:
         with open(_cache_file(_key(config, pyproject)), encoding="utf-8") as f:
             cached = json.load(f)
@@ -92,8 +95,4 @@ def nothing_to_judge(cwd: str) -> bool:
         return False
     with Git(cwd) as git:
         patterns = _patterns(git)
-    return patterns is not None and not _may_govern(patterns, paths)
-
-
-def _may_govern(patterns: Sequence[str], paths: Sequence[str]) -> bool:
-    return may_match_any(patterns, paths)
+    return patterns is not None and not may_match_any(patterns, paths)
