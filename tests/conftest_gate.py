@@ -15,7 +15,7 @@ OPS_FEB = "OPS-2026-02-03-001"
 LEDGER = "ops/ledger/2026-01.yaml"
 PROM = "ops/monitoring/prometheus.yml"
 
-CheckFn = Callable[..., tuple[int, str, str]]
+Check = Callable[..., tuple[int, str, str]]
 
 
 def record(op_id: str) -> str:
@@ -51,7 +51,7 @@ def gate_repo(tmp_path: Path) -> Repo:
 
 
 @pytest.fixture
-def check(run_cli: CheckFn) -> Callable[..., tuple[int, str, str]]:
+def check(run_cli: Check) -> Check:
     """``opsgov check -C <repo> ARGS...`` in-process: (exit code, stdout, stderr)."""
     def _check(repo: Repo, *args: str) -> tuple[int, str, str]:
         return run_cli("check", "-C", str(repo.path), *args)  # type: ignore[no-any-return]

@@ -9,7 +9,7 @@ import pytest
 pytest.register_assert_rewrite("conftest_gate")
 
 from conftest import Repo  # noqa: E402
-from conftest_gate import OPS1, OPS2, PROM, codes, operation, record  # noqa: E402
+from conftest_gate import OPS1, OPS2, PROM, Check, codes, operation, record  # noqa: E402
 
 pytest_plugins = ["conftest_gate"]
 
@@ -24,11 +24,11 @@ def blocked(gate_repo: Repo) -> Repo:
     return gate_repo
 
 
-def test_staged_is_the_default(blocked: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_staged_is_the_default(blocked: Repo, check: Check) -> None:
     assert check(blocked) == check(blocked, "--staged")
 
 
-def test_json_format(blocked: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_json_format(blocked: Repo, check: Check) -> None:
     code, out, err = check(blocked, "--format", "json")
     assert (code, err) == (1, "")
     assert json.loads(out) == {"ok": False, "findings": [{
@@ -36,7 +36,7 @@ def test_json_format(blocked: Repo, check) -> None:  # type: ignore[no-untyped-d
         "message": f"{PROM} is governed but the change belongs to no operation", "hint": G001_HINT}]}
 
 
-def test_github_format_is_the_default_under_actions(blocked: Repo, check, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_github_format_is_the_default_under_actions(blocked: Repo, check: Check, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     code, out, _ = check(blocked)
     assert code == 1
@@ -44,17 +44,17 @@ def test_github_format_is_the_default_under_actions(blocked: Repo, check, monkey
                    f"to no operation (fix: {G001_HINT})\n")
 
 
-def test_clean_json_output(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_clean_json_output(gate_repo: Repo, check: Check) -> None:
     assert check(gate_repo, "--format", "json") == (0, '{\n  "ok": true,\n  "findings": []\n}\n', "")
 
 
-def test_modes_are_exclusive(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_modes_are_exclusive(gate_repo: Repo, check: Check) -> None:
     code, out, err = check(gate_repo, "--staged", "--all")
     assert (code, out) == (2, "")
     assert "choose one of --staged, --range, --all, --pre-receive, --pre-push, --commit-msg" in err
 
 
-def test_all_mode_every_governed_file_covered(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_all_mode_every_governed_file_covered(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.commit("operation")
@@ -69,7 +69,7 @@ def test_all_mode_every_governed_file_covered(gate_repo: Repo, check) -> None:  
                    "or move it out of the governed paths)\nFound 1 error(s), 0 warning(s).\n")
 
 
-def test_all_mode_reports_invalid_records(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_all_mode_reports_invalid_records(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.write(record(OPS1), gate_repo.read(record(OPS1)).replace("RISK_CLASS: LOW_RISK_CONFIG",
                                                                        "RISK_CLASS: YOLO"))
@@ -78,13 +78,13 @@ def test_all_mode_reports_invalid_records(gate_repo: Repo, check) -> None:  # ty
     assert code == 1 and "D004" in codes(out)
 
 
-def test_commit_msg_without_trailers_is_quiet(gate_repo: Repo, check, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_commit_msg_without_trailers_is_quiet(gate_repo: Repo, check: Check, tmp_path: Path) -> None:
     message = tmp_path / "MSG"
     message.write_text("just a commit\n", encoding="utf-8")
     assert check(gate_repo, "--commit-msg", str(message)) == (0, "", "")
 
 
-def test_commit_msg_trailer_naming_no_operation(gate_repo: Repo, check, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_commit_msg_trailer_naming_no_operation(gate_repo: Repo, check: Check, tmp_path: Path) -> None:
     operation(gate_repo)
     gate_repo.commit("declare")
     message = tmp_path / "MSG"
@@ -95,7 +95,7 @@ def test_commit_msg_trailer_naming_no_operation(gate_repo: Repo, check, tmp_path
                    f"{record(OPS2)} ('opsgov new') or fix the id)\nFound 1 error(s), 0 warning(s).\n")
 
 
-def test_commit_msg_trailer_of_an_operation_declared_in_this_commit(gate_repo: Repo, check, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_commit_msg_trailer_of_an_operation_declared_in_this_commit(gate_repo: Repo, check: Check, tmp_path: Path) -> None:
     operation(gate_repo)
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.stage()
@@ -104,13 +104,13 @@ def test_commit_msg_trailer_of_an_operation_declared_in_this_commit(gate_repo: R
     assert check(gate_repo, "--commit-msg", str(message)) == (0, "", "")
 
 
-def test_missing_message_file_is_a_usage_error(gate_repo: Repo, check, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_message_file_is_a_usage_error(gate_repo: Repo, check: Check, tmp_path: Path) -> None:
     code, out, err = check(gate_repo, "--commit-msg", str(tmp_path / "nope"))
     assert (code, out) == (2, "")
     assert err.startswith("opsgov: error: No such file or directory")
 
 
-def test_broken_policy_at_the_base_is_an_environment_error(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_broken_policy_at_the_base_is_an_environment_error(gate_repo: Repo, check: Check) -> None:
     gate_repo.write(".opsgov.yaml", "governed_paths: ops/**\n")
     gate_repo.commit("a broken config")
     gate_repo.write(PROM, "x: 1\n")
@@ -120,7 +120,7 @@ def test_broken_policy_at_the_base_is_an_environment_error(gate_repo: Repo, chec
     assert err.startswith("opsgov: error: the opsgov configuration is broken:\n.opsgov.yaml:1:17: C001 ")
 
 
-def test_runs_from_a_subdirectory(blocked: Repo, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_runs_from_a_subdirectory(blocked: Repo, run_cli: Check, monkeypatch: pytest.MonkeyPatch) -> None:
     (blocked.path / "src").mkdir()
     monkeypatch.chdir(blocked.path / "src")
     code, out, _ = run_cli("check")

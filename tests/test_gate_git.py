@@ -10,7 +10,7 @@ import pytest
 pytest.register_assert_rewrite("conftest_gate")
 
 from conftest import Repo, init_repo  # noqa: E402
-from conftest_gate import OPS1, PROM, codes, operation  # noqa: E402
+from conftest_gate import OPS1, PROM, Check, codes, operation  # noqa: E402
 
 pytest_plugins = ["conftest_gate"]
 
@@ -18,7 +18,7 @@ ODD_PATHS = ["ops/with space.yml", 'ops/quote".yml', "ops/new\nline.yml", "ops/n
 
 
 @pytest.mark.parametrize("path", ODD_PATHS)
-def test_odd_paths_are_reported_exactly_in_staged_mode(gate_repo: Repo, check, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_odd_paths_are_reported_exactly_in_staged_mode(gate_repo: Repo, check: Check, path: str) -> None:
     gate_repo.write(path, "x: 1\n")
     gate_repo.stage()
     code, out, _ = check(gate_repo, "--format", "json")
@@ -27,7 +27,7 @@ def test_odd_paths_are_reported_exactly_in_staged_mode(gate_repo: Repo, check, p
 
 
 @pytest.mark.parametrize("path", ODD_PATHS)
-def test_odd_paths_in_a_range_and_in_content_rules(gate_repo: Repo, check, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_odd_paths_in_a_range_and_in_content_rules(gate_repo: Repo, check: Check, path: str) -> None:
     base = gate_repo.head()
     operation(gate_repo, allowed=["ops/**"])
     gate_repo.write(path, "ok: 1\nredis-cli XADD quantum:stream:apply.plan '*' a 1\n")
@@ -37,7 +37,7 @@ def test_odd_paths_in_a_range_and_in_content_rules(gate_repo: Repo, check, path:
     assert [(f["code"], f["path"], f["line"]) for f in json.loads(out)["findings"]] == [("G007", path, 2)]
 
 
-def test_text_output_keeps_a_newline_path_on_one_line(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_text_output_keeps_a_newline_path_on_one_line(gate_repo: Repo, check: Check) -> None:
     gate_repo.write("ops/new\nline.yml", "x: 1\n")
     gate_repo.stage()
     code, out, _ = check(gate_repo)
@@ -45,7 +45,7 @@ def test_text_output_keeps_a_newline_path_on_one_line(gate_repo: Repo, check) ->
     assert out.splitlines()[0].startswith("ops/new\\nline.yml:1:1: G001 ops/new\\nline.yml is governed")
 
 
-def test_binary_files_are_judged_but_not_scanned(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_binary_files_are_judged_but_not_scanned(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.write("ops/monitoring/dashboard.png", b"\x89PNG\r\n\x1a\n\0\0AKIAIOSFODNN7EXAMPLE\0")
     gate_repo.stage()
@@ -56,7 +56,7 @@ def test_binary_files_are_judged_but_not_scanned(gate_repo: Repo, check) -> None
     assert code == 1 and codes(out) == ["G004"]
 
 
-def test_first_commit_of_a_repository(tmp_path: Path, check) -> None:  # type: ignore[no-untyped-def]
+def test_first_commit_of_a_repository(tmp_path: Path, check: Check) -> None:
     repo = init_repo(tmp_path / "new")
     repo.write(PROM, "x: 1\n")
     repo.stage()
@@ -67,7 +67,7 @@ def test_first_commit_of_a_repository(tmp_path: Path, check) -> None:  # type: i
     assert check(repo, "--all") == (0, "", "")  # no commit yet: nothing to judge
 
 
-def test_first_commit_in_a_range_is_judged_against_the_empty_tree(tmp_path: Path, check, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_first_commit_in_a_range_is_judged_against_the_empty_tree(tmp_path: Path, check: Check, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = init_repo(tmp_path / "new")
     repo.write(PROM, "x: 1\n")
     repo.commit("root commit")
@@ -76,7 +76,7 @@ def test_first_commit_in_a_range_is_judged_against_the_empty_tree(tmp_path: Path
     assert code == 1 and codes(out) == ["G001"]
 
 
-def test_detached_head(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_detached_head(gate_repo: Repo, check: Check) -> None:
     base = gate_repo.head()
     operation(gate_repo)
     gate_repo.commit("operation")
@@ -88,7 +88,7 @@ def test_detached_head(gate_repo: Repo, check) -> None:  # type: ignore[no-untyp
     assert check(gate_repo, "--range", f"{base}..HEAD") == (0, "", "")
 
 
-def test_not_a_repository(tmp_path: Path, check) -> None:  # type: ignore[no-untyped-def]
+def test_not_a_repository(tmp_path: Path, check: Check) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
     code, out, err = check(Repo(plain))
@@ -97,12 +97,12 @@ def test_not_a_repository(tmp_path: Path, check) -> None:  # type: ignore[no-unt
                    "repository (or 'git init' first)\n")
 
 
-def test_unknown_revision(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_revision(gate_repo: Repo, check: Check) -> None:
     code, out, err = check(gate_repo, "--range", "no-such-branch..HEAD")
     assert (code, out, err) == (2, "", "opsgov: error: cannot resolve 'no-such-branch' to a commit\n")
 
 
-def test_a_revision_is_never_read_as_an_option(gate_repo: Repo, check, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_revision_is_never_read_as_an_option(gate_repo: Repo, check: Check, tmp_path: Path) -> None:
     target = tmp_path / "written"
     code, out, err = check(gate_repo, "--range", f"--output={target}..HEAD")
     assert (code, out) == (2, "")
@@ -110,7 +110,7 @@ def test_a_revision_is_never_read_as_an_option(gate_repo: Repo, check, tmp_path:
     assert not target.exists()
 
 
-def test_malformed_range(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_range(gate_repo: Repo, check: Check) -> None:
     assert check(gate_repo, "--range", "main") == (
         2, "", "opsgov: error: --range takes BASE..HEAD (e.g. origin/main..HEAD), not 'main'\n")
 
@@ -120,7 +120,7 @@ def _shallow_clone(source: Repo, target: Path, *extra: str) -> Repo:
     return Repo(target)
 
 
-def test_shallow_clone_that_cannot_reach_the_merge_base(gate_repo: Repo, check, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_shallow_clone_that_cannot_reach_the_merge_base(gate_repo: Repo, check: Check, tmp_path: Path) -> None:
     gate_repo.git("checkout", "-q", "-b", "feature")
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.commit("feature work")
@@ -135,7 +135,7 @@ def test_shallow_clone_that_cannot_reach_the_merge_base(gate_repo: Repo, check, 
                    "'fetch-depth: 0'; GitLab CI: GIT_DEPTH: 0)\n")
 
 
-def test_shallow_clone_without_the_base(gate_repo: Repo, check, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_shallow_clone_without_the_base(gate_repo: Repo, check: Check, tmp_path: Path) -> None:
     base = gate_repo.head()
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.commit("work")
@@ -146,7 +146,7 @@ def test_shallow_clone_without_the_base(gate_repo: Repo, check, tmp_path: Path) 
                    "history, e.g. 'git fetch --unshallow' or 'fetch-depth: 0' in actions/checkout)\n")
 
 
-def test_shallow_history_with_cut_parents_is_refused(gate_repo: Repo, check, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_shallow_history_with_cut_parents_is_refused(gate_repo: Repo, check: Check, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gate_repo.write("src/a.py", "a = 1\n")
     gate_repo.commit("more history")
     clone = _shallow_clone(gate_repo, tmp_path / "ci")
@@ -157,7 +157,7 @@ def test_shallow_history_with_cut_parents_is_refused(gate_repo: Repo, check, tmp
                           "refs/heads/main: some of its commits have their parents cut off; fetch the full history")
 
 
-def test_commit_msg_trailers_are_parsed_by_git(gate_repo: Repo, check, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_commit_msg_trailers_are_parsed_by_git(gate_repo: Repo, check: Check, tmp_path: Path) -> None:
     operation(gate_repo)
     gate_repo.commit("declare")
     gate_repo.write(PROM, "x: 1\n")

@@ -6,7 +6,8 @@ import pytest
 pytest.register_assert_rewrite("conftest_gate")
 
 from conftest import Repo  # noqa: E402
-from conftest_gate import LEDGER, OPS1, OPS2, OPS_FEB, PROM, add_entry, codes, declare, operation, record  # noqa: E402
+from conftest_gate import (LEDGER, OPS1, OPS2, OPS_FEB, PROM, Check, add_entry, codes, declare,  # noqa: E402
+                          operation, record)
 
 pytest_plugins = ["conftest_gate"]
 
@@ -15,7 +16,7 @@ def short(repo: Repo, rev: str = "HEAD") -> str:
     return repo.git("rev-parse", "--short=12", rev).strip()
 
 
-def test_valid_range_passes(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_valid_range_passes(gate_repo: Repo, check: Check) -> None:
     base = gate_repo.head()
     operation(gate_repo)
     gate_repo.write(PROM, "x: 1\n")
@@ -25,7 +26,7 @@ def test_valid_range_passes(gate_repo: Repo, check) -> None:  # type: ignore[no-
     assert check(gate_repo, "--range", f"{base}..HEAD") == (0, "", "")
 
 
-def test_each_commit_is_judged_and_named(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_each_commit_is_judged_and_named(gate_repo: Repo, check: Check) -> None:
     base = gate_repo.head()
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.commit("change before any declaration")
@@ -39,7 +40,7 @@ def test_each_commit_is_judged_and_named(gate_repo: Repo, check) -> None:  # typ
                    "an 'Ops-Id: OPS-...' commit trailer)\nFound 1 error(s), 0 warning(s).\n")
 
 
-def test_ledger_entry_may_come_later_in_the_range(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_ledger_entry_may_come_later_in_the_range(gate_repo: Repo, check: Check) -> None:
     base = gate_repo.head()
     declare(gate_repo)
     gate_repo.write(PROM, "x: 1\n")
@@ -54,7 +55,7 @@ def test_ledger_entry_may_come_later_in_the_range(gate_repo: Repo, check) -> Non
                                    f"range (fix: add its P5 ledger entry to {LEDGER})")
 
 
-def test_policy_comes_from_the_base_not_from_the_change(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_policy_comes_from_the_base_not_from_the_change(gate_repo: Repo, check: Check) -> None:
     base = gate_repo.head()
     # The pull request tries to un-govern its own change.
     gate_repo.write(".opsgov.yaml", "governed_paths:\n  - nothing/**\n")
@@ -70,7 +71,7 @@ def test_policy_comes_from_the_base_not_from_the_change(gate_repo: Repo, check) 
     assert check(gate_repo, "--range", "HEAD..HEAD") == (0, "", "")
 
 
-def test_base_policy_applies_even_when_the_change_rewrites_it(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_base_policy_applies_even_when_the_change_rewrites_it(gate_repo: Repo, check: Check) -> None:
     gate_repo.write(".opsgov.yaml", "governed_paths:\n  - infra/**\n")
     gate_repo.commit("policy governs infra/")
     base = gate_repo.head()
@@ -82,7 +83,7 @@ def test_base_policy_applies_even_when_the_change_rewrites_it(gate_repo: Repo, c
     assert [line.split(":")[0] for line in out.splitlines()[:-1]] == [".opsgov.yaml", "infra/main.tf"]
 
 
-def test_trailer_names_the_operation_and_widens_the_scope_check(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_trailer_names_the_operation_and_widens_the_scope_check(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.commit("declare")
     base = gate_repo.head()
@@ -96,7 +97,7 @@ def test_trailer_names_the_operation_and_widens_the_scope_check(gate_repo: Repo,
         f"src/app.py:1:1: G004 src/app.py is outside the ALLOWED_PATHS of {OPS1} (commit {sha})")
 
 
-def test_trailer_naming_no_declared_operation(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_trailer_naming_no_declared_operation(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.commit("declare")
     base = gate_repo.head()
@@ -113,7 +114,7 @@ def test_trailer_naming_no_declared_operation(gate_repo: Repo, check) -> None:  
     ]
 
 
-def test_commits_the_tag_closes_keep_their_permit(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_commits_the_tag_closes_keep_their_permit(gate_repo: Repo, check: Check) -> None:
     base = gate_repo.head()
     operation(gate_repo)
     gate_repo.write(PROM, "x: 1\n")
@@ -127,7 +128,7 @@ def test_commits_the_tag_closes_keep_their_permit(gate_repo: Repo, check) -> Non
     assert code == 1 and codes(out) == ["G005"]
 
 
-def test_merge_is_judged_against_its_first_parent(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_merge_is_judged_against_its_first_parent(gate_repo: Repo, check: Check) -> None:
     gate_repo.git("checkout", "-q", "-b", "feature")
     operation(gate_repo, OPS_FEB, ["ops/nginx/**"])
     gate_repo.write("ops/nginx/site.conf", "server {}\n")
@@ -146,7 +147,7 @@ def test_merge_is_judged_against_its_first_parent(gate_repo: Repo, check) -> Non
     assert check(gate_repo, "--range", f"{base}..HEAD") == (0, "", "")
 
 
-def test_evil_merge_is_caught(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_evil_merge_is_caught(gate_repo: Repo, check: Check) -> None:
     base = gate_repo.head()
     gate_repo.git("checkout", "-q", "-b", "side")
     gate_repo.write("src/side.py", "x = 1\n")
@@ -163,7 +164,7 @@ def test_evil_merge_is_caught(gate_repo: Repo, check) -> None:  # type: ignore[n
                           f"(commit {merge})")
 
 
-def test_pre_commit_refs_select_range_mode(gate_repo: Repo, check, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_pre_commit_refs_select_range_mode(gate_repo: Repo, check: Check, monkeypatch: pytest.MonkeyPatch) -> None:
     base = gate_repo.head()
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.commit("ungoverned change")
@@ -175,7 +176,7 @@ def test_pre_commit_refs_select_range_mode(gate_repo: Repo, check, monkeypatch: 
     assert check(gate_repo, "--staged") == (0, "", "")
 
 
-def test_pre_push_of_a_whole_new_history(gate_repo: Repo, check, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_pre_push_of_a_whole_new_history(gate_repo: Repo, check: Check, monkeypatch: pytest.MonkeyPatch) -> None:
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.commit("ungoverned change")
     monkeypatch.setenv("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main")
@@ -183,14 +184,14 @@ def test_pre_push_of_a_whole_new_history(gate_repo: Repo, check, monkeypatch: py
     assert code == 1 and codes(out) == ["G001"]
 
 
-def test_pre_push_outside_pre_commit_is_a_usage_error(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_pre_push_outside_pre_commit_is_a_usage_error(gate_repo: Repo, check: Check) -> None:
     code, out, err = check(gate_repo, "--pre-push")
     assert (code, out) == (2, "")
     assert err == ("opsgov: error: --pre-push runs from pre-commit's pre-push stage (which sets PRE_COMMIT_FROM_REF "
                    "and PRE_COMMIT_TO_REF); elsewhere use --range BASE..HEAD\n")
 
 
-def test_three_dot_range_and_empty_range(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_three_dot_range_and_empty_range(gate_repo: Repo, check: Check) -> None:
     base = gate_repo.head()
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.commit("ungoverned change")
@@ -199,7 +200,7 @@ def test_three_dot_range_and_empty_range(gate_repo: Repo, check) -> None:  # typ
     assert check(gate_repo, "--range", f"{base}..")[0] == 1
 
 
-def test_range_reports_new_record_problems_once(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_range_reports_new_record_problems_once(gate_repo: Repo, check: Check) -> None:
     base = gate_repo.head()
     operation(gate_repo)
     gate_repo.commit("declare")

@@ -6,14 +6,14 @@ import pytest
 pytest.register_assert_rewrite("conftest_gate")
 
 from conftest import Repo, declaration_text  # noqa: E402
-from conftest_gate import LEDGER, OPS1, OPS2, PROM, add_entry, codes, declare, operation, record
+from conftest_gate import LEDGER, OPS1, OPS2, PROM, Check, add_entry, codes, declare, operation, record  # noqa: E402
 
 pytest_plugins = ["conftest_gate"]
 
 
 # -- rule 1: a governed change belongs to an operation ------------------------------------
 
-def test_governed_change_without_operation_is_blocked(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_governed_change_without_operation_is_blocked(gate_repo: Repo, check: Check) -> None:
     gate_repo.write(PROM, "scrape_interval: 30s\n")
     gate_repo.stage()
     code, out, err = check(gate_repo)
@@ -24,13 +24,13 @@ def test_governed_change_without_operation_is_blocked(gate_repo: Repo, check) ->
         "trailer)\nFound 1 error(s), 0 warning(s).\n")
 
 
-def test_change_with_declared_and_recorded_operation_passes(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_change_with_declared_and_recorded_operation_passes(gate_repo: Repo, check: Check) -> None:
     gate_repo.write(PROM, "scrape_interval: 30s\n")
     operation(gate_repo)
     assert check(gate_repo) == (0, "", "")
 
 
-def test_open_operation_covers_a_later_change(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_open_operation_covers_a_later_change(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.commit("declare and record")
     gate_repo.write(PROM, "scrape_interval: 60s\n")
@@ -38,13 +38,13 @@ def test_open_operation_covers_a_later_change(gate_repo: Repo, check) -> None:  
     assert check(gate_repo) == (0, "", "")
 
 
-def test_ungoverned_change_is_not_judged(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_ungoverned_change_is_not_judged(gate_repo: Repo, check: Check) -> None:
     gate_repo.write("src/app.py", "print('hi')\n")
     gate_repo.stage()
     assert check(gate_repo) == (0, "", "")
 
 
-def test_deleting_a_governed_file_is_a_governed_change(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_a_governed_file_is_a_governed_change(gate_repo: Repo, check: Check) -> None:
     gate_repo.write("docs/governance/policy.md", "# policy\n")
     gate_repo.commit("before opsgov")
     gate_repo.git("rm", "-q", "docs/governance/policy.md")
@@ -53,7 +53,7 @@ def test_deleting_a_governed_file_is_a_governed_change(gate_repo: Repo, check) -
     assert out.startswith("docs/governance/policy.md:1:1: G001 ")
 
 
-def test_rename_out_of_governed_paths_is_judged_on_both_sides(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_rename_out_of_governed_paths_is_judged_on_both_sides(gate_repo: Repo, check: Check) -> None:
     gate_repo.write("ops/runbook.md", "# a long enough runbook\n" * 5)
     gate_repo.write("notes/README.md", "notes\n")
     gate_repo.commit("before opsgov")
@@ -62,7 +62,7 @@ def test_rename_out_of_governed_paths_is_judged_on_both_sides(gate_repo: Repo, c
     assert code == 1 and out.startswith("ops/runbook.md:1:1: G001 ops/runbook.md is governed")
 
 
-def test_mode_change_is_a_touch(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_mode_change_is_a_touch(gate_repo: Repo, check: Check) -> None:
     gate_repo.write("ops/deploy.sh", "echo deploy\n")
     gate_repo.commit("before opsgov")
     gate_repo.git("update-index", "--chmod=+x", "ops/deploy.sh")
@@ -70,14 +70,14 @@ def test_mode_change_is_a_touch(gate_repo: Repo, check) -> None:  # type: ignore
     assert code == 1 and codes(out) == ["G001"]
 
 
-def test_config_change_is_governed(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_config_change_is_governed(gate_repo: Repo, check: Check) -> None:
     gate_repo.write(".opsgov.yaml", "governed_paths:\n  - nothing/**\n")
     gate_repo.stage()
     code, out, _ = check(gate_repo)
     assert code == 1 and out.startswith(".opsgov.yaml:1:1: G001 ")
 
 
-def test_pyproject_change_is_governed_only_when_its_opsgov_table_changes(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_pyproject_change_is_governed_only_when_its_opsgov_table_changes(gate_repo: Repo, check: Check) -> None:
     gate_repo.write("pyproject.toml", "[project]\nname = 'x'\n")
     gate_repo.stage()
     assert check(gate_repo) == (0, "", "")
@@ -89,7 +89,7 @@ def test_pyproject_change_is_governed_only_when_its_opsgov_table_changes(gate_re
 
 # -- rule 2: valid declaration and ledger entry ----------------------------------------------
 
-def test_missing_ledger_entry_is_an_error(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_missing_ledger_entry_is_an_error(gate_repo: Repo, check: Check) -> None:
     declare(gate_repo)
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.stage()
@@ -99,7 +99,7 @@ def test_missing_ledger_entry_is_an_error(gate_repo: Repo, check) -> None:  # ty
                    f"{LEDGER})\nFound 1 error(s), 0 warning(s).\n")
 
 
-def test_missing_ledger_entry_warns_when_followup_allowed(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_missing_ledger_entry_warns_when_followup_allowed(gate_repo: Repo, check: Check) -> None:
     gate_repo.write(".opsgov.yaml", "allow_ledger_followup: true\n")
     gate_repo.commit("config")
     declare(gate_repo)
@@ -112,7 +112,7 @@ def test_missing_ledger_entry_warns_when_followup_allowed(gate_repo: Repo, check
                    "Found 0 error(s), 1 warning(s).\n")
 
 
-def test_invalid_ledger_entry_does_not_count(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_ledger_entry_does_not_count(gate_repo: Repo, check: Check) -> None:
     declare(gate_repo)
     add_entry(gate_repo, outcome="MAYBE")
     gate_repo.stage()
@@ -121,7 +121,7 @@ def test_invalid_ledger_entry_does_not_count(gate_repo: Repo, check) -> None:  #
     assert codes(out) == ["L002", "G003"]
 
 
-def test_invalid_declaration_is_reported(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_declaration_is_reported(gate_repo: Repo, check: Check) -> None:
     gate_repo.write(record(OPS1), declaration_text(OPS1, BLAST_RADIUS=None))
     add_entry(gate_repo)
     gate_repo.stage()
@@ -133,7 +133,7 @@ def test_invalid_declaration_is_reported(gate_repo: Repo, check) -> None:  # typ
     assert lines[1].startswith(f"{record(OPS1)}:2:1: D001 mandatory field 'BLAST_RADIUS' is missing")
 
 
-def test_ledger_entry_for_undeclared_operation(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_ledger_entry_for_undeclared_operation(gate_repo: Repo, check: Check) -> None:
     add_entry(gate_repo, OPS2)
     gate_repo.stage()
     code, out, _ = check(gate_repo)
@@ -145,7 +145,7 @@ def test_ledger_entry_for_undeclared_operation(gate_repo: Repo, check) -> None: 
 
 # -- rule 3: scope contract -------------------------------------------------------------------
 
-def test_records_association_covers_every_touched_file(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_records_association_covers_every_touched_file(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.write("src/app.py", "print('out of scope')\n")
@@ -157,7 +157,7 @@ def test_records_association_covers_every_touched_file(gate_repo: Repo, check) -
                    "covering it)\nFound 1 error(s), 0 warning(s).\n")
 
 
-def test_open_scope_association_checks_only_governed_files(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_open_scope_association_checks_only_governed_files(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.commit("declare")
     gate_repo.write(PROM, "x: 2\n")
@@ -166,7 +166,7 @@ def test_open_scope_association_checks_only_governed_files(gate_repo: Repo, chec
     assert check(gate_repo) == (0, "", "")
 
 
-def test_open_scope_association_reports_uncovered_governed_files(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_open_scope_association_reports_uncovered_governed_files(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.commit("declare")
     gate_repo.write(PROM, "x: 2\n")
@@ -177,7 +177,7 @@ def test_open_scope_association_reports_uncovered_governed_files(gate_repo: Repo
     assert out.startswith(f"ops/nginx/site.conf:1:1: G004 ops/nginx/site.conf is outside the ALLOWED_PATHS of {OPS1}")
 
 
-def test_two_operations_together_cover_their_union(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_two_operations_together_cover_their_union(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo, OPS1)
     operation(gate_repo, OPS2, ["ops/nginx/**"])
     gate_repo.write(PROM, "x: 2\n")
@@ -188,7 +188,7 @@ def test_two_operations_together_cover_their_union(gate_repo: Repo, check) -> No
 
 # -- closed operations ----------------------------------------------------------------------
 
-def test_closed_operation_gives_no_further_permit(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_closed_operation_gives_no_further_permit(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.commit("the operation")
@@ -201,7 +201,7 @@ def test_closed_operation_gives_no_further_permit(gate_repo: Repo, check) -> Non
                    "(fix: declare a new operation for this change ('opsgov new'))\nFound 1 error(s), 0 warning(s).\n")
 
 
-def test_closed_operation_may_still_update_its_own_ledger_entry(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_closed_operation_may_still_update_its_own_ledger_entry(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.commit("the operation")
     gate_repo.git("tag", "-a", "ops-2026-01-27-001", "-m", "closed")
@@ -213,7 +213,7 @@ def test_closed_operation_may_still_update_its_own_ledger_entry(gate_repo: Repo,
     assert check(gate_repo) == (0, "", "")
 
 
-def test_closed_operation_named_by_records_cannot_cover_other_files(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_closed_operation_named_by_records_cannot_cover_other_files(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.commit("the operation")
     gate_repo.git("tag", "-a", "ops-2026-01-27-001", "-m", "closed")
@@ -226,7 +226,7 @@ def test_closed_operation_named_by_records_cannot_cover_other_files(gate_repo: R
 
 # -- rule 4: NOT ALLOWED ---------------------------------------------------------------------
 
-def test_forbidden_path_is_reported(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_forbidden_path_is_reported(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo, allowed=["ops/**"])
     gate_repo.write("ops/iptables/rules.v4", "*filter\n")
     gate_repo.stage()
@@ -238,7 +238,7 @@ def test_forbidden_path_is_reported(gate_repo: Repo, check) -> None:  # type: ig
         "never permits it)")
 
 
-def test_forbidden_content_is_reported_at_its_line(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_forbidden_content_is_reported_at_its_line(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.write("ops/monitoring/flush.sh", "#!/bin/sh\nredis-cli XADD quantum:stream:trade.intent '*' a 1\n")
     gate_repo.stage()
@@ -249,7 +249,7 @@ def test_forbidden_content_is_reported_at_its_line(gate_repo: Repo, check) -> No
         "added line matches ")
 
 
-def test_content_rules_see_only_added_lines(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_content_rules_see_only_added_lines(gate_repo: Repo, check: Check) -> None:
     gate_repo.write("ops/monitoring/flush.sh", "redis-cli XADD quantum:stream:trade.intent '*' a 1\n")
     gate_repo.commit("history before opsgov")
     operation(gate_repo)
@@ -259,7 +259,7 @@ def test_content_rules_see_only_added_lines(gate_repo: Repo, check) -> None:  # 
     assert check(gate_repo) == (0, "", "")
 
 
-def test_real_looking_secrets_are_caught(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_real_looking_secrets_are_caught(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.write("ops/monitoring/exporter.env.yml",
                     "region: eu-west-1\naws_access_key_id: AKIAIOSFODNN7EXAMPLE\n")
@@ -279,7 +279,7 @@ def test_real_looking_secrets_are_caught(gate_repo: Repo, check) -> None:  # typ
     ]
 
 
-def test_ordinary_config_is_not_a_secret(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_ordinary_config_is_not_a_secret(gate_repo: Repo, check: Check) -> None:
     sha = gate_repo.head()
     operation(gate_repo)
     gate_repo.write(PROM, "\n".join([
@@ -304,7 +304,7 @@ def test_ordinary_config_is_not_a_secret(gate_repo: Repo, check) -> None:  # typ
     assert check(gate_repo) == (0, "", "")
 
 
-def test_allowlist_pragma_silences_a_false_positive(gate_repo: Repo, check) -> None:  # type: ignore[no-untyped-def]
+def test_allowlist_pragma_silences_a_false_positive(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.write(PROM, "password: see-vault  # pragma: allowlist secret\n")
     gate_repo.stage()

@@ -12,7 +12,7 @@ import pytest
 pytest.register_assert_rewrite("conftest_gate")
 
 from conftest import Repo, init_repo  # noqa: E402
-from conftest_gate import LEDGER, OPS1, OPS2, PROM, add_entry, declare, operation  # noqa: E402
+from conftest_gate import LEDGER, OPS1, OPS2, PROM, Check, add_entry, declare, operation  # noqa: E402
 
 pytest_plugins = ["conftest_gate"]
 
@@ -146,7 +146,7 @@ def test_ledger_entry_must_exist_at_the_pushed_tip(clone: Repo) -> None:
     assert (clone.path / LEDGER).exists()
 
 
-def test_hook_input_that_is_not_from_git(clone: Repo, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_hook_input_that_is_not_from_git(clone: Repo, run_cli: Check, monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO("not a ref update\n"))
