@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -167,3 +168,15 @@ def test_commit_msg_trailers_are_parsed_by_git(gate_repo: Repo, check: Check, tm
                        "# Please enter the commit message\n# ------------------------ >8 ------------------------\n"
                        "Ops-Id: OPS-2026-09-09-001\n", encoding="utf-8")
     assert check(gate_repo, "--commit-msg", str(message)) == (0, "", "")
+
+
+def test_path_that_is_not_utf8_is_escaped_never_a_crash(gate_repo: Repo, check: Check) -> None:
+    (gate_repo.path / "ops").mkdir()
+    (gate_repo.path / os.fsdecode(b"ops/bad\xffname.yml")).write_bytes(b"x: 1\n")
+    gate_repo.stage()
+    code, out, _ = check(gate_repo, "--format", "json")
+    assert code == 1
+    assert [f["path"] for f in json.loads(out)["findings"]] == ["ops/bad\\xffname.yml"]
+    code, out, _ = check(gate_repo)
+    assert out.splitlines()[0].startswith("ops/bad\\xffname.yml:1:1: G001 ")
+    out.encode("utf-8")  # strictly encodable

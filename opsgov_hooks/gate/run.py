@@ -59,6 +59,16 @@ def collect_findings(args: CheckArgs, stdin: TextIO) -> list[Finding]:
         return list(pipeline.check_staged(git))
 
 
+def _printable(text: str) -> str:
+    """A path git gave as bytes that are not UTF-8 is shown as ``\\xff`` escapes, never a crash."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def printable(finding: Finding) -> Finding:
+    hint = _printable(finding.hint) if finding.hint else finding.hint
+    return dataclasses.replace(finding, path=_printable(finding.path), message=_printable(finding.message), hint=hint)
+
+
 def run_check(args: CheckArgs, out: TextIO, stdin: TextIO) -> int:
     from opsgov_hooks.reporters import default_format, get_reporter
 
@@ -70,6 +80,6 @@ def run_check(args: CheckArgs, out: TextIO, stdin: TextIO) -> int:
         if nothing_to_judge(args.repo):
             out.write(render([]))
             return 0
-    ordered = sort_findings(collect_findings(args, stdin))
+    ordered = sort_findings(printable(f) for f in collect_findings(args, stdin))
     out.write(render(ordered))
     return 1 if has_errors(ordered) else 0

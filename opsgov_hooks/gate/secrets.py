@@ -12,6 +12,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 
+from opsgov_hooks.findings import UsageError
 from opsgov_hooks.gate.patches import AddedLine
 
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?\Z")
@@ -49,12 +50,16 @@ def find_secrets(lines: Sequence[AddedLine],
     """
     if not lines:
         return []
-    from detect_secrets.settings import default_settings
-
     hits: list[tuple[AddedLine, str, str]] = []
-    with default_settings(), tempfile.TemporaryDirectory(prefix="opsgov-secrets-") as directory:
-        for index, (path, group) in enumerate(sorted(_by_path(lines).items())):
-            hits += _scan_file(directory, index, path, group)
+    try:
+        from detect_secrets.settings import default_settings
+
+        with default_settings(), tempfile.TemporaryDirectory(prefix="opsgov-secrets-") as directory:
+            for index, (path, group) in enumerate(sorted(_by_path(lines).items())):
+                hits += _scan_file(directory, index, path, group)
+    except Exception as exc:  # a scanner that fails must fail the gate, never pass it or crash it
+        raise UsageError(f"secret scanning failed ({type(exc).__name__}: {exc}); the change cannot be judged: "
+                         "check the detect-secrets installation ('pip install detect-secrets')") from None
     hex_ids = {value for _line, kind, value in hits if kind == "Hex High Entropy String" and _OBJECT_ID.match(value)}
     objects = existing_objects(hex_ids) if hex_ids else set()
     seen: dict[tuple[str, int, str], None] = {}
