@@ -63,6 +63,11 @@ class Step:
         field = self.fields.get("Status")
         return field.text if field is not None else None
 
+    @property
+    def last_line(self) -> int:
+        """The file line of the step's last label or content line."""
+        return max([self.line] + [max((f.line, *f.numbers)) for f in self.fields.values()])
+
     def text(self, label: str) -> str:
         field = self.fields.get(label)
         return field.text if field is not None else ""
