@@ -78,7 +78,7 @@ def problems(template: Template, known: Mapping[str, object] = PLACEHOLDERS) -> 
         raw = template.text[start:end]
         if name is None:
             found.append(f"{where}: malformed placeholder {raw!r}: write {{{{ NAME }}}} with NAME in capitals "
-                         "on one line ({{{{ OPEN_BRACES }}}} for a literal '{{{{')")
+                         "on one line ({{ OPEN_BRACES }} for a literal '{{')")
         elif name not in known:
             found.append(f"{where}: unknown placeholder {{{{ {name} }}}} (known: {', '.join(sorted(known))})")
     for m in _STANDARD.finditer(template.text):
