@@ -95,7 +95,7 @@ _DOCKER_GLOBAL = frozenset({"-H", "--host", "-c", "--context", "--config", "-l",
                             "--tlscert", "--tlskey", "--url", "--connection", "--root", "--runroot",
                             "--storage-driver", "--cgroup-manager", "--identity"})
 _DOCKER_SUB = frozenset({"-t", "--time", "--timeout", "-s", "--signal", "-u", "--user", "-w", "--workdir", "-e",
-                         "--env", "--env-file", "--detach-keys", "--format", "-f", "--filter", "--since",
+                         "--env", "--env-file", "--detach-keys", "--format", "--filter", "--since",
                          "--until", "-n", "--tail", "--name", "--cpus", "--memory", "-m", "--restart",
                          "--network", "-p", "--publish", "-v", "--volume", "--mount", "--entrypoint", "-l",
                          "--label", "--label-file", "--hostname", "-h", "--log-driver", "--log-opt",
@@ -154,13 +154,15 @@ def _option_value(args: list[str], option: str) -> str | None:
     return None
 
 
+_COMPOSE_GLOBAL = frozenset({"-f", "--file", "-p", "--project-name", "--profile", "--env-file", "--project-directory",
+                             "--ansi", "--progress", "--parallel"})
 _COMPOSE_READ = frozenset({"ps", "logs", "config", "ls", "images", "top", "version", "port", "events", "convert"})
 _COMPOSE_NONE = frozenset({"pull", "build", "push"})
 
 
 def compose(args: list[str]) -> ServiceAction:
     """``docker compose SUB [SERVICE...]``: no service named means every service of the project."""
-    rest = _after_globals(args, _DOCKER_SUB)
+    rest = _after_globals(args, _COMPOSE_GLOBAL)
     sub, rest = (rest[0], rest[1:]) if rest else ("", [])
     if sub in _COMPOSE_READ:
         return READ
