@@ -105,6 +105,22 @@ def _fenced(lines: Sequence[str]) -> list[bool]:
     return result
 
 
+def fenced_block(outline: Outline, section: Section, info: re.Pattern[str]) -> tuple[int, int] | None:
+    """(opening, closing) line indexes of the first fenced block of ``section`` whose info string
+    matches ``info``; the closing index is ``section.end`` when the block is never closed."""
+    for i in range(section.start, section.end):
+        m = _FENCE.match(outline.lines[i])
+        if m is None or not info.fullmatch(outline.lines[i][m.end():].strip()):
+            continue
+        fence = m[1]
+        for j in range(i + 1, section.end):
+            closing = outline.lines[j].strip()
+            if closing.startswith(fence) and not closing.strip(fence[0]):
+                return i, j
+        return i, section.end
+    return None
+
+
 def strip_comments(text: str) -> str:
     """Text without HTML comments: template guidance is not content."""
     return re.sub(r"<!--.*?(?:-->|\Z)", "", text, flags=re.S)

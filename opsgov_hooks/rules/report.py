@@ -13,7 +13,7 @@ from typing import Any
 
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.config import Policy
-from opsgov_hooks.markdown import Outline, Section, strip_comments
+from opsgov_hooks.markdown import Outline, Section, fenced_block, strip_comments
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import parse_utc
 from opsgov_hooks.records.ledger import TIMESTAMP_FIELDS, LedgerEntry
@@ -24,7 +24,7 @@ REPORT_SECTIONS = ("EXEC SUMMARY", "CHANGES MADE", "VERIFICATION EVIDENCE", "RIS
 SIGNOFF_KEYS = ("operation_id", "requested_by", "approved_by", "approval_timestamp", "execution_timestamp",
                 "outcome")
 _ALIASES = {"executive summary": "exec summary"}
-_YAML_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*(?:yaml|yml)\b", re.IGNORECASE)
+YAML_INFO = re.compile(r"(?:yaml|yml)\b.*", re.IGNORECASE)
 
 
 def _closed(records: RecordSet) -> Iterator[tuple[Declaration, LedgerEntry, Outline]]:
@@ -74,7 +74,7 @@ _WHAT = {
 
 def signoff_agrees(records: RecordSet, policy: Policy) -> Iterator[Finding]:
     for d, entry, outline in _closed(records):
-        section = outline.find(lambda t: t.startswith("signoff") or " signoff" in t)
+        section = find_signoff(outline)
         block = _yaml_block(outline, section) if section is not None else None
         if section is None or block is None:
             line = outline.file_line(section.heading.index) if section is not None else d.body_line
@@ -91,15 +91,15 @@ def signoff_agrees(records: RecordSet, policy: Policy) -> Iterator[Finding]:
 
 def _yaml_block(outline: Outline, section: Section) -> tuple[str, int] | None:
     """The first ```yaml fenced block of a section: (its text, the file line of its first line)."""
-    for i in range(section.start, section.end):
-        m = _YAML_FENCE.match(outline.lines[i])
-        if m is None:
-            continue
-        fence = m[1]
-        end = next((j for j in range(i + 1, section.end) if outline.lines[j].strip().startswith(fence)
-                    and not outline.lines[j].strip().strip(fence[0])), section.end)
-        return "\n".join(outline.lines[i + 1:end]) + "\n", outline.file_line(i + 1)
-    return None
+    block = fenced_block(outline, section, YAML_INFO)
+    if block is None:
+        return None
+    opening, closing = block
+    return "\n".join(outline.lines[opening + 1:closing]) + "\n", outline.file_line(opening + 1)
+
+
+def find_signoff(outline: Outline) -> Section | None:
+    return outline.find(lambda t: t.startswith("signoff") or " signoff" in t)
 
 
 def _compare(d: Declaration, entry: LedgerEntry, docs: list[Document], first_line: int) -> Iterator[Finding]:
