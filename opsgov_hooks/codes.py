@@ -90,7 +90,7 @@ CODES: dict[str, Code] = _table(
     Code("R002", "report section missing", "The report has five sections: EXEC SUMMARY, CHANGES MADE, VERIFICATION EVIDENCE, RISK ASSESSMENT, NEXT SAFE ACTIONS."),
     Code("R003", "report section empty", "A report section holds nothing but whitespace or template comments."),
     Code("R004", "sign-off section missing", "A closed operation's record has a '6) Signoff & Ledger Entry' section with a ```yaml block of its ledger entry."),
-    Code("R005", "sign-off disagrees with the ledger", "The section 6 block must name operation_id, requested_by, approved_by, approval_timestamp, execution_timestamp and outcome, and every field it gives must equal the ledger entry's."),
+    Code("R005", "sign-off disagrees with the ledger", "The section 6 block names the operation_id, and every field it gives equals the ledger entry's (timestamps compared as instants): the runbook and the ledger never contradict each other."),
 )
 
 

@@ -39,7 +39,7 @@ def test_x001_closed_operation_without_steps(here: Repo, run_cli) -> None:  # ty
     closed(here, runbook(steps=""))
     heading = line_of(here, "## 3) Execution log")
     assert lines(run_cli) == (1, [
-        f"{RECORD}:{heading}:1: X001 {OP} is closed (ledger entry ops/ledger/2026-01.yaml:2) but its record has no "
+        f"{RECORD}:{heading}:1: X001 {OP} is closed (ledger entry ops/ledger/2026-01.yaml:1) but its record has no "
         "step in its Execution log (fix: record steps with 'opsgov run', which writes this format)"])
 
 
@@ -163,7 +163,7 @@ def test_x009_success_after_failure(here: Repo, run_cli) -> None:  # type: ignor
     closed(here, runbook(steps=steps))
     header = line_of(here, "[STEP 1 | 2026-01-27T10:01:00Z]")
     assert lines(run_cli) == (1, [
-        f"ops/ledger/2026-01.yaml:2:1: X009 {OP} has outcome SUCCESS but step 1 failed ({RECORD}:{header}) (fix: a "
+        f"ops/ledger/2026-01.yaml:1:1: X009 {OP} has outcome SUCCESS but step 1 failed ({RECORD}:{header}) (fix: a "
         "failed operation is rolled back: outcome ROLLBACK (or PARTIAL), with rollback_timestamp and "
         "rollback_evidence)"])
 

@@ -150,7 +150,7 @@ def test_halt_on_a_verification_outside_the_scope(here: Repo, run_cli) -> None: 
 def test_a_closed_operation_takes_only_rollback_steps(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
     here.write("ops/ledger/2026-01.yaml", entry_text(OP))
     assert run_cli("run", OP, "--", "true") == (2, "", (
-        f"opsgov: HALT: {OP} is closed (ledger entry ops/ledger/2026-01.yaml:2): only rollback steps may follow; "
+        f"opsgov: HALT: {OP} is closed (ledger entry ops/ledger/2026-01.yaml:1): only rollback steps may follow; "
         "new work is a new operation ('opsgov new')\n"))
     assert run_cli("run", OP, "--rollback", "--", "true")[0] == 0
 

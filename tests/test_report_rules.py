@@ -34,7 +34,7 @@ def test_r001_closed_without_report(here: Repo, run_cli) -> None:  # type: ignor
     closed(here, record)
     body_line = here.read(RECORD).splitlines().index("---", 1) + 2
     assert lines(run_cli) == (1, [
-        f"{RECORD}:{body_line}:1: R001 {OP} is closed (ledger entry ops/ledger/2026-01.yaml:2) but its record has "
+        f"{RECORD}:{body_line}:1: R001 {OP} is closed (ledger entry ops/ledger/2026-01.yaml:1) but its record has "
         "no '## 5) Report' section (fix: add it with the five sections: EXEC SUMMARY, CHANGES MADE, VERIFICATION "
         "EVIDENCE, RISK ASSESSMENT, NEXT SAFE ACTIONS)"])
 
@@ -85,7 +85,7 @@ def test_r004_no_signoff_section(here: Repo, run_cli) -> None:  # type: ignore[n
     body_line = here.read(RECORD).splitlines().index("---", 1) + 2
     assert lines(run_cli) == (1, [
         f"{RECORD}:{body_line}:1: R004 {OP} is closed but its record has no '6) Signoff & Ledger Entry' section with "
-        "a ```yaml block of the ledger entry (fix: copy the ledger entry (ops/ledger/2026-01.yaml:2) into a "
+        "a ```yaml block of the ledger entry (fix: copy the ledger entry (ops/ledger/2026-01.yaml:1) into a "
         "```yaml block there)"])
 
 
@@ -106,22 +106,27 @@ def test_r005_signoff_disagrees_with_ledger(here: Repo, run_cli) -> None:  # typ
     hint = " (fix: section 6 and the ledger entry are one record: make them agree)"
     assert lines(run_cli) == (1, [
         f"{RECORD}:{approved}:14: R005 section 6 says approved_by: 'carol@example.com' but the ledger entry "
-        f"(ops/ledger/2026-01.yaml:2) says 'bob@example.com'{hint}",
+        f"(ops/ledger/2026-01.yaml:1) says 'bob@example.com'{hint}",
         f"{RECORD}:{outcome}:10: R005 section 6 says outcome: '<SUCCESS | ROLLBACK | PARTIAL>' but the ledger entry "
-        f"(ops/ledger/2026-01.yaml:2) says 'SUCCESS'{hint}"])
+        f"(ops/ledger/2026-01.yaml:1) says 'SUCCESS'{hint}"])
 
 
-def test_r005_missing_keys_and_extra_notes(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
-    block = "\n".join(line for line in signoff_yaml().splitlines() if not line.startswith("requested_by"))
+def test_r005_missing_operation_id_and_extra_notes(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    block = "\n".join(line for line in signoff_yaml().splitlines() if not line.startswith("operation_id"))
     closed(here, runbook(signoff=block + "\nnotes: <optional>\n"))
     first = line_of(here, "```yaml") + 1
     notes = line_of(here, "notes: <optional>")
     code, found = lines(run_cli)
     assert (code, [f.split(" (fix:")[0] for f in found]) == (1, [
-        f"{RECORD}:{first}:1: R005 section 6 has no requested_by (it must agree with the ledger entry "
-        "(ops/ledger/2026-01.yaml:2))",
+        f"{RECORD}:{first}:1: R005 section 6 has no operation_id (it must agree with the ledger entry "
+        "(ops/ledger/2026-01.yaml:1))",
         f"{RECORD}:{notes}:8: R005 section 6 says notes: '<optional>' but the ledger entry "
-        "(ops/ledger/2026-01.yaml:2) says None"])
+        "(ops/ledger/2026-01.yaml:1) says None"])
+
+
+def test_r005_a_partial_block_that_agrees_passes(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    closed(here, runbook(signoff=f"operation_id: {OP}\napproved_by: bob@example.com\noutcome: SUCCESS\n"))
+    assert lines(run_cli) == (0, [])
 
 
 def test_r005_timestamps_compare_as_instants(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -21,8 +21,7 @@ from opsgov_hooks.records.store import RecordSet
 from opsgov_hooks.yamlstrict import Document, load_documents
 
 REPORT_SECTIONS = ("EXEC SUMMARY", "CHANGES MADE", "VERIFICATION EVIDENCE", "RISK ASSESSMENT", "NEXT SAFE ACTIONS")
-SIGNOFF_KEYS = ("operation_id", "requested_by", "approved_by", "approval_timestamp", "execution_timestamp",
-                "outcome")
+SIGNOFF_KEYS = ("operation_id",)
 _ALIASES = {"executive summary": "exec summary"}
 YAML_INFO = re.compile(r"(?:yaml|yml)\b.*", re.IGNORECASE)
 
