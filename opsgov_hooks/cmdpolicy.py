@@ -80,11 +80,12 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 # -- services -----------------------------------------------------------------------
 
 def service_violations(argv: Sequence[str], allowed: Sequence[str], policy: Policy) -> list[Violation]:
+    if not _mentions(policy.service_commands).search(" ".join(argv)):
+        return []  # no service manager named anywhere: nothing to look through (the common case, and cheap)
     found = []
     for simple in simple_commands(list(argv)):
         program = os.path.basename(simple[0])
-        if program == "?" and any(re.search(rf"(?<![\w.-]){re.escape(c)}(?![\w.-])", simple[1])
-                                  for c in policy.service_commands):
+        if program == "?" and _mentions(policy.service_commands).search(simple[1]):
             found.append(Violation("service", f"opsgov cannot read the shell script {simple[1]!r}, which "
                                    "names a service manager", "the script with balanced quotes"))
             continue
@@ -93,6 +94,11 @@ def service_violations(argv: Sequence[str], allowed: Sequence[str], policy: Poli
         action = service_action(program, simple[1:])
         found.extend(_judge(shlex.join(simple), action, allowed))
     return found
+
+
+@functools.lru_cache(maxsize=16)
+def _mentions(commands: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(rf"(?<![\w.-]){re.escape(c)}(?![\w.-])" for c in commands) or r"(?!)")
 
 
 def _judge(command: str, action: ServiceAction, allowed: Sequence[str]) -> list[Violation]:

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from conftest import Repo, declaration_text, entry_text
@@ -47,8 +48,8 @@ def signoff_yaml(op_id: str = OP, **overrides: object) -> str:
 
 
 def runbook(op_id: str = OP, *, steps: str | None = None, report: dict[str, str] | None = None,
-            signoff: str | None = None, decl: dict[str, object] | None = None,
-            entry: dict[str, object] | None = None) -> str:
+            signoff: str | None = None, decl: Mapping[str, object] | None = None,
+            entry: Mapping[str, object] | None = None) -> str:
     """A complete operation record: every X and R rule passes for it with ``entry_text(op_id, **entry)``."""
     steps = step(1, "systemctl reload prometheus") if steps is None else steps
     sections = REPORT if report is None else report
@@ -69,10 +70,9 @@ def closed(repo: Repo, record: str, op_id: str = OP, **entry: object) -> None:
 
 # -- real opsgov processes --------------------------------------------------------------
 
-def opsgov_process(repo: Repo, *args: str, **kwargs: object) -> subprocess.Popen[bytes]:
+def opsgov_process(repo: Repo, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "opsgov_hooks", *args], cwd=repo.path,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            **kwargs)  # type: ignore[call-overload]
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def opsgov(repo: Repo, *args: str) -> tuple[int, str, str]:
