@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 
 
@@ -14,6 +15,12 @@ def write_atomic(path: str, data: bytes, *, exclusive: bool = False) -> None:
 
     With ``exclusive`` an existing file is never replaced: :class:`FileExistsError`.
     """
+    if not exclusive and _is_special(path):
+        # A device or a pipe (``-o /dev/null``, ``-o /dev/stdout``): renaming over it would replace
+        # the device node itself with a regular file.
+        with open(path, "wb") as f:
+            f.write(data)
+        return
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
@@ -31,6 +38,14 @@ def write_atomic(path: str, data: bytes, *, exclusive: bool = False) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     _fsync_dir(directory)
+
+
+def _is_special(path: str) -> bool:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode)
 
 
 def _mode_for(path: str) -> int:

@@ -110,3 +110,20 @@ def process_running(marker: str) -> bool:
             except OSError:
                 continue
     return False
+
+
+def wait_for_command(argv: str, deadline: float = 60.0) -> None:
+    """Block until a process whose whole command line is ``argv`` runs (not the recorder naming it)."""
+    end = time.monotonic() + deadline
+    wanted = argv.encode()
+    while time.monotonic() < end:
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if f.read().rstrip(b"\0").replace(b"\0", b" ") == wanted:
+                            return
+                except OSError:
+                    continue
+        time.sleep(0.05)
+    raise AssertionError(f"no process {argv!r} ever started")

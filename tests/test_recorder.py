@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 
 from conftest import Repo, entry_text
-from execution_helpers import normalise, opsgov, opsgov_process, process_running, wait_for
+from execution_helpers import normalise, opsgov, opsgov_process, process_running, wait_for, wait_for_command
 
 OP = "OPS-2026-01-27-001"
+# Unique per run: a concurrent test run on the same machine must never be mistaken for this one.
+SLEEP_A = f"30.{os.getpid()}1"
+SLEEP_B = f"30.{os.getpid()}2"
 RECORD = f"ops/operations/{OP}.md"
 ROLLBACK = "git revert the config commit and reload prometheus"
 DECLARE = ["new", "--name", "Tune Prometheus scrape interval", "--objective", "Reduce scrape load", "--risk",
@@ -241,30 +244,31 @@ def _step_text(repo: Repo) -> str:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_step_is_recorded_as_failed(here: Repo, sig: signal.Signals) -> None:
-    proc = opsgov_process(here, "run", OP, "--verify", "true", "--", "sleep", "30.0101")
+    proc = opsgov_process(here, "run", OP, "--verify", "true", "--", "sleep", SLEEP_A)
     wait_for(here.path / RECORD, "Status: IN PROGRESS")
+    wait_for_command(f"sleep {SLEEP_A}")  # the header is written before the command starts
     assert normalise(record(here)).count("running: started by opsgov run (pid <PID> on host <HOST>)") == 1
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert err.decode().splitlines()[1] == f"opsgov: STEP 1 FAIL: interrupted by {sig.name} (recorded in {RECORD})"
     assert _step_text(here) == (
-        "[STEP 1 | <TS>]\nCommand:\n    sleep 30.0101\nResult:\n"
+        f"[STEP 1 | <TS>]\nCommand:\n    sleep {SLEEP_A}\nResult:\n"
         f"    INTERRUPTED by {sig.name} after <T>s: the command was stopped (killed by SIGTERM); its effect may be "
         "partial\n    (no output)\nStatus: FAIL\nVerification:\n    $ true\n    (not run: the step was interrupted)\n"
         "```\n\n")
-    assert not process_running("sleep 30.0101")
+    assert not process_running(f"sleep {SLEEP_A}")
 
 
 def test_killed_recorder_leaves_an_in_progress_step(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
-    proc = opsgov_process(here, "run", OP, "--", "sleep", "30.0202")
+    proc = opsgov_process(here, "run", OP, "--", "sleep", SLEEP_B)
     wait_for(here.path / RECORD, "Status: IN PROGRESS")
     code, _out, err = opsgov(here, "run", OP, "--", "true")
     assert (code, err) == (2, f"opsgov: HALT: step 1 is still running (opsgov pid {proc.pid}): steps run one at a "
                               "time\n")
     proc.kill()
     proc.communicate(timeout=60)
-    _kill_orphan("sleep 30.0202")
+    _kill_orphan(f"sleep {SLEEP_B}")
     code, out, err = run_cli("validate")
     assert code == 1 and " X007 step 1 never finished (Status: IN PROGRESS)" in out
     assert run_cli("run", OP, "--", "true") == (2, "", (
@@ -274,7 +278,7 @@ def test_killed_recorder_leaves_an_in_progress_step(here: Repo, run_cli) -> None
     assert run_cli("run", OP, "--rollback", "--", "echo", "reverted")[0] == 0
     steps = _step_text(here)
     assert steps.startswith(
-        "[STEP 1 | <TS>]\nCommand:\n    sleep 30.0202\nResult:\n    INTERRUPTED: the recorder (pid <PID> on host "
+        f"[STEP 1 | <TS>]\nCommand:\n    sleep {SLEEP_B}\nResult:\n    INTERRUPTED: the recorder (pid <PID> on host "
         "<HOST>) stopped before this step finished; the command's effect is unknown\nStatus: FAIL\nVerification:\n"
         "    (not run: the recorder stopped)\n```\n\n```text\n[STEP 2 | <TS> | ROLLBACK]\n")
     assert run_cli("validate") == (0, "", "")
