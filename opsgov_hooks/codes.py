@@ -15,6 +15,7 @@ Ranges:
   T   ops-* tags
   X   execution log (steps, verification gates)
   R   reporting contract (the five report sections, sign-off section)
+  A   audit report (``opsgov report``): evidence gaps over a period
 """
 from __future__ import annotations
 
@@ -66,6 +67,12 @@ CODES: dict[str, Code] = _table(
     # --- C: configuration --------------------------------------------------
     Code("C001", "invalid configuration", "The configuration does not match schemas/config.schema.json."),
     Code("C002", "invalid pattern", "A forbidden rule's content pattern is not a valid regular expression, or a glob is malformed."),
+    # --- A: audit report ---------------------------------------------------
+    Code("A001", "governed commit not traced to an operation", "'opsgov report': a commit of the period changes governed paths, but no Ops-Id trailer, no record it writes and no open operation's ALLOWED_PATHS tie it to an operation. The change has no authorisation on record."),
+    Code("A002", "emergency approval overdue", "'opsgov report': an emergency operation (emergency: true) executed before approval, and was approved later than emergency_approval_hours after execution."),
+    Code("A003", "operation not closed by a tag", "'opsgov report': the operation has a ledger entry but no ops-YYYY-MM-DD-NNN tag; close it with 'opsgov tag'."),
+    Code("A004", "lightweight ops tag", "'opsgov report': an ops-* tag is lightweight: it carries no message, no tagger and no signature, so it is no evidence; replace it with an annotated tag."),
+    Code("A005", "unsigned ops tag", "'opsgov report': require_signed_tags is set but the operation's tag carries no signature."),
 )
 
 
