@@ -81,7 +81,7 @@ def _comment(text: str, hang: str = "") -> list[str]:
     return ["# " + line for line in textwrap.wrap(text, 98, subsequent_indent=hang)]
 
 
-def _dump(key: str, value: Any) -> list[str]:
+def dump_yaml(key: str, value: Any) -> list[str]:
     text = yaml.dump({key: value}, Dumper=_Dumper, default_flow_style=False, sort_keys=False, width=4096,
                      allow_unicode=True)
     return text.rstrip("\n").split("\n")
@@ -108,7 +108,7 @@ def render_config(policy: Policy | None = None) -> str:
             if "description" in sub:
                 lines += _comment(f"{key}.{name}: {sub['description']}", hang="  ")
         if key in values:
-            lines += _dump(key, values[key])
+            lines += dump_yaml(key, values[key])
         else:
             lines.append("# " + EXAMPLES.get(key, f"{key}: ..."))
     return "\n".join(lines) + "\n"
