@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 from opsgov_hooks.config import Policy
 from opsgov_hooks.findings import Finding, error, sort_findings, warning
-from opsgov_hooks.records.ids import id_from_tag
+from opsgov_hooks.records.ids import id_date, id_from_tag
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.report.model import OPEN, CommitRow, Facts, OperationRow, OverdueApproval, Report
 from opsgov_hooks.report.operations import operation_rows, overdue_approvals, tag_statuses
-from opsgov_hooks.report.period import Period, iso
+from opsgov_hooks.report.period import UTC, Period, iso
 from opsgov_hooks.report.trace import declared_times, governed_commits, trace, windows
 from opsgov_hooks.rules.registry import run_record_rules
 
@@ -31,16 +31,28 @@ def build_report(facts: Facts, period: Period, now: datetime.datetime) -> Report
             traced.setdefault(op_id, []).append(row.sha)
     operations = operation_rows(records, tags, declared, traced, period)
     overdue = overdue_approvals(operations, policy)
-    findings = record_findings(records, policy, {o.operation_id for o in operations})
+    findings = record_findings(records, policy, {o.operation_id for o in operations}, period)
     findings += gap_findings(operations, commits, overdue, policy)
     return Report(now, period, facts.repository, facts.head, policy.source, policy.governed_paths,
                   tuple(operations), tuple(commits), tuple(overdue), tuple(sort_findings(findings)))
 
 
-def record_findings(records: RecordSet, policy: Policy, period_ids: set[str]) -> list[Finding]:
-    """The records' own findings, less those about operations outside the period."""
-    findings = list(records.findings) + run_record_rules(records, policy)
-    return [f for f in findings if _owner(f, records, policy) in (None, *period_ids)]
+def record_findings(records: RecordSet, policy: Policy, period_ids: set[str], period: Period) -> list[Finding]:
+    """The records' own findings, less those about operations outside the period.
+
+    A finding about a record too broken to be an operation counts by its id's day.
+    """
+    known = set(records.by_id()) | set(records.entries_by_id())
+    kept = []
+    for finding in list(records.findings) + run_record_rules(records, policy):
+        owner = _owner(finding, records, policy)
+        if owner is None or owner in period_ids:
+            kept.append(finding)
+        elif owner not in known:
+            day = id_date(owner)
+            if day is None or period.contains(datetime.datetime(day.year, day.month, day.day, 12, tzinfo=UTC)):
+                kept.append(finding)
+    return kept
 
 
 def _owner(finding: Finding, records: RecordSet, policy: Policy) -> str | None:
