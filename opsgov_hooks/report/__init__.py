@@ -36,7 +36,7 @@ def run_report(start: str, since: str | None, until: str | None, fmt: str, outpu
     moment = now or datetime.datetime.now(UTC)
     period = make_period(since, until, moment)
     with Git.discover(start) as git, Progress(err, quiet=quiet) as progress:
-        facts = collect(git, progress)
+        facts = collect(git, progress, period)
         progress.update("building the report...")
         report = build_report(facts, period, moment)
     text = renderer(fmt)(report)

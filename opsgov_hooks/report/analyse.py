@@ -11,8 +11,8 @@ from opsgov_hooks.records.ids import id_date, id_from_tag
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.report.model import OPEN, CommitRow, Facts, OperationRow, OverdueApproval, Report
 from opsgov_hooks.report.operations import operation_rows, overdue_approvals, tag_statuses
-from opsgov_hooks.report.period import UTC, Period, iso
-from opsgov_hooks.report.trace import declared_times, governed_commits, trace, windows
+from opsgov_hooks.report.period import UTC, Period, iso, parse_instant
+from opsgov_hooks.report.trace import Sweep, declared_times, governed_commits, trace, windows
 from opsgov_hooks.rules.registry import run_record_rules
 
 
@@ -22,9 +22,12 @@ def build_report(facts: Facts, period: Period, now: datetime.datetime) -> Report
     declared = declared_times(facts.commits, policy)
     closed = {op_id: t.created for op_id, t in tags.items() if t.created is not None}
     known = set(records.by_id()) | set(records.entries_by_id())
-    open_windows = windows(records.declarations, declared, closed)
-    commits = [trace(c, paths, policy, known, facts.ledger_touches, open_windows)
-               for c, paths in governed_commits(facts.commits, policy, period)]
+    sweep = Sweep(windows(records.declarations, declared, closed))
+    commits = []
+    for commit, paths in governed_commits(facts.commits, policy, period):
+        when = parse_instant(commit.commit_date)
+        assert when is not None  # governed_commits keeps only commits with a date
+        commits.append(trace(commit, paths, policy, known, facts.ledger_touches, sweep.at(when)))
     traced: dict[str, list[str]] = {}
     for row in commits:
         for op_id in row.operation_ids:

@@ -127,7 +127,7 @@ def _by_scope(when: datetime.datetime, governed: Sequence[str], policy: Policy,
               open_windows: Sequence[Window]) -> list[str]:
     """Open operations covering every governed non-record file (none when a file is uncovered)."""
     files = [p for p in governed if not policy.is_record_path(p)]
-    candidates = [w for w in open_windows if w.is_open(when)]
+    candidates = [w for w in open_windows if w.is_open(when)]  # the sweep already narrowed them down
     if not files or not candidates:
         return []
     used: list[str] = []
@@ -144,9 +144,30 @@ def governed_commits(commits: Sequence[LogCommit], policy: Policy, period: Perio
     spec = gitignore_spec(policy.governed_paths)
     result = []
     for commit in reversed(commits):
-        if not period.contains(parse_instant(commit.commit_date)):
+        when = parse_instant(commit.commit_date)
+        if when is None or not period.contains(when):
             continue
         paths = sorted({c.path for c in commit.changes if spec.match_file(c.path)})
         if paths:
-            result.append((commit, paths))
-    return result
+            result.append((when, commit, paths))
+    result.sort(key=lambda item: item[0])  # stable: git's order among equal times
+    return [(commit, paths) for _when, commit, paths in result]
+
+
+class Sweep:
+    """The windows open at a moment, for moments asked in increasing order.
+
+    Tracing commits oldest first, each window is added once when it opens and
+    dropped once after it closes: the work is linear in commits plus operations,
+    not their product.
+    """
+
+    def __init__(self, all_windows: Iterable[Window]) -> None:
+        self._pending = sorted(all_windows, key=lambda w: w.opened, reverse=True)
+        self._active: list[Window] = []
+
+    def at(self, when: datetime.datetime) -> list[Window]:
+        while self._pending and self._pending[-1].opened <= when:
+            self._active.append(self._pending.pop())
+        self._active = [w for w in self._active if w.closed is None or when <= w.closed]
+        return self._active
