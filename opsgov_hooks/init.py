@@ -21,28 +21,47 @@ CHANGELOG_HEADER = ("# Ops changelog\n\nThe P5 sign-off ledger (Ops Governor v1.
                     "`---`-delimited YAML block per operation, written by `opsgov ledger record`.\n")
 
 LOCAL_HOOKS = """\
-# Added by 'opsgov init': the Ops Governor gate runs the opsgov you installed (pip install opsgov).
+# Added by 'opsgov init': the Ops Governor gate, run by the opsgov you installed (pip install opsgov).
+# 'pre-commit install' installs all three hook types below.
 minimum_pre_commit_version: "3.2.0"
+default_install_hook_types: [pre-commit, commit-msg, pre-push]
 repos:
   - repo: local
     hooks:
       - id: opsgov-check
-        name: opsgov check (Ops Governor gate)
-        entry: opsgov check --staged
+        name: opsgov gate (staged change)
+        entry: opsgov check
         language: system
         pass_filenames: false
         always_run: true
         stages: [pre-commit]
+      - id: opsgov-commit-msg
+        name: opsgov gate (Ops-Id trailers)
+        entry: opsgov check --commit-msg
+        language: system
+        always_run: true
+        stages: [commit-msg]
+      - id: opsgov-pre-push
+        name: opsgov gate (commits being pushed)
+        entry: opsgov check --pre-push
+        language: system
+        pass_filenames: false
+        always_run: true
+        stages: [pre-push]
 """
 
 REMOTE_HOOKS = """\
 # Added by 'opsgov init': the Ops Governor gate, pinned to one opsgov release.
+# 'pre-commit install' installs all three hook types below.
 minimum_pre_commit_version: "3.2.0"
+default_install_hook_types: [pre-commit, commit-msg, pre-push]
 repos:
   - repo: {repo}
     rev: {rev}
     hooks:
       - id: opsgov-check
+      - id: opsgov-commit-msg
+      - id: opsgov-pre-push
 """
 
 

@@ -164,7 +164,7 @@ def test_hooks_can_be_pinned_to_a_repository(repo: Repo, run_cli: Any) -> None:
     code, _, _ = run_cli("init", "-C", str(repo.path), "--hooks-repo", "https://git.example.com/opsgov",
                          "--hooks-rev", "v0.1.0", "-q")
     assert code == 0
-    assert repo.read(".pre-commit-config.yaml").splitlines()[3:6] == [
+    assert repo.read(".pre-commit-config.yaml").splitlines()[5:8] == [
         "  - repo: https://git.example.com/opsgov", "    rev: v0.1.0", "    hooks:"]
 
 
