@@ -216,5 +216,5 @@ def test_init_then_pre_commit_blocks_an_undeclared_change(repo: Repo) -> None:
     repo.stage()
     blocked = run("git", "commit", "-q", "-m", "undeclared change")
     assert blocked.returncode == 1
-    assert "ops/monitoring/prometheus.yml" in blocked.stdout
+    assert "ops/monitoring/prometheus.yml" in blocked.stderr  # git gives hooks' output to stderr
     assert repo.git("log", "--format=%s").splitlines() == ["readme", "Adopt opsgov"]
