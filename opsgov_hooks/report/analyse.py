@@ -12,6 +12,7 @@ from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.report.model import OPEN, CommitRow, Facts, OperationRow, OverdueApproval, Report
 from opsgov_hooks.report.operations import operation_rows, overdue_approvals, tag_statuses
 from opsgov_hooks.report.period import UTC, Period, iso, parse_instant
+from opsgov_hooks.report.requirements import area_of
 from opsgov_hooks.report.trace import Sweep, declared_times, governed_commits, trace, windows
 from opsgov_hooks.rules.registry import run_record_rules
 
@@ -35,7 +36,7 @@ def build_report(facts: Facts, period: Period, now: datetime.datetime) -> Report
     operations = operation_rows(records, tags, declared, traced, period)
     overdue = overdue_approvals(operations, policy)
     findings = record_findings(records, policy, {o.operation_id for o in operations}, period)
-    findings += gap_findings(operations, commits, overdue, policy)
+    findings += _not_already_reported(gap_findings(operations, commits, overdue, policy), findings)
     return Report(now, period, facts.repository, facts.head, policy.source, policy.governed_paths,
                   tuple(operations), tuple(commits), tuple(overdue), tuple(sort_findings(findings)))
 
@@ -84,6 +85,13 @@ def gap_findings(operations: Sequence[OperationRow], commits: Sequence[CommitRow
     for op in operations:
         findings.extend(_tag_findings(op, policy))
     return findings
+
+
+def _not_already_reported(gaps: list[Finding], found: list[Finding]) -> list[Finding]:
+    """One finding per gap: a record rule of the same area at the same place has already said it
+    (the ledger's own emergency-window rule, for one)."""
+    seen = {(area_of(f.code).id, f.path, f.line) for f in found}
+    return [g for g in gaps if (area_of(g.code).id, g.path, g.line) not in seen]
 
 
 def _untraced(commit: CommitRow) -> Finding:

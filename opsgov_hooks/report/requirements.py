@@ -72,13 +72,15 @@ AREAS: dict[str, Area] = {a.id: a for a in (
     Area("traceability", "Every governed commit traced to an operation (A001)",
          ((_SOC, "implements (only) approved changes"), (_ISO, "changes subject to the procedure"),
           (_NIST, "d. implement approved changes; f. monitor and review"))),
-    Area("emergency", "Emergency changes approved in time (A002)",
+    Area("emergency", "Emergency changes approved in time (A002, L107, L108)",
          ((_SOC, "approves"), (_ISO, "emergency changes"), (_NIST, "b. approve"))),
 )}
 
 _BY_LETTER = {"F": "files", "D": "declaration", "L": "ledger", "C": "configuration", "G": "scope",
               "H": "history", "T": "tags", "X": "execution", "R": "reporting"}
-_BY_CODE = {"A001": "traceability", "A002": "emergency", "A003": "tags", "A004": "tags", "A005": "tags"}
+# The ledger's emergency-window rules (L107 overdue, L108 pending) are the emergency area, not sign-off.
+_BY_CODE = {"A001": "traceability", "A002": "emergency", "A003": "tags", "A004": "tags", "A005": "tags",
+            "L107": "emergency", "L108": "emergency"}
 
 
 def area_of(code: str) -> Area:
