@@ -74,7 +74,8 @@ def _sub_keys(key: str, prop: dict[str, Any]) -> list[str]:
         return []
     prefix = f"{key}[]." if "items" in prop else f"{key}."
     lines = ["| Key | Type | Meaning |", "|---|---|---|"]
-    lines += [f"| `{prefix}{name}` | {type_of(sub)} | {text(sub.get('description', ''))} |" for name, sub in subs.items()]
+    lines += [f"| `{prefix}{name}` | {type_of(sub)} | {text(sub.get('description', ''))} |"
+              for name, sub in subs.items()]
     return lines + [""]
 
 

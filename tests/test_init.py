@@ -218,3 +218,10 @@ def test_init_then_pre_commit_blocks_an_undeclared_change(repo: Repo) -> None:
     assert blocked.returncode == 1
     assert "ops/monitoring/prometheus.yml" in blocked.stderr  # git gives hooks' output to stderr
     assert repo.git("log", "--format=%s").splitlines() == ["readme", "Adopt opsgov"]
+
+
+def test_init_from_a_subfolder_sets_up_the_repository_root(repo: Repo, run_cli: Any) -> None:
+    (repo.path / "deep" / "er").mkdir(parents=True)
+    code, _, _ = run_cli("init", "-C", str(repo.path / "deep" / "er"), "-q")
+    assert code == 0
+    assert (repo.path / ".opsgov.yaml").is_file() and not (repo.path / "deep" / "er" / ".opsgov.yaml").exists()

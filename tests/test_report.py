@@ -310,3 +310,23 @@ def test_docs_show_the_requirement_table() -> None:
     from opsgov_hooks.report.requirements import markdown_table
 
     assert markdown_table() in (ROOT / "docs" / "report.md").read_text(encoding="utf-8")
+
+
+def test_an_empty_chart_says_so_and_custom_classes_get_a_lane() -> None:
+    from opsgov_hooks.report.timeline import render_svg
+
+    empty = render_svg([], ["READ_ONLY"])
+    assert "No operation in this period." in empty and 'class="op ' not in empty
+    lanes = render_svg([], ["READ_ONLY", "DB_MIGRATION"])
+    assert lanes.count('class="lane"') == 2 and ">DB_MIGRATION</text>" in lanes
+
+
+def test_custom_risk_class_is_counted(repo: Repo) -> None:
+    repo.write(".opsgov.yaml", "custom_risk_classes: [DB_MIGRATION]\n")
+    repo.write("ops/operations/OPS-2026-02-03-001.md", declaration_text("OPS-2026-02-03-001",
+                                                                        RISK_CLASS="DB_MIGRATION"))
+    repo.commit("declare a migration")
+    summary = as_json(repo.path)["summary"]
+    assert summary["by_risk_class"] == {"READ_ONLY": 0, "LOW_RISK_CONFIG": 0, "SERVICE_RESTART": 0,
+                                        "FILESYSTEM_WRITE": 0, "DB_MIGRATION": 1}
+    assert summary["by_outcome"]["OPEN"] == 1
