@@ -15,7 +15,7 @@ from opsgov_hooks.report.model import OPEN, OperationRow
 from opsgov_hooks.report.period import UTC, iso
 
 COLOURS = {"SUCCESS": "#2e7d32", "ROLLBACK": "#c62828", "PARTIAL": "#ef6c00", OPEN: "#757575"}
-WIDTH, LEFT, RIGHT, TOP, LANE, BOTTOM = 960, 170, 64, 44, 44, 46
+WIDTH, LEFT, RIGHT, TOP, LANE, BOTTOM = 960, 150, 64, 44, 44, 46
 
 
 def placed_at(op: OperationRow) -> datetime.datetime | None:
@@ -58,11 +58,13 @@ def _x(when: datetime.datetime, span: tuple[datetime.datetime, datetime.datetime
 
 def _legend(operations: Sequence[OperationRow]) -> list[str]:
     parts, x = [], LEFT
-    for outcome, colour in COLOURS.items():
+    for outcome, colour in COLOURS.items():  # 130 px each, then a note on the other marks
         count = sum(o.outcome == outcome for o in operations)
         parts.append(f'<circle class="legend" cx="{x + 7}" cy="18" r="7" fill="{colour}"/>'
                      f'<text x="{x + 20}" y="23" font-size="13" fill="#222">{outcome} ({count})</text>')
-        x += 150
+        x += 130
+    parts.append(f'<text class="legend-note" x="{x - 20}" y="23" font-size="12" fill="#555">dark ring: emergency; '
+                 "square: rollback</text>")
     return parts
 
 
