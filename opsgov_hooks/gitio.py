@@ -176,8 +176,10 @@ class Git:
     # -- trees and objects --------------------------------------------------------
     def ls_tree(self, rev: str, prefixes: Sequence[str] = ()) -> dict[str, str]:
         """path -> blob sha of the files of ``rev`` (under ``prefixes`` when given)."""
-        # No "--" here: after --end-of-options git (2.39) reads "--" as a path and lists nothing.
-        out = self.run("ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev, *[p for p in prefixes if p])
+        # No "--" here: after --end-of-options ls-tree reads "--" as a path named "--"
+        # and lists nothing. Everything after the tree-ish is a path to ls-tree anyway.
+        out = self.run("ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev,
+                       *[p for p in prefixes if p])
         return _parse_ls(out, sha_field=2)
 
     def ls_index(self, prefixes: Sequence[str] = ()) -> dict[str, str]:
@@ -244,8 +246,10 @@ class Git:
         return result
 
     def ops_tags(self, pattern: str = "refs/tags/ops-*") -> list[TagRef]:
+        # %(contents), not subject + body: git joins the lines of a message's first
+        # paragraph into one "subject", which would garble an entry written without a title.
         fields = ("%(refname)", "%(objecttype)", "%(objectname)", "%(*objectname)", "%(tag)",
-                  "%(contents:subject)%0a%0a%(contents:body)", "%(contents:signature)")
+                  "%(contents)", "%(contents:signature)")
         out = self.run("for-each-ref", "--format=" + "%00".join(fields) + "%00", "--end-of-options", pattern)
         parts = out.decode("utf-8", "replace").split("\0")
         tags = []
@@ -253,6 +257,8 @@ class Git:
             ref, otype, osha, peeled, tagname, message, signature = parts[i:i + len(fields)]
             ref = ref.lstrip("\n")
             target = peeled or osha
+            if signature and message.endswith(signature):
+                message = message[:-len(signature)]
             tags.append(TagRef(ref, otype, osha, target, tagname, message.rstrip("\n") + "\n", signature))
         return tags
 
