@@ -23,6 +23,7 @@ RANGES: dict[str, str] = {
     "T": "ops-* tags",
     "X": "execution log (steps, verification gates)",
     "R": "reporting contract (the five report sections, sign-off section)",
+    "A": "audit report (opsgov report): evidence gaps over a period",
 }
 
 
@@ -101,6 +102,12 @@ CODES: dict[str, Code] = _table(
     Code("R003", "report section empty", "A report section holds nothing but whitespace or template comments."),
     Code("R004", "sign-off section missing", "A closed operation's record has a '6) Signoff & Ledger Entry' section with a ```yaml block of its ledger entry."),
     Code("R005", "sign-off disagrees with the ledger", "The section 6 block names the operation_id, and every field it gives equals the ledger entry's (timestamps compared as instants): the runbook and the ledger never contradict each other."),
+    # --- A: audit report ---------------------------------------------------
+    Code("A001", "governed commit not traced to an operation", "'opsgov report': a commit of the period changes governed paths, but no Ops-Id trailer, no record it writes and no open operation's ALLOWED_PATHS tie it to an operation. The change has no authorisation on record."),
+    Code("A002", "emergency approval overdue", "'opsgov report': an emergency operation (emergency: true) executed before approval, and was approved later than emergency_approval_hours after execution."),
+    Code("A003", "operation not closed by a tag", "'opsgov report': the operation has a ledger entry but no ops-YYYY-MM-DD-NNN tag; close it with 'opsgov tag'."),
+    Code("A004", "lightweight ops tag", "'opsgov report': an ops-* tag is lightweight: it carries no message, no tagger and no signature, so it is no evidence; replace it with an annotated tag."),
+    Code("A005", "unsigned ops tag", "'opsgov report': require_signed_tags is set but the operation's tag carries no signature."),
 )
 
 

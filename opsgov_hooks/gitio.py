@@ -262,6 +262,27 @@ class Git:
             tags.append(TagRef(ref, otype, osha, target, tagname, message.rstrip("\n") + "\n", signature))
         return tags
 
+    # -- history for reports ------------------------------------------------------
+    def log_with_changes(self, rev: str = "HEAD") -> list[LogCommit]:
+        """Every commit reachable from ``rev`` (newest first) with the blobs it changed, from ONE ``git log``.
+
+        Merges list no files (their changes are the merged commits'); the root commit
+        lists everything it adds. Renames are split into a delete and an add, so every
+        touched path is seen.
+        """
+        fields = "%H%x00%P%x00%aI%x00%cI%x00%an%x00%ae%x00%B"
+        out = self.run("log", "-z", "--raw", "--root", "--no-renames", "--no-abbrev", "--no-color",
+                       "--no-show-signature", "--encoding=UTF-8", f"--format={fields}",
+                       "--end-of-options", rev, "--")
+        return _parse_log(out)
+
+    def tag_dates(self, pattern: str = "refs/tags/ops-*") -> dict[str, str]:
+        """ref -> ISO 8601 creation time (the tagger date; the commit date for a lightweight tag)."""
+        out = self.run("for-each-ref", "--format=%(refname)%00%(creatordate:iso-strict)%00",
+                       "--end-of-options", pattern)
+        parts = out.decode("utf-8", "replace").split("\0")
+        return {parts[i].lstrip("\n"): parts[i + 1] for i in range(0, len(parts) - 1, 2)}
+
 
     # -- the gate's operations (each one process for many objects) ---------------------------
     @classmethod
@@ -499,3 +520,52 @@ def _parse_raw_stream(out: bytes, *, headers: bool) -> list[CommitDiff]:
         else:
             i += 1
     return result
+@dataclasses.dataclass(frozen=True)
+class BlobChange:
+    """One path a commit changed, with its blob before and after (all zeros when absent)."""
+
+    status: str  # A, M, D, T
+    path: str
+    old_blob: str
+    new_blob: str
+
+
+@dataclasses.dataclass(frozen=True)
+class LogCommit:
+    sha: str
+    parents: tuple[str, ...]
+    author_date: str          # ISO 8601 as git prints it (%aI)
+    commit_date: str          # ISO 8601 (%cI)
+    author_name: str
+    author_email: str
+    message: str
+    changes: tuple[BlobChange, ...]
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+def _parse_log(out: bytes) -> list[LogCommit]:
+    """Parse ``git log -z --raw --format=<7 NUL-separated fields>``.
+
+    Each commit is its seven header fields, then zero or more raw records (a
+    ``:``-prefixed meta field and one path, ``--no-renames``). The parse is by
+    position, so a path that looks like a sha or a message can never be misread.
+    """
+    parts = out.split(b"\0")
+    commits: list[LogCommit] = []
+    i = 0
+    while i + 7 <= len(parts) and parts[i].strip(b"\n"):
+        head = [p.decode("utf-8", "replace") for p in parts[i:i + 7]]
+        i += 7
+        changes: list[BlobChange] = []
+        while i + 1 < len(parts) and parts[i].lstrip(b"\n").startswith(b":"):
+            _old_mode, _new_mode, old_blob, new_blob, status = parts[i].lstrip(b"\n")[1:].decode().split()
+            changes.append(BlobChange(status[0], parts[i + 1].decode("utf-8", "surrogateescape"), old_blob,
+                                      new_blob))
+            i += 2
+        sha, parents, author_date, commit_date, name, email, message = head
+        commits.append(LogCommit(sha.lstrip("\n"), tuple(parents.split()), author_date, commit_date, name, email,
+                                 message, tuple(changes)))
+    return commits
