@@ -176,7 +176,8 @@ class Git:
     # -- trees and objects --------------------------------------------------------
     def ls_tree(self, rev: str, prefixes: Sequence[str] = ()) -> dict[str, str]:
         """path -> blob sha of the files of ``rev`` (under ``prefixes`` when given)."""
-        out = self.run("ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev, "--",
+        # No "--" here: after --end-of-options, ls-tree (git 2.39) takes "--" as a path and lists nothing.
+        out = self.run("ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev,
                        *[p for p in prefixes if p])
         return _parse_ls(out, sha_field=2)
 
