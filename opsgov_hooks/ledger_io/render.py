@@ -1,15 +1,19 @@
 """Write ledger values as YAML that the strict loader reads back exactly.
 
 A value is written plain when that round-trips (``SELF``, ``2026-01-27T10:00:00Z``),
-single-quoted otherwise (``'command: git revert abc1234'``, ``'true'``), and
+single-quoted otherwise (``'command: git revert abc1234'``, ``'true'``, ``'no'``, ``'010'``:
+also never a boolean or number to a YAML 1.1 reader), and
 double-quoted with escapes when it spans lines or holds control characters.
 Each choice is checked by parsing it back, so a value can never change meaning.
 """
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Mapping
 from typing import Any
+
+import yaml
 
 from opsgov_hooks.yamlstrict import load_documents
 
@@ -40,8 +44,15 @@ def scalar(value: Any) -> str:
 
 
 def _reads_back(candidate: str, expected: str) -> bool:
+    """Read back as the same text by opsgov, and not as a number, boolean or null by YAML 1.1 tools (yq, PyYAML)."""
     docs, findings = load_documents("<value>", f"k: {candidate}\n")
-    return not findings and len(docs) == 1 and docs[0].data == {"k": expected}
+    if findings or len(docs) != 1 or docs[0].data != {"k": expected}:
+        return False
+    try:
+        other = yaml.safe_load(f"k: {candidate}\n")
+    except (yaml.YAMLError, ValueError):  # e.g. a timestamp-like value with month 13
+        return False
+    return isinstance(other, dict) and isinstance(other.get("k"), (str, datetime.date))
 
 
 def render_entry(fields: Mapping[str, Any], newline: str = "\n") -> str:
