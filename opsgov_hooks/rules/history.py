@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from opsgov_hooks.context import CheckContext
-from opsgov_hooks.findings import Finding, error
+from opsgov_hooks.findings import Finding, Severity, error
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.rules.signoff import is_self, normalise_person
 
@@ -92,8 +92,12 @@ def _field_order(key: str) -> tuple[int, str]:
 def append_only(ctx: CheckContext) -> Iterator[Finding]:
     """H001-H005 for the head's ledger against the base's."""
     head = _group(ctx.head_records.entries)
+    # An entry that no longer loads is already an error where it stands; "removed" would mislead.
+    broken = {f.path for f in ctx.head_records.findings if f.severity is Severity.ERROR}
     for op_id, olds in _group(ctx.base_records.entries).items():
         news = head.get(op_id, [])
+        if not news and olds[0].path in broken:
+            continue
         if not news:
             old = olds[0]
             yield error("H001", f"the ledger entry of {op_id} was removed (it was at {old.path}:{old.line} in "
