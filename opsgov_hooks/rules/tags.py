@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from opsgov_hooks.context import CheckContext, TagFacts
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.gitio import Git, TagRef
-from opsgov_hooks.records.ids import ID_RE, id_from_tag
+from opsgov_hooks.records.ids import ID_RE, id_date, id_from_tag
 from opsgov_hooks.records.ledger import LedgerEntry, parse_changelog, parse_ledger_yaml, parse_tag_entry
 from opsgov_hooks.rules.history import entry_changes, same_operation
 from opsgov_hooks.rules.signoff import effective_approver, normalise_person
@@ -97,7 +97,7 @@ def tag_consistency(ctx: CheckContext) -> Iterator[Finding]:
 
 def _one_tag(ctx: CheckContext, tag: TagRef, ledger: dict[str, list[LedgerEntry]]) -> Iterator[Finding]:
     op_id = id_from_tag(tag.name)
-    if not ID_RE.match(op_id) or tag.name != tag.name.lower():
+    if id_date(op_id) is None or tag.name != tag.name.lower():
         yield error("T004", f"tag {tag.name} is not named ops-<operation id in lower case>", tag.ref,
                     hint="ops-* tags are reserved for operations: rename or delete this tag")
         return
