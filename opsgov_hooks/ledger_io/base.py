@@ -17,6 +17,7 @@ from opsgov_hooks.ledger_io.atomic import atomic_write
 from opsgov_hooks.ledger_io.edit import Edit, apply_edits, entry_edits, newline_of
 from opsgov_hooks.ledger_io.render import render_entry
 from opsgov_hooks.records.ledger import LedgerEntry
+from opsgov_hooks.rules.located import at_entry
 from opsgov_hooks.yamlstrict import Document, load_documents
 
 BOM = "\ufeff"
@@ -52,8 +53,8 @@ class FileBackend:
     def append_text(self, before: str, entry_text: str, newline: str) -> str:
         raise NotImplementedError
 
-    def documents(self, path: str, text: str) -> list[tuple[int, Document]]:
-        """(character offset of the YAML piece in ``text``, document) for every entry document."""
+    def locate(self, path: str, text: str, operation_id: str) -> tuple[int, Document]:
+        """(character offset of the YAML piece in ``text``, the entry's document parsed from that piece)."""
         raise NotImplementedError
 
     # -- shared -------------------------------------------------------------------
@@ -80,8 +81,7 @@ class FileBackend:
         first_new_line = text.count("\n") + (1 if text and not text.endswith("\n") else 0) + 1
         plan = self._plan(path, before, bom + after_text, op_id, first_new_line)
         if duplicate is not None:
-            plan.findings.insert(0, error("L005", f"{op_id} already has a ledger entry", duplicate.path,
-                                          duplicate.line, duplicate.column,
+            plan.findings.insert(0, error("L005", f"{op_id} already has a ledger entry", *at_entry(duplicate),
                                           hint="one entry per operation: 'opsgov ledger rollback' updates it"))
         return plan
 
@@ -92,10 +92,10 @@ class FileBackend:
             raise UsageError(f"{path} does not exist: {operation_id} has no ledger entry to update "
                              "(record it first with 'opsgov ledger record')")
         bom, text = _decode(path, before)
-        offset, doc = self._find(path, text, operation_id)
+        offset, doc = self.locate(path, text, operation_id)
         after_text = apply_edits(text, entry_edits(doc, text[offset:], changes), offset)
         plan = self._plan(path, before, bom + after_text, operation_id, 1)
-        self._verify(path, text, after_text, operation_id, changes)
+        self._verify(path, before, plan.after, operation_id, changes)
         return plan
 
     def commit(self, plan: Plan) -> None:
@@ -110,23 +110,28 @@ class FileBackend:
             mine = [f for f in findings if entry.line <= f.line < max(entry.end_line, entry.line + 1)]
         return Plan(path, os.path.join(self.root, path), before, after, entry, entries, mine)
 
-    def _find(self, path: str, text: str, operation_id: str) -> tuple[int, Document]:
-        matches = [(off, d) for off, d in self.documents(path, text)
-                   if isinstance(d.data, dict) and d.data.get("operation_id") == operation_id]
-        if len(matches) != 1:
-            what = "no ledger entry" if not matches else f"{len(matches)} ledger entries"
-            raise UsageError(f"{path} has {what} for {operation_id}; run 'opsgov validate' and fix the ledger")
-        return matches[0]
-
-    def _verify(self, path: str, before: str, after: str, operation_id: str, changes: Mapping[str, Any]) -> None:
-        """The edit must change exactly the requested fields of exactly one entry."""
-        old = [d.data for _o, d in self.documents(path, before)]
-        new = [d.data for _o, d in self.documents(path, after)]
-        expected = [({**d, **changes} if isinstance(d, dict) and d.get("operation_id") == operation_id else d)
-                    for d in old]
-        if new != expected:
+    def _verify(self, path: str, before: bytes, after: bytes, operation_id: str,
+                changes: Mapping[str, Any]) -> None:
+        """The edit must change exactly the requested fields of exactly one entry, and break nothing."""
+        old, old_findings = self.parse(path, before)
+        new, new_findings = self.parse(path, after)
+        expected = [{**e.fields, **changes} if e.operation_id == operation_id else e.fields for e in old]
+        if [e.fields for e in new] != expected or _syntax(new_findings) != _syntax(old_findings):
             raise UsageError(f"{path}: the in-place update of {operation_id} would not read back as written; "
                              "nothing was changed (please report this with the file)")
+
+
+def _syntax(findings: list[Finding]) -> list[str]:
+    return [f.code for f in findings if f.code.startswith("F")]
+
+
+def only_match(path: str, docs: list[tuple[int, Document]], operation_id: str) -> tuple[int, Document]:
+    """The single document (with its offset) whose operation_id is ``operation_id``."""
+    matches = [(off, d) for off, d in docs if isinstance(d.data, dict) and d.data.get("operation_id") == operation_id]
+    if len(matches) != 1:
+        what = "no ledger entry" if not matches else f"{len(matches)} ledger entries"
+        raise UsageError(f"{path} has {what} for {operation_id}; run 'opsgov validate' and fix the ledger")
+    return matches[0]
 
 
 def _decode(path: str, raw: bytes) -> tuple[str, str]:
@@ -150,4 +155,4 @@ def parsed_documents(path: str, text: str) -> list[Document]:
     return docs
 
 
-__all__ = ["Edit", "FileBackend", "Plan", "parsed_documents"]
+__all__ = ["Edit", "FileBackend", "Plan", "only_match", "parsed_documents"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from opsgov_hooks.findings import Finding, UsageError, error
 from opsgov_hooks.gitio import Git
-from opsgov_hooks.ledger_io.base import FileBackend, Plan, parsed_documents
+from opsgov_hooks.ledger_io.base import FileBackend, Plan, only_match, parsed_documents
 from opsgov_hooks.records.ids import tag_name
 from opsgov_hooks.records.ledger import LedgerEntry, parse_tag_entry
 from opsgov_hooks.yamlstrict import Document
@@ -43,8 +43,8 @@ class TagsBackend(FileBackend):
     def append_text(self, before: str, entry_text: str, newline: str) -> str:
         return before + entry_text
 
-    def documents(self, path: str, text: str) -> list[tuple[int, Document]]:
-        return [(0, doc) for doc in parsed_documents(path, text)]
+    def locate(self, path: str, text: str, operation_id: str) -> tuple[int, Document]:
+        return only_match(path, [(0, doc) for doc in parsed_documents(path, text)], operation_id)
 
     def plan_append(self, fields: Mapping[str, Any]) -> Plan:
         op_id = str(fields["operation_id"])

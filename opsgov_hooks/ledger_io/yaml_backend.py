@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from opsgov_hooks.findings import Finding
-from opsgov_hooks.ledger_io.base import FileBackend, parsed_documents
+from opsgov_hooks.ledger_io.base import FileBackend, only_match, parsed_documents
 from opsgov_hooks.records.ledger import LedgerEntry, parse_ledger_yaml
 from opsgov_hooks.yamlstrict import Document
 
@@ -25,5 +25,5 @@ class YamlBackend(FileBackend):
             before += newline
         return before + "---" + newline + entry_text
 
-    def documents(self, path: str, text: str) -> list[tuple[int, Document]]:
-        return [(0, doc) for doc in parsed_documents(path, text)]
+    def locate(self, path: str, text: str, operation_id: str) -> tuple[int, Document]:
+        return only_match(path, [(0, doc) for doc in parsed_documents(path, text)], operation_id)

@@ -10,6 +10,7 @@ from opsgov_hooks.lifecycle.workspace import Workspace, check_operation_id, open
 from opsgov_hooks.records.ids import tag_name
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.reporters.text import format_line
+from opsgov_hooks.rules.located import at_entry
 
 COLUMNS = ("OPERATION_ID", "OUTCOME", "RISK_CLASS", "EXECUTED", "APPROVED_BY", "TAG", "LOCATION")
 
@@ -23,7 +24,7 @@ def _ledger(ws: Workspace) -> tuple[list[LedgerEntry], list[Finding], set[str]]:
 
 def _row(entry: LedgerEntry, tags: set[str]) -> dict[str, Any]:
     name = tag_name(entry.operation_id)
-    return {"operation_id": entry.operation_id, "fields": entry.fields, "path": entry.path, "line": entry.line,
+    return {"operation_id": entry.operation_id, "fields": entry.fields, "path": entry.path, "line": at_entry(entry)[1],
             "tag": name if name in tags else None}
 
 
@@ -64,6 +65,6 @@ def show_entry(start: str, operation_id: str, output_format: str, out: TextIO, e
         return 0 if len(matches) == 1 else 1
     for entry in matches:
         sealed = _row(entry, tags)["tag"]
-        out.write(f"# {entry.path}:{entry.line}" + (f" (sealed in tag {sealed})" if sealed else "") + "\n")
+        out.write(f"# {entry.path}:{at_entry(entry)[1]}" + (f" (sealed in tag {sealed})" if sealed else "") + "\n")
         out.write("---\n" + render_entry(entry.fields))
     return 0 if len(matches) == 1 else 1

@@ -16,6 +16,7 @@ from opsgov_hooks.ledger_io import Plan
 from opsgov_hooks.ledger_io.atomic import locked
 from opsgov_hooks.lifecycle.workspace import (Workspace, check_operation_id, emit, findings_of, open_workspace,
                                               timestamp_option, with_entry)
+from opsgov_hooks.rules.located import at_entry
 from opsgov_hooks.rules.registry import run_record_rules
 
 
@@ -105,5 +106,5 @@ def record_entry(start: str, operation_id: str, opts: EntryOptions, output_forma
         return 1
     assert plan.entry is not None
     if output_format == "text":
-        out.write(f"recorded {operation_id} in {plan.path}:{plan.entry.line}\n")
+        out.write(f"recorded {operation_id} in {plan.path}:{at_entry(plan.entry)[1]}\n")
     return 0

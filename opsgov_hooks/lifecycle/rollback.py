@@ -17,6 +17,7 @@ from opsgov_hooks.lifecycle.workspace import (Workspace, check_operation_id, emi
                                               timestamp_option)
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.rules.history import entry_changes
+from opsgov_hooks.rules.located import at_entry
 from opsgov_hooks.rules.signoff import is_self
 
 ROLLBACK_OUTCOMES = ("ROLLBACK", "PARTIAL")
@@ -49,7 +50,7 @@ def update_entry(start: str, operation_id: str, changes: Mapping[str, Any], outp
         current = _current_entry(ws, operation_id)
         if emergency_only:
             _check_emergency(current, changes)
-        refused = [error(code, f"{operation_id}: {message}", current.path, current.line, current.column)
+        refused = [error(code, f"{operation_id}: {message}", *at_entry(current))
                    for code, message in entry_changes(current.fields, {**current.fields, **changes})]
         plan = None if refused else ws.backend.plan_update(operation_id, changes)
         findings = refused if plan is None else check_plan(ws, plan)
@@ -61,7 +62,7 @@ def update_entry(start: str, operation_id: str, changes: Mapping[str, Any], outp
             out.write(f"opsgov: {operation_id} was not changed\n")
         return 1
     if output_format == "text":
-        out.write(f"{verb} {operation_id} in {plan.path}:{plan.entry.line}\n")
+        out.write(f"{verb} {operation_id} in {plan.path}:{at_entry(plan.entry)[1]}\n")
     return 0
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from opsgov_hooks.context import CheckContext
 from opsgov_hooks.findings import Finding, Severity, error
 from opsgov_hooks.records.ledger import LedgerEntry
+from opsgov_hooks.rules.located import at_entry
 from opsgov_hooks.rules.signoff import is_self, normalise_person
 
 ROLLBACK_FIELDS = ("rollback_timestamp", "rollback_evidence")
@@ -100,8 +101,8 @@ def append_only(ctx: CheckContext) -> Iterator[Finding]:
             continue
         if not news:
             old = olds[0]
-            yield error("H001", f"the ledger entry of {op_id} was removed (it was at {old.path}:{old.line} in "
-                        "the base revision)", old.path, old.line, old.column,
+            yield error("H001", f"the ledger entry of {op_id} was removed (it was at {old.path}:{at_entry(old)[1]} in "
+                        "the base revision)", *at_entry(old),
                         hint="the ledger is append-only: restore the entry; record a rollback with "
                              "'opsgov ledger rollback'")
             continue
@@ -118,7 +119,7 @@ def _compare(old: LedgerEntry, news: list[LedgerEntry]) -> Iterator[Finding]:
         return
     new = matching[0]
     for code, message in entry_changes(old.fields, new.fields):
-        yield error(code, f"{new.operation_id}: {message}", new.path, new.line, new.column,
+        yield error(code, f"{new.operation_id}: {message}", *at_entry(new),
                     hint="the ledger is append-only: only 'opsgov ledger rollback', growing notes and an "
                          "emergency approval may change an entry")
 
@@ -132,8 +133,8 @@ def _collisions(op_id: str, news: list[LedgerEntry]) -> Iterator[Finding]:
 
 def _collision(first: LedgerEntry, second: LedgerEntry) -> Finding:
     return error("H005", f"two different operations share the id {second.operation_id}: "
-                 f"{first.get('operation_name')!r} ({first.path}:{first.line}) and "
-                 f"{second.get('operation_name')!r}", second.path, second.line, second.column,
+                 f"{first.get('operation_name')!r} ({first.path}:{at_entry(first)[1]}) and "
+                 f"{second.get('operation_name')!r}", *at_entry(second),
                  hint="ids allocated on two branches collided: give one operation a new id ('opsgov new') and "
                       "move its records")
 

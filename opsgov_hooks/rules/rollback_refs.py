@@ -16,6 +16,7 @@ from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.gitio import Git
 from opsgov_hooks.records.ids import tag_name
 from opsgov_hooks.records.ledger import LedgerEntry
+from opsgov_hooks.rules.located import at_entry
 
 SHALLOW_HINT = "fetch the full history: 'git fetch --unshallow' (or fetch-depth: 0 in actions/checkout)"
 
@@ -58,7 +59,7 @@ def rollback_refs(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _commit_ref(ctx: CheckContext, entry: LedgerEntry, ref: str) -> Iterator[Finding]:
-    where = (entry.path, entry.line, entry.column)
+    where = at_entry(entry)
     name = refs.commit_name(ref)
     facts = ctx.refs.get(ref)
     prefix = f"{entry.operation_id}: rollback_ref {name}"
@@ -80,7 +81,7 @@ def _commit_ref(ctx: CheckContext, entry: LedgerEntry, ref: str) -> Iterator[Fin
 
 
 def _unreachable(ctx: CheckContext, entry: LedgerEntry, prefix: str) -> Iterator[Finding]:
-    where = (entry.path, entry.line, entry.column)
+    where = at_entry(entry)
     _tip_sha, tip_label = _tip(ctx, entry)
     if ctx.shallow:
         yield error("H010", f"{prefix} cannot be traced to {tip_label}: history too shallow", *where,
@@ -95,5 +96,5 @@ def _procedure_ref(ctx: CheckContext, entry: LedgerEntry, ref: str) -> Iterator[
     for path in refs.procedure_paths(ref, ctx.existing_paths):
         if not refs.path_exists(path, ctx.existing_paths):
             yield error("H011", f"{entry.operation_id}: rollback procedure {path} does not exist in the checked "
-                        "tree", entry.path, entry.line, entry.column,
+                        "tree", *at_entry(entry),
                         hint="commit the procedure, or correct the path")

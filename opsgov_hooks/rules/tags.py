@@ -23,6 +23,7 @@ from opsgov_hooks.gitio import Git, TagRef
 from opsgov_hooks.records.ids import ID_RE, id_date, id_from_tag
 from opsgov_hooks.records.ledger import LedgerEntry, parse_changelog, parse_ledger_yaml, parse_tag_entry
 from opsgov_hooks.rules.history import entry_changes, same_operation
+from opsgov_hooks.rules.located import at_entry
 from opsgov_hooks.rules.signoff import effective_approver, normalise_person
 
 _SSH_SIGNER = re.compile(r'Good "git" signature for (\S+) with')
@@ -113,7 +114,7 @@ def _one_tag(ctx: CheckContext, tag: TagRef, ledger: dict[str, list[LedgerEntry]
     if entry is None:
         return
     if entry.operation_id != op_id:
-        yield error("T004", f"tag {tag.name} carries the entry of {entry.operation_id}", tag.ref, entry.line)
+        yield error("T004", f"tag {tag.name} carries the entry of {entry.operation_id}", *at_entry(entry))
         return
     if ctx.policy.ledger_backend != "tags":
         yield from _against_ledger(ctx, tag, entry, ledger.get(op_id, []))
@@ -130,12 +131,12 @@ def _against_ledger(ctx: CheckContext, tag: TagRef, sealed: LedgerEntry,
         if not same_operation(sealed.fields, entry.fields):
             yield error("H005", f"two different operations share the id {op_id}: tag {tag.name} seals "
                         f"{sealed.get('operation_name')!r}, the ledger records {entry.get('operation_name')!r}",
-                        entry.path, entry.line, entry.column,
+                        *at_entry(entry),
                         hint="ids allocated on two branches collided: give this operation a new id ('opsgov new')")
             continue
         for _code, message in entry_changes(sealed.fields, entry.fields):
             yield error("T005", f"{op_id}: the ledger differs from the entry sealed in tag {tag.name}: {message}",
-                        entry.path, entry.line, entry.column,
+                        *at_entry(entry),
                         hint="a sealed entry may only move on by 'opsgov ledger rollback'")
     fact = ctx.tag_facts.get(tag.name)
     if fact is not None and fact.sealed_file is not None:

@@ -15,6 +15,7 @@ from opsgov_hooks.findings import Finding, error, warning
 from opsgov_hooks.records.ids import id_date, parse_utc
 from opsgov_hooks.records.ledger import TIMESTAMP_FIELDS, LedgerEntry
 from opsgov_hooks.records.store import RecordSet
+from opsgov_hooks.rules.located import at_entry
 from opsgov_hooks.rules.signoff import is_self
 
 
@@ -33,7 +34,7 @@ def check_timestamps(records: RecordSet, policy: Policy, now: datetime.datetime)
 
 
 def entry_timestamps(entry: LedgerEntry, policy: Policy, now: datetime.datetime) -> Iterator[Finding]:
-    where = (entry.path, entry.line, entry.column)
+    where = at_entry(entry)
     times = {k: parse_utc(str(entry.get(k))) for k in TIMESTAMP_FIELDS if entry.get(k) is not None}
     limit = now + datetime.timedelta(seconds=policy.clock_skew_seconds)
     for key, value in times.items():
@@ -61,7 +62,7 @@ def entry_timestamps(entry: LedgerEntry, policy: Policy, now: datetime.datetime)
 
 def _emergency(entry: LedgerEntry, policy: Policy, approved: datetime.datetime | None,
                executed: datetime.datetime, now: datetime.datetime) -> Iterator[Finding]:
-    where = (entry.path, entry.line, entry.column)
+    where = at_entry(entry)
     window = datetime.timedelta(hours=policy.emergency_approval_hours)
     deadline = executed + window
     stamp = deadline.strftime("%Y-%m-%dT%H:%M:%SZ")
