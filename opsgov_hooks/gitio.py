@@ -176,7 +176,8 @@ class Git:
     # -- trees and objects --------------------------------------------------------
     def ls_tree(self, rev: str, prefixes: Sequence[str] = ()) -> dict[str, str]:
         """path -> blob sha of the files of ``rev`` (under ``prefixes`` when given)."""
-        # No "--" here: after --end-of-options, ls-tree (git 2.39) takes "--" as a path and lists nothing.
+        # No "--" here: after --end-of-options ls-tree reads "--" as a path named "--"
+        # and lists nothing. Everything after the tree-ish is a path to ls-tree anyway.
         out = self.run("ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev,
                        *[p for p in prefixes if p])
         return _parse_ls(out, sha_field=2)
@@ -245,8 +246,8 @@ class Git:
         return result
 
     def ops_tags(self, pattern: str = "refs/tags/ops-*") -> list[TagRef]:
-        # %(contents), not %(contents:subject): the subject folds the first paragraph into one
-        # line, which would flatten a tags-backend entry (a message that is the entry itself).
+        # %(contents), not subject + body: git joins the lines of a message's first
+        # paragraph into one "subject", which would garble an entry written without a title.
         fields = ("%(refname)", "%(objecttype)", "%(objectname)", "%(*objectname)", "%(tag)",
                   "%(contents)", "%(contents:signature)")
         out = self.run("for-each-ref", "--format=" + "%00".join(fields) + "%00", "--end-of-options", pattern)
@@ -265,10 +266,6 @@ class Git:
     def common_dir(self) -> str:
         """The repository's shared git directory (the same for every worktree): where the ledger lock lives."""
         out = self.run("rev-parse", "--path-format=absolute", "--git-common-dir")
-        return out.decode("utf-8", "surrogateescape").rstrip("\n")
-
-    def git_dir(self) -> str:
-        out = self.run("rev-parse", "--absolute-git-dir")
         return out.decode("utf-8", "surrogateescape").rstrip("\n")
 
     def check_objects(self, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:

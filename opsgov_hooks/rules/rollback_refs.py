@@ -42,8 +42,9 @@ def prepare(ctx: CheckContext, git: Git) -> None:
             if tip:
                 wanted[ref].append(tip)
         procedures = procedures or ref.strip().startswith("procedure:")
-    ctx.shallow = ctx.shallow or git.is_shallow()
-    ctx.refs = {**ctx.refs, **refs.resolve(git, wanted)} if wanted else ctx.refs
+    if wanted:  # no git process at all for a run without commit references
+        ctx.shallow = ctx.shallow or git.is_shallow()
+        ctx.refs = {**ctx.refs, **refs.resolve(git, wanted)}
     if procedures and not ctx.existing_paths:
         listing = git.ls_tree(ctx.head_sha) if ctx.head_sha else git.ls_index()
         ctx.existing_paths = frozenset(listing)
