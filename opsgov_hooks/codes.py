@@ -60,10 +60,8 @@ CODES: dict[str, Code] = _table(
     Code("L003", "unknown ledger field", "The entry has a key P5 does not define."),
     Code("L004", "invalid timestamp", "A timestamp is not a real ISO 8601 instant in UTC (Z or +00:00)."),
     Code("L005", "duplicate ledger entry", "Two ledger entries carry the same operation_id."),
-    Code("L006", "ledger disagrees with declaration", "The entry's risk_class or operation_name differs from the operation's declaration."),
-    Code("L007", "entry in the wrong month file", "Backend B keeps an entry in ops/ledger/YYYY-MM.yaml of its operation id's month."),
-    Code("L008", "ledger entry without declaration", "No operation record declares this operation_id."),
-    # --- L1xx: sign-off and timestamps (lifecycle) --------------------------
+    # --- lifecycle: L1xx sign-off and timestamps, H history, T tags ---------
+    # (kept in one block to merge cleanly; docs/rules.md lists codes in code order)
     Code("L101", "self-approval where sign-off is recommended", "P5 recommends a second person for this risk class (SERVICE_RESTART, FILESYSTEM_WRITE by default); approved_by is SELF or the requester. A warning: the operation may proceed, and the config may set solo_mode: true for a one-person team."),
     Code("L102", "sign-off required from someone other than the requester", "The risk class requires sign-off (custom high-risk classes by default): approved_by must name a person other than requested_by, compared after normalising case and e-mail form ('Alice <alice@x>' equals 'alice@x'). SELF is accepted only with solo_mode: true in the config."),
     Code("L103", "approver not on the allow-list", "The config's approvers list names the only people who may approve; this entry's approver (the requester, for SELF) is not among them."),
@@ -96,6 +94,9 @@ CODES: dict[str, Code] = _table(
     Code("T008", "tag signer is not the approver", "require_signed_tags is set: the tag must be signed by the entry's approved_by (the requester, for SELF)."),
     Code("T009", "tag already exists", "opsgov never moves or overwrites a tag: the operation is already closed here, or another branch took its id first."),
     Code("T010", "operation not ready to close", "'opsgov tag' needs the operation's declaration and ledger entry at the tagged revision."),
+    Code("L006", "ledger disagrees with declaration", "The entry's risk_class or operation_name differs from the operation's declaration."),
+    Code("L007", "entry in the wrong month file", "Backend B keeps an entry in ops/ledger/YYYY-MM.yaml of its operation id's month."),
+    Code("L008", "ledger entry without declaration", "No operation record declares this operation_id."),
     # --- C: configuration --------------------------------------------------
     Code("C001", "invalid configuration", "The configuration does not match schemas/config.schema.json."),
     Code("C002", "invalid pattern", "A forbidden rule's content pattern is not a valid regular expression, or a glob is malformed."),
