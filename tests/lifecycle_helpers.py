@@ -58,12 +58,12 @@ def context(repo: Repo, base: str | None, head: str | None, *, mode: str = "rang
 
 
 def history(repo: Repo, base: str | None, head: str | None, **kwargs: object) -> list[str]:
-    """Text lines of the H and T findings of every registered history rule (preparers run first).
+    """Text lines of the findings of every registered history rule (preparers run first).
 
-    Other areas' history rules (the gate's) are tested by their owners, so only ours are kept.
+    The gate's own history rules (G codes) are tested by their owner, so they are left out.
     """
     from opsgov_hooks.reporters.text import format_line
     from opsgov_hooks.rules.registry import run_history_rules
 
     ctx = context(repo, base, head, **kwargs)  # type: ignore[arg-type]
-    return [format_line(f) for f in run_history_rules(ctx) if f.code[0] in "HT"]
+    return [format_line(f) for f in run_history_rules(ctx) if not f.code.startswith("G")]
