@@ -5,20 +5,25 @@ flake8's do), so users can rely on them in suppressions, dashboards and audits.
 ``docs/rules.md`` is generated from this table (``python -m opsgov_hooks.docgen``)
 and a test keeps the two in agreement.
 
-Ranges:
-  F   files and YAML syntax (the strict loader)
-  D   operation records (declarations)
-  L   ledger entries
-  C   configuration
-  G   the gate: association, scope contract, NOT ALLOWED
-  H   history: append-only ledger, rollback references
-  T   ops-* tags
-  X   execution log (steps, verification gates)
-  R   reporting contract (the five report sections, sign-off section)
+Ranges: see :data:`RANGES`.
 """
 from __future__ import annotations
 
 import dataclasses
+
+
+# The first letter of a code says which part of opsgov emits it.
+RANGES: dict[str, str] = {
+    "F": "files and YAML syntax (the strict loader)",
+    "D": "operation records (declarations)",
+    "L": "ledger entries",
+    "C": "configuration",
+    "G": "the gate: association, scope contract, NOT ALLOWED",
+    "H": "history: append-only ledger, rollback references",
+    "T": "ops-* tags",
+    "X": "execution log (steps, verification gates)",
+    "R": "reporting contract (the five report sections, sign-off section)",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,31 +39,31 @@ def _table(*codes: Code) -> dict[str, Code]:
 
 CODES: dict[str, Code] = _table(
     # --- F: files and YAML ------------------------------------------------
-    Code("F001", "file is not UTF-8", "Records must be UTF-8 text; the byte offset of the first bad byte is reported."),
+    Code("F001", "file is not UTF-8", "Records must be UTF-8 text (a UTF-8 byte order mark is accepted); the position of the first bad byte is reported. UTF-16 files are refused with this code too."),
     Code("F002", "file is binary", "A NUL byte was found: a record file must be text."),
-    Code("F003", "file is empty", "An empty record is not a record."),
-    Code("F004", "file too large", "Record files over 1 MiB are refused unread, so a hostile file cannot exhaust the gate."),
-    Code("F005", "YAML syntax error", "The YAML parser could not read the file; the position is where it gave up."),
+    Code("F003", "file is empty", "An empty record (or one of only blanks) is not a record."),
+    Code("F004", "file too large", "Record files (and tag messages) over 1 MiB are refused unread, so a hostile file cannot exhaust the gate."),
+    Code("F005", "YAML syntax error", "The YAML parser could not read the file, or it nests deeper than 64 levels; the position is where it gave up."),
     Code("F006", "duplicate key", "A mapping names the same key twice. PyYAML would silently keep the last one; opsgov refuses."),
-    Code("F007", "anchor or alias", "Anchors (&a) and aliases (*a) are refused: no record needs them, and they are how YAML bombs and copied approvals work."),
+    Code("F007", "anchor or alias", "Anchors (&a) and aliases (*a) are refused: no record needs them, and they are how YAML bombs and copied approvals work. They are refused as the parser meets them, before anything is expanded."),
     Code("F008", "merge key", "Merge keys (<<) are refused for the same reason as aliases."),
-    Code("F009", "explicit tag", "Explicit YAML tags (!!python/object, !!binary, !custom...) are refused; records hold plain strings, lists and mappings."),
-    Code("F010", "front matter missing", "An operation record must start with a '---' line and a YAML front matter block closed by '---'."),
-    Code("F011", "not a mapping", "A record document must be a YAML mapping of keys to values."),
+    Code("F009", "explicit tag", "Explicit YAML tags (!!python/object, !!binary, !custom, even !!str) are refused; records hold plain strings, lists and mappings."),
+    Code("F010", "record block not delimited", "An operation record must start with a '---' line and a YAML front matter block closed by a '---' (or '...') line; in a Markdown changelog (ledger backend A) each entry block opened by '---' must be closed by '---'."),
+    Code("F011", "not a mapping", "A record document (front matter, ledger entry, configuration) must be a YAML mapping of keys to values, not a scalar or a list; its keys must be plain text."),
     Code("F012", "unreadable file", "The file could not be read (permissions, a broken link, a directory)."),
     # --- D: declarations ---------------------------------------------------
     Code("D001", "mandatory field missing", "One of OPERATION_ID and the seven mandatory declaration fields is missing: the operation is invalid (Ops Governor: 'If any of these are missing, operation is invalid')."),
-    Code("D002", "invalid field value", "A declaration field has the wrong type or form (empty text, a path outside the repository, a malformed id)."),
-    Code("D003", "unknown field", "The declaration has a key the standard does not define (often a typo of a mandatory field)."),
-    Code("D004", "unknown risk class", "RISK_CLASS is neither one of READ_ONLY, LOW_RISK_CONFIG, SERVICE_RESTART, FILESYSTEM_WRITE nor a custom class declared in the config."),
-    Code("D005", "id does not match file name", "ops/operations/<OPERATION_ID>.md: the file name and OPERATION_ID must agree."),
+    Code("D002", "invalid field value", "A declaration field has the wrong type or form: empty text, a malformed id, an ALLOWED_PATHS entry that is absolute, climbs out with '..', is a Windows path or is a glob that selects nothing."),
+    Code("D003", "unknown field", "The declaration has a key the standard does not define (often a typo of a mandatory field; the hint suggests the closest one)."),
+    Code("D004", "unknown risk class", "RISK_CLASS is neither one of READ_ONLY, LOW_RISK_CONFIG, SERVICE_RESTART, FILESYSTEM_WRITE nor a custom class declared in the config (custom_risk_classes)."),
+    Code("D005", "id does not match file name", "<operations_dir>/<OPERATION_ID>.md: the file name and OPERATION_ID must agree."),
     Code("D006", "duplicate operation id", "Two operation records declare the same OPERATION_ID."),
-    Code("D007", "invalid date in id", "The date part of an OPS-YYYY-MM-DD-NNN id is not a real calendar date."),
+    Code("D007", "invalid date in id", "The date part of an OPS-YYYY-MM-DD-NNN id is not a real calendar date (e.g. 2026-02-30)."),
     # --- L: ledger entries -------------------------------------------------
-    Code("L001", "ledger field missing", "A P5 ledger field is missing."),
-    Code("L002", "invalid ledger value", "A ledger field has the wrong type or form (id, timestamp, outcome, rollback_ref)."),
-    Code("L003", "unknown ledger field", "The entry has a key P5 does not define."),
-    Code("L004", "invalid timestamp", "A timestamp is not a real ISO 8601 instant in UTC (Z or +00:00)."),
+    Code("L001", "ledger field missing", "A P5 ledger field is missing; with outcome ROLLBACK, rollback_timestamp and rollback_evidence are mandatory too."),
+    Code("L002", "invalid ledger value", "A ledger field has the wrong type or form (id or its calendar date, outcome, rollback_ref, an empty text)."),
+    Code("L003", "unknown ledger field", "The entry has a key P5 does not define (the hint suggests the closest one)."),
+    Code("L004", "invalid timestamp", "A timestamp is not a real ISO 8601 instant in UTC (Z or +00:00), e.g. 2026-01-27T10:00:00Z."),
     Code("L005", "duplicate ledger entry", "Two ledger entries carry the same operation_id."),
     # --- lifecycle: L1xx sign-off and timestamps, H history, T tags ---------
     # (kept in one block to merge cleanly; docs/rules.md lists codes in code order)
@@ -95,11 +100,12 @@ CODES: dict[str, Code] = _table(
     Code("T009", "tag already exists", "opsgov never moves or overwrites a tag: the operation is already closed here, or another branch took its id first."),
     Code("T010", "operation not ready to close", "'opsgov tag' needs the operation's declaration and ledger entry at the tagged revision."),
     Code("L006", "ledger disagrees with declaration", "The entry's risk_class or operation_name differs from the operation's declaration."),
-    Code("L007", "entry in the wrong month file", "Backend B keeps an entry in ops/ledger/YYYY-MM.yaml of its operation id's month."),
+    Code("L007", "entry in the wrong month file", "Backend B keeps an entry in <ledger path>/YYYY-MM.yaml of its operation id's month; a ledger file must be named YYYY-MM.yaml."),
     Code("L008", "ledger entry without declaration", "No operation record declares this operation_id."),
+    Code("L009", "no ledger entry in tag message", "An ops-* tag read as the ledger (backend C) must carry exactly one ledger entry in its message."),
     # --- C: configuration --------------------------------------------------
-    Code("C001", "invalid configuration", "The configuration does not match schemas/config.schema.json."),
-    Code("C002", "invalid pattern", "A forbidden rule's content pattern is not a valid regular expression, or a glob is malformed."),
+    Code("C001", "invalid configuration", "The configuration does not match schemas/config.schema.json, or names an unknown risk class in a per-class setting (signoff, verification_gates). A broken configuration stops every command with exit code 2: opsgov never falls back to defaults."),
+    Code("C002", "invalid pattern", "A regular expression in the configuration does not compile, or a glob selects nothing (a comment, a blank, an unclosed '[')."),
 )
 
 

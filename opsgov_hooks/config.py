@@ -13,8 +13,9 @@ import re
 from typing import Any
 
 from opsgov_hooks import schemas
-from opsgov_hooks.findings import Finding, UsageError, error
-from opsgov_hooks.yamlstrict import check_bytes, load_documents
+from opsgov_hooks.findings import Finding, UsageError, error, sort_findings
+from opsgov_hooks.records.globs import glob_problem
+from opsgov_hooks.yamlstrict import MAX_BYTES, Document, PathKey, check_bytes, load_documents
 
 CONFIG_FILE = ".opsgov.yaml"
 PYPROJECT_FILE = "pyproject.toml"
@@ -203,58 +204,151 @@ def policy_from_mapping(data: dict[str, Any], source: str) -> Policy:
 
 
 def parse_config(path: str, raw: bytes) -> tuple[Policy | None, list[Finding]]:
-    """Parse ``.opsgov.yaml`` bytes; findings instead of a policy when it is broken."""
+    """Parse ``.opsgov.yaml`` bytes; findings instead of a policy when it is broken.
+
+    An empty file, or one of only comments, sets nothing: the defaults apply.
+    """
+    if not raw.strip():
+        return policy_from_mapping({}, path), []
     text, findings = check_bytes(path, raw)
     if text is None:
         return None, findings
     docs, findings = load_documents(path, text)
     if findings:
         return None, findings
+    if not docs or (len(docs) == 1 and docs[0].data is None):
+        return policy_from_mapping({}, path), []
     if len(docs) != 1 or not isinstance(docs[0].data, dict):
-        return None, [error("C001", "the configuration must be one YAML mapping", path)]
-    findings = schemas.validate(schemas.CONFIG, docs[0])
-    findings += _check_patterns(path, docs[0].data, docs[0])
+        line, col = docs[-1].position() if docs else (1, 1)
+        return None, [error("C001", "the configuration must be one YAML mapping of settings", path, line, col,
+                            hint="see docs/records.md#configuration")]
+    return _policy_or_findings(docs[0].data, docs[0], path, path)
+
+
+def _policy_or_findings(data: dict[str, Any], doc: Document, path: str,
+                        source: str, where: str = "") -> tuple[Policy | None, list[Finding]]:
+    findings = schemas.validate(schemas.CONFIG, doc, data=data, where=where)
+    if not findings:
+        findings = _check_patterns(path, data, doc) + _check_classes(path, data, doc)
     if findings:
         return None, findings
-    return policy_from_mapping(docs[0].data, path), []
+    return policy_from_mapping(data, source), []
+
+
+def pyproject_table(path: str, raw: bytes) -> tuple[dict[str, Any] | None, list[Finding]]:
+    """``[tool.opsgov]`` of a pyproject.toml: None when absent; findings when unreadable."""
+    import tomllib
+
+    if len(raw) > MAX_BYTES:
+        return None, [error("C001", "pyproject.toml is over 1 MiB; opsgov does not read it", path)]
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, [error("C001", "pyproject.toml is not UTF-8", path)]
+    except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
+        line, col = (int(where[1]), int(where[2])) if where else (1, 1)
+        message = str(exc)[:where.start()].rstrip() if where else str(exc)
+        return None, [error("C001", f"cannot read pyproject.toml: {message}", path, line, col)]
+    tool = data.get("tool")
+    table = tool.get("opsgov") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        return None, [error("C001", "tool.opsgov must be a table", path, _toml_line(raw, ()), 1)]
+    return table, []
 
 
 def parse_pyproject(path: str, raw: bytes) -> tuple[Policy | None, list[Finding]]:
     """``[tool.opsgov]`` in pyproject.toml; ``None`` and no findings when the table is absent."""
-    import tomllib
-
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return None, [error("C001", f"cannot read pyproject.toml: {exc}", path)]
-    table = data.get("tool", {}).get("opsgov")
+    table, findings = pyproject_table(path, raw)
     if table is None:
-        return None, []
-    from opsgov_hooks.yamlstrict import Document
-    import yaml
-
-    line = next((i for i, text in enumerate(raw.decode("utf-8").splitlines(), 1)
-                 if text.strip() == "[tool.opsgov]"), 1)
-    mark = yaml.Mark("", 0, line - 1, 0, None, None)  # type: ignore[arg-type]
-    doc = Document(table, yaml.ScalarNode("", "", mark), path)
-    findings = schemas.validate(schemas.CONFIG, doc, where="[tool.opsgov]")
-    findings += _check_patterns(path, table, doc)
-    if findings:
         return None, findings
-    return policy_from_mapping(table, f"{path} [tool.opsgov]"), []
+    doc = _TomlDocument(table, path, raw)
+    return _policy_or_findings(table, doc, path, f"{path} [tool.opsgov]", where="[tool.opsgov]")
 
 
-def _check_patterns(path: str, data: dict[str, Any], doc: Any) -> list[Finding]:
+class _TomlDocument(Document):
+    """Positions in ``[tool.opsgov]``: the line of the setting's key (tomllib keeps no positions)."""
+
+    def __init__(self, table: dict[str, Any], path: str, raw: bytes) -> None:
+        import yaml
+
+        mark = yaml.Mark("", 0, 0, 0, None, None)  # type: ignore[arg-type]
+        super().__init__(table, yaml.ScalarNode("", "", mark, mark), path)
+        self.raw = raw
+
+    def position(self, where: tuple[PathKey, ...] = (), *, key: bool = False) -> tuple[int, int]:
+        return _toml_line(self.raw, tuple(p for p in where[:1] if isinstance(p, str))), 1
+
+
+def _toml_line(raw: bytes, where: tuple[str, ...]) -> int:
+    """The line of ``[tool.opsgov]`` (or of its top-level key ``where[0]``, when written plainly)."""
+    lines = raw.decode("utf-8", "replace").split("\n")
+    header = next((i for i, text in enumerate(lines) if text.strip() == "[tool.opsgov]"), None)
+    if where:
+        key = re.compile(rf"\s*(?:{re.escape(where[0])}|\"{re.escape(where[0])}\")\s*=")
+        section = re.compile(rf"\s*\[\[?\s*tool\.opsgov\.{re.escape(where[0])}\s*\]")
+        start = header + 1 if header is not None else 0
+        for i in range(start, len(lines)):
+            if section.match(lines[i]) or (header is not None and key.match(lines[i])):
+                return i + 1
+            if header is not None and lines[i].lstrip().startswith("[") and not lines[i].strip().startswith(
+                    "[tool.opsgov"):
+                break
+    return header + 1 if header is not None else 1
+
+
+def _check_patterns(path: str, data: dict[str, Any], doc: Document) -> list[Finding]:
+    """Regular expressions that do not compile and globs that select nothing (C002)."""
     findings = []
+
+    def bad(where: tuple[PathKey, ...], message: str) -> None:
+        line, col = doc.position(where)
+        findings.append(error("C002", message, path, line, col))
+
+    for i, pattern in enumerate(data.get("governed_paths", ())):
+        problem = glob_problem(pattern)
+        if problem:
+            bad(("governed_paths", i), f"governed_paths.{i}: {pattern!r} {problem}")
     for i, rule in enumerate(data.get("forbidden", ()) or ()):
+        for j, pattern in enumerate(rule.get("paths", ())):
+            problem = glob_problem(pattern)
+            if problem:
+                bad(("forbidden", i, "paths", j), f"forbidden rule '{rule['id']}': {pattern!r} {problem}")
         for key in ("patterns", "commands"):
             for j, pattern in enumerate(rule.get(key, ())):
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    line, col = doc.position(("forbidden", i, key, j))
-                    findings.append(error("C002", f"forbidden rule '{rule.get('id')}': invalid regular "
-                                          f"expression: {exc}", path, line, col))
+                problem = _regex_problem(pattern)
+                if problem:
+                    bad(("forbidden", i, key, j), f"forbidden rule '{rule['id']}': invalid regular expression: "
+                                                 f"{problem}")
+    for kind, patterns in (data.get("evidence_patterns") or {}).items():
+        for j, pattern in enumerate(patterns):
+            problem = _regex_problem(pattern)
+            if problem:
+                bad(("evidence_patterns", kind, j), f"evidence_patterns.{kind}: invalid regular expression: "
+                                                   f"{problem}")
+    return findings
+
+
+def _regex_problem(pattern: str) -> str | None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return str(exc)
+    return None
+
+
+def _check_classes(path: str, data: dict[str, Any], doc: Document) -> list[Finding]:
+    """Per-class settings must name a standard or declared class: a typo would silently do nothing."""
+    known = STANDARD_RISK_CLASSES + tuple(data.get("custom_risk_classes", ()))
+    findings = []
+    for setting in ("signoff", "verification_gates"):
+        for name in data.get(setting) or {}:
+            if name not in known:
+                line, col = doc.position((setting, name), key=True)
+                close = [k for k in known if k.startswith(name[:4])]
+                findings.append(error("C001", f"{setting}: unknown risk class {name}", path, line, col,
+                                      hint=(f"did you mean {close[0]}? " if close else "")
+                                      + "declare custom classes in custom_risk_classes"))
     return findings
 
 
@@ -263,27 +357,27 @@ def resolve_policy(config_raw: bytes | None, pyproject_raw: bytes | None) -> Pol
 
     A broken policy is an environment problem (exit 2), never a reason to fall back
     to defaults: a gate that silently loses its configuration would pass by default.
+    Both ``.opsgov.yaml`` and ``[tool.opsgov]`` present is refused, valid or not:
+    which one wins would be a guess.
     """
     policy: Policy | None = None
     findings: list[Finding] = []
-    from_pyproject: Policy | None = None
     if pyproject_raw is not None:
-        from_pyproject, findings = parse_pyproject(PYPROJECT_FILE, pyproject_raw)
-    if config_raw is not None:
-        if from_pyproject is not None:
+        table, findings = pyproject_table(PYPROJECT_FILE, pyproject_raw)
+        if table is not None and config_raw is not None:
             raise UsageError(f"both {CONFIG_FILE} and [tool.opsgov] in {PYPROJECT_FILE} configure opsgov; "
                              "keep one of them")
+        if table is not None:
+            policy, findings = parse_pyproject(PYPROJECT_FILE, pyproject_raw)
+    if config_raw is not None and not findings:
         policy, findings = parse_config(CONFIG_FILE, config_raw)
-    else:
-        policy = from_pyproject
     if findings:
         from opsgov_hooks.reporters.text import format_line
 
-        lines = "\n".join(format_line(f) for f in findings)
+        lines = "\n".join(format_line(f) for f in sort_findings(findings))
         raise UsageError(f"the opsgov configuration is broken:\n{lines}\nFix the configuration "
                          f"(schema: schemas/config.schema.json), then run again.")
     return policy or default_policy()
-
 
 
 def load_policy(source: Any) -> Policy:

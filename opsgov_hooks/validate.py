@@ -7,7 +7,8 @@ from typing import TextIO
 
 from opsgov_hooks.config import CONFIG_FILE, PYPROJECT_FILE, Policy, load_policy
 from opsgov_hooks.findings import Finding, UsageError, has_errors, sort_findings
-from opsgov_hooks.records.store import RecordSet, load_records, record_kind
+from opsgov_hooks.gitio import TagRef
+from opsgov_hooks.records.store import RecordSet, load_records, record_kind, record_prefixes
 from opsgov_hooks.reporters import get_reporter
 from opsgov_hooks.rules.registry import run_record_rules
 from opsgov_hooks.sources import WorktreeSource
@@ -26,44 +27,68 @@ def find_root(start: str) -> str:
         probe = parent
 
 
-def validate_paths(root: str, paths: Sequence[str] | None) -> tuple[Policy, RecordSet, list[Finding]]:
+def validate_paths(root: str, paths: Sequence[str] | None, start: str | None = None,
+                   ) -> tuple[Policy, RecordSet, list[Finding]]:
+    """Policy, records and findings for ``paths`` (relative to ``start``), or for every record."""
     source = WorktreeSource(root)
     policy = load_policy(source)  # a broken config is exit 2, with its findings
     tags = _tags(root) if policy.ledger_backend == "tags" else []
-    selected = None
-    if paths:
-        selected = []
-        unknown = []
-        for path in paths:
-            rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
-            if rel in (CONFIG_FILE, PYPROJECT_FILE):
-                continue  # already validated by load_policy
-            if rel.startswith("../") or record_kind(rel, policy) is None:
-                unknown.append(path)
-            else:
-                selected.append(rel)
-        if unknown:
-            raise UsageError(f"not a record file of this repository's policy: {', '.join(unknown)} "
-                             f"(operation records live in {policy.operations_dir}/, the ledger in "
-                             f"{policy.ledger_path or 'ops-* tags'})")
-    records = load_records(source, policy, paths=selected, tags=tags)
+    selected = None if not paths else select_records(root, start or root, paths, policy, source)
+    records = load_records(source, policy, paths=selected, tags=tags if selected is None else ())
     findings = list(records.findings)
-    if selected is None or len(selected) > 0:
+    if selected is None or selected:
         # Cross-record rules see every record, so a single file is still checked against the rest.
         everything = records if selected is None else load_records(source, policy, tags=tags)
-        findings += [f for f in run_record_rules(everything, policy) if selected is None or f.path in selected]
+        wanted = None if selected is None else set(selected)
+        findings += [f for f in run_record_rules(everything, policy) if wanted is None or f.path in wanted]
     return policy, records, findings
 
 
-def _tags(root: str) -> list:  # type: ignore[type-arg]
+def select_records(root: str, start: str, paths: Sequence[str], policy: Policy,
+                   source: WorktreeSource) -> list[str]:
+    """Repository paths of the record files named (a directory names the records under it).
+
+    Exit 2 for a path that does not exist or is not a record of this policy: a
+    validator that skips what it was asked to check would pass by accident.
+    """
+    selected: list[str] = []
+    missing, unknown = [], []
+    for path in paths:
+        full = os.path.join(os.path.abspath(start), path)
+        rel = os.path.relpath(full, root).replace(os.sep, "/")
+        if not os.path.exists(full):
+            missing.append(path)
+        elif rel in (CONFIG_FILE, PYPROJECT_FILE):
+            continue  # already validated by load_policy
+        elif os.path.isdir(full) and not rel.startswith("../"):
+            prefix = "" if rel == "." else rel
+            selected += [p for p in source.list([prefix] if prefix else record_prefixes(policy))
+                         if record_kind(p, policy)]
+        elif rel.startswith("../") or record_kind(rel, policy) is None:
+            unknown.append(path)
+        else:
+            selected.append(rel)
+    if missing:
+        raise UsageError(f"no such file: {', '.join(missing)}")
+    if unknown:
+        raise UsageError(f"not a record file of this repository's policy: {', '.join(unknown)} "
+                         f"(operation records live in {policy.operations_dir}/, the ledger in "
+                         f"{policy.ledger_path or 'ops-* tags'})")
+    return list(dict.fromkeys(selected))
+
+
+def _tags(root: str) -> list[TagRef]:
     from opsgov_hooks.gitio import Git
 
-    return Git.discover(root).ops_tags()
+    with Git.discover(root) as git:
+        return git.ops_tags()
 
 
 def run_validate(start: str, paths: Sequence[str] | None, output_format: str, out: TextIO) -> int:
+    if not os.path.isdir(start):
+        raise UsageError(f"{start} is not a directory; pass the repository with -C")
     root = find_root(start)
-    _policy, _records, findings = validate_paths(root, paths)
+    _policy, _records, findings = validate_paths(root, paths, start)
     ordered = sort_findings(findings)
     out.write(get_reporter(output_format)(ordered))
     return 1 if has_errors(ordered) else 0

@@ -6,9 +6,17 @@ and ``12:30`` into 750, keeps the last of two duplicate keys, and expands aliase
 the loader keeps what the user wrote:
 
 * scalars stay strings, except the unambiguous plain forms ``true``/``false``,
-  ``null``/``~``/empty, and decimal integers without a leading zero;
-* duplicate keys, anchors, aliases, merge keys and explicit tags are findings;
-* the C parser is used when PyYAML has it (about 6x faster than pure Python).
+  ``null``/``~``/empty, and decimal integers without a leading zero; so an
+  unquoted timestamp stays the text the user wrote;
+* duplicate keys, anchors, aliases, merge keys and explicit tags (even ``!!str``)
+  are findings;
+* files over 1 MiB, binary, non-UTF-8 or empty files are refused before parsing.
+
+It works in ONE pass over libyaml's event stream (the C parser when PyYAML has
+it): no node graph is composed by PyYAML, so an alias is never expanded and a
+"billion laughs" file is refused at its first anchor; nesting is limited as the
+events arrive, so nothing recurses. It is also faster than composing: events
+cost about a sixth of PyYAML's composer on a large ledger.
 
 Every problem is a :class:`~opsgov_hooks.findings.Finding` located at the
 offending key or value; nothing here raises on bad input.
@@ -16,8 +24,8 @@ offending key or value; nothing here raises on bad input.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import re
-from collections.abc import Iterator
 from typing import Any, Union
 
 import yaml
@@ -26,25 +34,36 @@ from opsgov_hooks.findings import Finding, error
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
+MAX_FINDINGS = 20   # per stream: a hostile file of 100,000 aliases gets 20 lines, not 100,000
 
 _Loader: Any = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+# At most 18 digits: a longer run of digits is an id or a hash, and int() refuses over 4300 digits anyway.
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,17})\Z")
 _STR_TAG = "tag:yaml.org,2002:str"
-_MAP_TAG = "tag:yaml.org,2002:map"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
-_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
-_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+# The only plain scalars that are not text: unambiguous booleans and nulls (YAML 1.2 core
+# schema spellings; no yes/no/on/off) and decimal integers.
+_CONSTANTS: dict[str, Any] = {"true": True, "True": True, "TRUE": True, "false": False, "False": False,
+                              "FALSE": False, "": None, "~": None, "null": None, "Null": None, "NULL": None}
+_NUMERIC = frozenset("-+0123456789")
 
 PathKey = Union[str, int]
 
 
 @dataclasses.dataclass
 class Document:
-    """One YAML document: its plain value, and its node tree for locating problems."""
+    """One YAML document: its plain value, and its node tree for locating problems.
+
+    Node marks are 0-based lines of the whole file (embedded YAML is already
+    shifted). ``first_line`` is the 1-based line of the document's ``---`` marker,
+    or of its first content when it has none; ``last_line`` is the 1-based line of
+    its last content (trailing blank lines, comments and ``...`` excluded).
+    """
 
     data: Any
     node: yaml.Node
     path: str
+    first_line: int = 1
+    last_line: int = 1
 
     def position(self, where: tuple[PathKey, ...] = (), *, key: bool = False) -> tuple[int, int]:
         """1-based (line, column) of the value at ``where`` (or of its key).
@@ -52,16 +71,23 @@ class Document:
         Walks as far as the path exists: a missing key is reported at its mapping.
         """
         node = self.node
-        for part in where:
+        for i, part in enumerate(where):
             child = _child(node, part)
             if child is None:
                 break
             key_node, value_node = child
-            if key and part == where[-1] and key_node is not None:
+            if key and i == len(where) - 1 and key_node is not None:
                 node = key_node
                 break
             node = value_node
         return node.start_mark.line + 1, node.start_mark.column + 1
+
+    def value_positions(self) -> dict[str, tuple[int, int]]:
+        """1-based (line, column) of each top-level value of a mapping document, in one pass."""
+        if not isinstance(self.node, yaml.MappingNode):
+            return {}
+        return {k.value: (v.start_mark.line + 1, v.start_mark.column + 1)
+                for k, v in self.node.value if isinstance(k, yaml.ScalarNode)}
 
 
 def _child(node: yaml.Node, part: PathKey) -> tuple[yaml.Node | None, yaml.Node] | None:
@@ -75,12 +101,16 @@ def _child(node: yaml.Node, part: PathKey) -> tuple[yaml.Node | None, yaml.Node]
 
 
 def check_bytes(path: str, raw: bytes) -> tuple[str | None, list[Finding]]:
-    """Decode a record file, refusing what is not small UTF-8 text."""
+    """Decode a record file, refusing what is not small UTF-8 text.
+
+    The size is checked first, so an oversized file costs nothing but its length.
+    A UTF-8 byte order mark is accepted and dropped.
+    """
     if len(raw) > MAX_BYTES:
-        return None, [error("F004", f"file is {len(raw)} bytes, over the 1 MiB limit for records", path,
+        return None, [error("F004", f"file is over the 1 MiB limit for records ({MAX_BYTES} bytes)", path,
                             hint="split the ledger by month (ops/ledger/YYYY-MM.yaml)")]
-    if not raw.strip():
-        return None, [error("F003", "file is empty", path)]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [error("F001", "file is UTF-16, not UTF-8", path, hint="re-save the file as UTF-8")]
     if b"\0" in raw:
         line = raw.count(b"\n", 0, raw.index(b"\0")) + 1
         return None, [error("F002", "file is binary (contains a NUL byte)", path, line)]
@@ -91,140 +121,214 @@ def check_bytes(path: str, raw: bytes) -> tuple[str | None, list[Finding]]:
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         return None, [error("F001", f"file is not UTF-8 (byte 0x{raw[exc.start]:02x})", path, line, col,
                             hint="re-save the file as UTF-8")]
-    return text.removeprefix("\ufeff"), []
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        return None, [error("F003", "file is empty", path)]
+    return text, []
+
+
+def load_bytes(path: str, raw: bytes) -> tuple[list[Document], list[Finding]]:
+    """:func:`check_bytes` then :func:`load_documents`: a whole YAML file."""
+    text, findings = check_bytes(path, raw)
+    if text is None:
+        return [], findings
+    return load_documents(path, text)
 
 
 def load_documents(path: str, text: str, *, line_offset: int = 0) -> tuple[list[Document], list[Finding]]:
     """Parse every document of a YAML stream strictly.
 
     ``line_offset`` shifts reported lines, for YAML embedded in a larger file
-    (Markdown front matter, changelog blocks).
+    (Markdown front matter, changelog blocks, tag messages). A document with a
+    finding is left out; the documents before a syntax error are kept.
     """
-    findings = _find_anchors(path, text, line_offset) if ("&" in text or "*" in text) else []
-    if findings:
-        return [], findings
-    docs: list[Document] = []
+    builder = _Builder(path, text, line_offset)
+    collecting = gc.isenabled()
+    gc.disable()  # many small acyclic objects: the cyclic collector would double the cost for nothing
     try:
-        loader = _Loader(text)
-        try:
-            while loader.check_node():
-                node = loader.get_node()
-                if node is None:
-                    continue
-                builder = _Builder(path, line_offset)
-                data = builder.build(node, 0)
-                findings.extend(builder.findings)
-                if not builder.findings:
-                    docs.append(Document(data, _shift(node, line_offset), path))
-        finally:
-            loader.dispose()
+        builder.run()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (exc.problem or exc.context or "cannot parse").strip()
         hint = ("quote a value that contains ': ', e.g. rollback_ref: 'command: git revert abc1234'"
                 if "mapping values are not allowed" in problem else None)
-        findings.append(error("F005", f"YAML syntax error: {problem}", path, line + line_offset, col, hint))
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        findings.append(error("F005", f"YAML syntax error: {type(exc).__name__}", path, 1 + line_offset, 1))
-    return docs, findings
+        builder.findings.append(error("F005", f"YAML syntax error: {problem}", path, line + line_offset, col, hint))
+    except (yaml.YAMLError, ValueError) as exc:
+        builder.findings.append(error("F005", f"YAML syntax error: {type(exc).__name__}", path, 1 + line_offset, 1))
+    finally:
+        if collecting:
+            gc.enable()
+    return builder.docs, builder.findings
 
 
-def _find_anchors(path: str, text: str, line_offset: int) -> list[Finding]:
-    """Anchors and aliases, found on the event stream before anything is composed."""
-    findings: list[Finding] = []
-    try:
-        for event in yaml.parse(text, Loader=_Loader):
-            anchor = getattr(event, "anchor", None)
-            if anchor is None:
-                continue
-            mark = event.start_mark
-            line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-            kind = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
-            findings.append(error("F007", f"YAML {kind} '{anchor}' is not allowed in records", path,
-                                  line + line_offset, col,
-                                  hint="write the value out in full"))
-    except yaml.YAMLError:
-        return []  # the composer reports the syntax error with its position
-    return findings
+class _Frame:
+    """An open mapping or sequence while its events arrive."""
 
+    __slots__ = ("node", "data", "key_node", "skip", "flow")
 
-def _shift(node: yaml.Node, line_offset: int) -> yaml.Node:
-    if line_offset:
-        for n in _walk(node):
-            n.start_mark = yaml.Mark("", 0, n.start_mark.line + line_offset, n.start_mark.column, None, None)  # type: ignore[arg-type]
-    return node
-
-
-def _walk(node: yaml.Node) -> Iterator[yaml.Node]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                stack.extend((k, v))
-        elif isinstance(n, yaml.SequenceNode):
-            stack.extend(n.value)
+    def __init__(self, node: yaml.CollectionNode, data: Any, flow: bool) -> None:
+        self.node = node
+        self.data = data
+        self.key_node: yaml.Node | None = None   # mappings: the key whose value comes next
+        self.skip = False                         # mappings: that key is refused, drop its value
+        self.flow = flow
 
 
 class _Builder:
-    """Turns a node tree into plain data, collecting findings instead of raising."""
+    """Plain data and a node tree from parser events, collecting findings instead of raising."""
 
-    def __init__(self, path: str, line_offset: int) -> None:
+    def __init__(self, path: str, text: str, line_offset: int) -> None:
         self.path = path
-        self.line_offset = line_offset
+        self.text = text
+        self.offset = line_offset
         self.findings: list[Finding] = []
+        self.docs: list[Document] = []
+        self.stack: list[_Frame] = []
+        self.root: tuple[yaml.Node, Any] | None = None
+        self.doc_findings = 0
+        self.first_line = 1
+        self.last: tuple[int, int, bool] = (0, 0, False)   # end (line, column) of the last content, block scalar?
+        self.lines: list[str] | None = None
 
-    def _report(self, code: str, message: str, node: yaml.Node, hint: str | None = None) -> None:
-        mark = node.start_mark
-        self.findings.append(error(code, message, self.path, mark.line + 1 + self.line_offset,
-                                   mark.column + 1, hint))
+    def run(self) -> None:
+        event: Any
+        for event in yaml.parse(self.text, Loader=_Loader):
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                self._scalar(event)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if not self._open(event):
+                    return
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                self._close(event)
+            elif kind is yaml.AliasEvent:
+                self._report("F007", f"YAML alias '*{event.anchor}' is not allowed in records", event.start_mark,
+                             "write the value out in full")
+                mark = self._mark(event.start_mark)
+                self._attach(yaml.ScalarNode(_STR_TAG, "", mark, mark), None)
+            elif kind is yaml.DocumentStartEvent:
+                self._start_document(event)
+            elif kind is yaml.DocumentEndEvent:
+                self._end_document()
+            if len(self.findings) >= MAX_FINDINGS:
+                return
 
-    def build(self, node: yaml.Node, depth: int) -> Any:
-        if depth > MAX_DEPTH:
-            self._report("F005", f"YAML nested deeper than {MAX_DEPTH} levels", node)
-            return None
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _SEQ_TAG:
-                self._report("F009", f"explicit tag {node.tag} is not allowed", node)
-            return [self.build(item, depth + 1) for item in node.value]
-        if node.tag != _MAP_TAG:
-            self._report("F009", f"explicit tag {node.tag} is not allowed", node)
-        assert isinstance(node, yaml.MappingNode)
-        return self._mapping(node, depth)
+    # -- positions and findings --------------------------------------------------
+    def _mark(self, mark: Any) -> Any:
+        if not self.offset:
+            return mark
+        return yaml.Mark("", 0, mark.line + self.offset, mark.column, None, None)  # type: ignore[arg-type]
 
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
-        if node.tag != _STR_TAG:
-            self._report("F009", f"explicit tag {node.tag} is not allowed", node, hint="remove the tag")
-            return node.value
-        value: str = node.value
-        if node.style:  # quoted or block scalar: always a string (plain is None or '')
-            return value
-        if value in _BOOLS:
-            return _BOOLS[value]
-        if value in _NULLS:
-            return None
-        if _INT.match(value):
-            return int(value)
-        return value
+    def _report(self, code: str, message: str, mark: Any, hint: str | None = None, *, shifted: bool = False) -> None:
+        """A finding at a parser mark (``shifted``: a node mark, already in file lines)."""
+        self.doc_findings += 1
+        line = mark.line + 1 + (0 if shifted else self.offset)
+        self.findings.append(error(code, message, self.path, line, mark.column + 1, hint))
 
-    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                self._report("F011", "mapping keys must be plain text", key_node)
-                continue
-            key = key_node.value
-            if key == "<<" and not key_node.style:
-                self._report("F008", "merge keys (<<) are not allowed in records", key_node,
-                             hint="write the keys out in full")
-                continue
-            if key in result:
-                self._report("F006", f"duplicate key '{key}'", key_node,
-                             hint="keep one of the two; YAML would silently drop the first")
-                continue
-            result[key] = self.build(value_node, depth + 1)
-        return result
+    def _refuse_decorations(self, event: Any) -> None:
+        if event.anchor is not None:
+            self._report("F007", f"YAML anchor '&{event.anchor}' is not allowed in records", event.start_mark,
+                         "write the value out in full")
+        if event.tag is not None:
+            self._report("F009", f"explicit tag '{event.tag}' is not allowed in records", event.start_mark,
+                         "remove the tag; records hold plain text, lists and mappings")
+
+    # -- documents ------------------------------------------------------------------
+    def _start_document(self, event: Any) -> None:
+        self.doc_findings = 0
+        self.root = None
+        self.first_line = event.start_mark.line + 1 + self.offset if event.explicit else 0
+        self.last = (0, 0, False)
+
+    def _end_document(self) -> None:
+        if self.root is None:
+            return
+        node, data = self.root
+        first = self.first_line or node.start_mark.line + 1
+        if self.doc_findings == 0:
+            self.docs.append(Document(data, node, self.path, first, max(first, self._last_line())))
+
+    def _last_line(self) -> int:
+        """1-based file line of the document's last content."""
+        line, column, block = self.last
+        if column == 0:          # an end mark at the start of a line: the content ended on the line before
+            line -= 1
+        if block:                # a block scalar's end includes trailing blank lines: step back over them
+            if self.lines is None:
+                self.lines = self.text.split("\n")   # once per stream, however many documents
+            lines = self.lines
+            while line > 0 and line < len(lines) and not lines[line].strip():
+                line -= 1
+        return line + 1 + self.offset
+
+    # -- nodes ------------------------------------------------------------------------
+    def _scalar(self, event: Any) -> None:
+        if event.anchor is not None or event.tag is not None:
+            self._refuse_decorations(event)
+        value: str = event.value
+        style = event.style or None
+        end = event.end_mark
+        node = yaml.ScalarNode(_STR_TAG, value, self._mark(event.start_mark), self._mark(end), style)
+        if value or style:
+            self.last = (end.line, end.column, style == "|" or style == ">")
+        self._attach(node, value if style else _CONSTANTS.get(value, value) if value[:1] not in _NUMERIC
+                     else _plain_number(value))
+
+    def _open(self, event: Any) -> bool:
+        if len(self.stack) >= MAX_DEPTH:
+            self._report("F005", f"YAML nested deeper than {MAX_DEPTH} levels", event.start_mark)
+            return False
+        self._refuse_decorations(event)
+        mark = self._mark(event.start_mark)
+        flow = bool(event.flow_style)
+        if type(event) is yaml.MappingStartEvent:
+            frame = _Frame(yaml.MappingNode("tag:yaml.org,2002:map", [], mark, mark, flow), {}, flow)
+        else:
+            frame = _Frame(yaml.SequenceNode("tag:yaml.org,2002:seq", [], mark, mark, flow), [], flow)
+        self.stack.append(frame)
+        return True
+
+    def _close(self, event: Any) -> None:
+        frame = self.stack.pop()
+        frame.node.end_mark = self._mark(event.end_mark)
+        if frame.flow:
+            self.last = (event.end_mark.line, event.end_mark.column, False)
+        self._attach(frame.node, frame.data)
+
+    def _attach(self, node: yaml.Node, value: Any) -> None:
+        if not self.stack:
+            self.root = (node, value)
+            return
+        frame = self.stack[-1]
+        if isinstance(frame.data, list):
+            frame.node.value.append(node)
+            frame.data.append(value)
+        elif frame.key_node is None:
+            frame.key_node = node
+            frame.skip = self._refused_key(frame, node)
+        else:
+            frame.node.value.append((frame.key_node, node))
+            if not frame.skip:
+                frame.data[frame.key_node.value] = value
+            frame.key_node = None
+
+    def _refused_key(self, frame: _Frame, node: yaml.Node) -> bool:
+        if not isinstance(node, yaml.ScalarNode):
+            self._report("F011", "mapping keys must be plain text", node.start_mark, shifted=True)
+            return True
+        key = node.value
+        if key == "<<" and node.style is None:
+            self._report("F008", "merge keys (<<) are not allowed in records", node.start_mark,
+                         "write the keys out in full", shifted=True)
+            return True
+        if key in frame.data:
+            self._report("F006", f"duplicate key '{key}'", node.start_mark,
+                         "keep one of the two; YAML would silently drop the first", shifted=True)
+            return True
+        return False
+
+
+def _plain_number(value: str) -> Any:
+    """A plain scalar starting like a number: only decimal integers without a leading zero are typed."""
+    return int(value) if _INT.match(value) else value

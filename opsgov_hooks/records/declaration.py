@@ -8,6 +8,7 @@ from typing import Any
 from opsgov_hooks import schemas
 from opsgov_hooks.config import Policy
 from opsgov_hooks.findings import Finding, error
+from opsgov_hooks.records.globs import glob_problem
 from opsgov_hooks.records.ids import id_date
 from opsgov_hooks.yamlstrict import Document, check_bytes, load_documents
 
@@ -25,32 +26,41 @@ class Declaration:
     path: str
     body: str = ""          # the Markdown runbook after the front matter
     body_line: int = 1      # the file line where ``body`` starts
+    id_position: tuple[int, int] = (2, 1)   # (line, column) of the OPERATION_ID value
 
     @classmethod
-    def from_mapping(cls, data: dict[str, Any], path: str, body: str = "", body_line: int = 1) -> Declaration:
+    def from_mapping(cls, data: dict[str, Any], path: str, body: str = "", body_line: int = 1,
+                     id_position: tuple[int, int] = (2, 1)) -> Declaration:
         return cls(
             operation_id=str(data["OPERATION_ID"]), name=str(data["OPERATION_NAME"]),
             objective=str(data["OBJECTIVE"]), risk_class=str(data["RISK_CLASS"]),
             blast_radius=str(data["BLAST_RADIUS"]), rollback_strategy=str(data["ROLLBACK_STRATEGY"]),
             allowed_paths=tuple(data["ALLOWED_PATHS"]),
             allowed_services=tuple(data["ALLOWED_SERVICES"]),
-            path=path, body=body, body_line=body_line,
+            path=path, body=body, body_line=body_line, id_position=id_position,
         )
 
 
 def split_front_matter(path: str, text: str) -> tuple[str, str, int] | Finding:
-    """(yaml, body, body_line) of a Markdown file with ``---`` front matter, or a finding."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].rstrip("\r\n") != "---":
-        return error("F010", "an operation record must start with '---' and its YAML declaration", path,
+    """(yaml, body, body_line) of a Markdown file with ``---`` front matter, or a finding.
+
+    The front matter opens with a ``---`` line on the first line and closes with the
+    next ``---`` or ``...`` line (trailing spaces and a CRLF ending allowed). Lines
+    are counted on ``\n`` only, as editors and git count them.
+    """
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        return error("F010", "an operation record must start with a '---' line and its YAML declaration", path,
                      hint="see docs/records.md for the operation record format")
     for i in range(1, len(lines)):
-        if lines[i].rstrip("\r\n") in ("---", "..."):
-            return "".join(lines[1:i]), "".join(lines[i + 1:]), i + 2
-    return error("F010", "the front matter is not closed by a '---' line", path, 1, 1)
+        if lines[i].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:i]) + "\n", "\n".join(lines[i + 1:]), i + 2
+    return error("F010", "the front matter opened on line 1 is never closed by a '---' line", path, 1, 1,
+                 hint="end the declaration with a '---' line before the runbook")
 
 
 def parse_operation_record(path: str, raw: bytes, policy: Policy) -> tuple[Declaration | None, list[Finding]]:
+    """The declaration of one operation record, or the findings that make it invalid."""
     text, findings = check_bytes(path, raw)
     if text is None:
         return None, findings
@@ -62,33 +72,41 @@ def parse_operation_record(path: str, raw: bytes, policy: Policy) -> tuple[Decla
     if findings:
         return None, findings
     if len(docs) != 1 or not isinstance(docs[0].data, dict):
-        return None, [error("F011", "the front matter must be one YAML mapping of declaration fields", path, 2)]
+        line, col = docs[0].position() if docs else (2, 1)
+        return None, [error("F011", "the front matter must be one YAML mapping of declaration fields", path,
+                            line, col, hint="write one 'FIELD: value' line per declaration field")]
     doc = docs[0]
     findings = schemas.validate(schemas.DECLARATION, doc)
     if findings:
         return None, findings
     findings = _semantic_checks(doc, policy)
-    declaration = Declaration.from_mapping(doc.data, path, body, body_line)
+    declaration = Declaration.from_mapping(doc.data, path, body, body_line, doc.position(("OPERATION_ID",)))
     return (None if findings else declaration), findings
 
 
 def _semantic_checks(doc: Document, policy: Policy) -> list[Finding]:
-    """What the schema cannot say: calendar dates, configured classes, the file name."""
-    findings = []
+    """What the schema cannot say: calendar dates, configured classes, the file name, usable globs."""
     data = doc.data
     op_id = data["OPERATION_ID"]
+    findings = []
+
+    def at(code: str, where: tuple[str | int, ...], message: str, hint: str | None = None) -> None:
+        line, col = doc.position(where)
+        findings.append(error(code, message, doc.path, line, col, hint))
+
     if id_date(op_id) is None:
-        line, col = doc.position(("OPERATION_ID",))
-        findings.append(error("D007", f"OPERATION_ID {op_id} does not carry a real calendar date", doc.path,
-                              line, col))
+        at("D007", ("OPERATION_ID",), f"OPERATION_ID {op_id} does not carry a real calendar date",
+           "the date part is the UTC day the operation was declared, YYYY-MM-DD")
     stem = posixpath.basename(doc.path).removesuffix(".md")
     if stem != op_id:
-        line, col = doc.position(("OPERATION_ID",))
-        findings.append(error("D005", f"OPERATION_ID {op_id} does not match the file name {stem}.md", doc.path,
-                              line, col, hint=f"rename the file to {op_id}.md or correct the id"))
+        at("D005", ("OPERATION_ID",), f"OPERATION_ID {op_id} does not match the file name {stem}.md",
+           f"rename the file to {op_id}.md or correct the id")
     if data["RISK_CLASS"] not in policy.risk_classes:
-        line, col = doc.position(("RISK_CLASS",))
-        findings.append(error("D004", f"unknown RISK_CLASS {data['RISK_CLASS']}", doc.path, line, col,
-                              hint=f"use one of {', '.join(policy.risk_classes)}, or declare it in "
-                                   "custom_risk_classes"))
+        at("D004", ("RISK_CLASS",), f"unknown RISK_CLASS {data['RISK_CLASS']}",
+           f"use one of {', '.join(policy.risk_classes)}, or declare it in custom_risk_classes")
+    for i, pattern in enumerate(data["ALLOWED_PATHS"]):
+        problem = glob_problem(pattern)
+        if problem:
+            at("D002", ("ALLOWED_PATHS", i), f"ALLOWED_PATHS.{i}: {pattern!r} {problem}",
+               "write a repository-relative glob, e.g. ops/monitoring/**")
     return findings

@@ -11,23 +11,40 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import re
 from typing import Any
 
 from opsgov_hooks import schemas
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.records.ids import id_date, parse_utc
-from opsgov_hooks.yamlstrict import Document, check_bytes, load_documents
+from opsgov_hooks.yamlstrict import MAX_BYTES, Document, check_bytes, load_documents
 
 TIMESTAMP_FIELDS = ("approval_timestamp", "execution_timestamp", "rollback_timestamp")
+MONTH_FILE = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])\.yaml\Z")
 
 
 @dataclasses.dataclass(frozen=True)
 class LedgerEntry:
+    """One valid ledger entry and where it sits.
+
+    Line span (1-based, ``end_line`` exclusive): ``lines[line - 1:end_line - 1]`` of
+    the file split on ``\n`` are exactly the entry's lines, so an in-place update
+    replaces that slice and touches nothing else.
+
+    * backend B (yaml month file): from the entry's ``---`` line (its first content
+      line if it has no marker) through its last content line; blank lines, comment
+      lines and a ``...`` after the last key belong to no entry;
+    * backend A (markdown changelog): from the opening ``---`` line through the
+      closing ``---`` line, both included;
+    * backend C (tag): lines of the tag message, counted from its first line.
+    """
+
     fields: dict[str, Any]
     path: str               # the file, or refs/tags/<name> for a tag
-    line: int               # first line of the entry's YAML
-    end_line: int           # line after its last line (exclusive)
+    line: int               # first line of the entry (its opening '---' line)
+    end_line: int           # the line after its last line (exclusive)
     column: int = 1
+    positions: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict, compare=False)
 
     @property
     def operation_id(self) -> str:
@@ -35,6 +52,10 @@ class LedgerEntry:
 
     def get(self, key: str) -> Any:
         return self.fields.get(key)
+
+    def position(self, key: str) -> tuple[int, int]:
+        """(line, column) of the value of field ``key``; the entry's first line when it is absent."""
+        return self.positions.get(key, (self.line, self.column))
 
 
 def check_entry(doc: Document, *, data: Any = None) -> list[Finding]:
@@ -56,20 +77,23 @@ def check_entry(doc: Document, *, data: Any = None) -> list[Finding]:
     return findings
 
 
-def _entries_from_docs(docs: list[Document]) -> tuple[list[LedgerEntry], list[Finding]]:
+def _entries_from_docs(docs: list[Document], span: tuple[int, int] | None = None,
+                       ) -> tuple[list[LedgerEntry], list[Finding]]:
+    """Entries of the non-empty documents; ``span`` overrides their line span (changelog blocks)."""
     entries, findings = [], []
     for doc in docs:
         if doc.data is None:
             continue
-        line, col = doc.position()
         if not isinstance(doc.data, dict):
-            findings.append(error("F011", "a ledger entry must be a YAML mapping", doc.path, line, col))
+            line, col = doc.position()
+            findings.append(error("F011", "a ledger entry must be a YAML mapping of P5 fields", doc.path, line,
+                                  col, hint="write one 'field: value' line per ledger field"))
             continue
         problems = check_entry(doc)
         findings.extend(problems)
         if not problems:
-            end = doc.node.end_mark.line + 1 if doc.node.end_mark.column == 0 else doc.node.end_mark.line + 2
-            entries.append(LedgerEntry(doc.data, doc.path, line, end, col))
+            first, end = span or (doc.first_line, doc.last_line + 1)
+            entries.append(LedgerEntry(doc.data, doc.path, first, end, positions=doc.value_positions()))
     return entries, findings
 
 
@@ -81,30 +105,50 @@ def parse_ledger_yaml(path: str, raw: bytes) -> tuple[list[LedgerEntry], list[Fi
     docs, findings = load_documents(path, text)
     entries, more = _entries_from_docs(docs)
     findings += more
-    month = posixpath.basename(path).removesuffix(".yaml")
+    name = posixpath.basename(path)
+    if not MONTH_FILE.match(name):
+        findings.append(error("L007", f"ledger files are named YYYY-MM.yaml, not {name}", path,
+                              hint="one file per month of the operation ids, e.g. ops/ledger/2026-01.yaml"))
+        return entries, findings
+    month = name.removesuffix(".yaml")
     for entry in entries:
         if entry.operation_id[4:11] != month:
             findings.append(error("L007", f"{entry.operation_id} belongs in {entry.operation_id[4:11]}.yaml, "
-                                  f"not {month}.yaml", path, entry.line, entry.column,
+                                  f"not {month}.yaml", path, *entry.position("operation_id"),
                                   hint="move the entry to the file of its operation id's month"))
     return entries, findings
 
 
-def yaml_blocks(text: str) -> tuple[list[tuple[str, int]], list[tuple[int, str]]]:
-    """The ``---``-delimited blocks of a Markdown changelog: ([(yaml, first_line)], [(line, problem)])."""
-    blocks: list[tuple[str, int]] = []
-    lines = text.splitlines(keepends=True)
+def yaml_blocks(text: str) -> tuple[list[tuple[str, int, int]], list[tuple[int, str]]]:
+    """The entry blocks of a Markdown changelog: ([(yaml, open_line, close_line)], [(line, problem)]).
+
+    A block opens with a ``---`` line that starts the file or follows a blank line
+    (a ``---`` right under a text line is a Setext heading underline), outside
+    fenced code, and closes at the next ``---`` line. Lines are 1-based.
+    """
+    blocks: list[tuple[str, int, int]] = []
+    lines = text.split("\n")
     start: int | None = None
+    fence: str | None = None
     for i, line in enumerate(lines):
-        if line.rstrip("\r\n") != "---":
-            continue
+        stripped = line.rstrip()
         if start is None:
-            start = i
-        else:
-            blocks.append(("".join(lines[start + 1:i]), start + 2))
+            fence = _fence(stripped, fence)
+            if fence is None and stripped == "---" and (i == 0 or not lines[i - 1].strip()):
+                start = i
+        elif stripped == "---":
+            blocks.append(("\n".join(lines[start + 1:i]) + "\n", start + 1, i + 1))
             start = None
-    problems = [(start + 1, "a '---' block is never closed")] if start is not None else []
+    problems = [(start + 1, "this '---' entry block is never closed")] if start is not None else []
     return blocks, problems
+
+
+def _fence(line: str, fence: str | None) -> str | None:
+    """The open code fence after ``line`` (``` or ~~~), or None outside fenced code."""
+    marker = line.lstrip()[:3]
+    if marker in ("```", "~~~"):
+        return None if fence == marker else (fence or marker)
+    return fence
 
 
 def parse_changelog(path: str, raw: bytes) -> tuple[list[LedgerEntry], list[Finding]]:
@@ -116,38 +160,44 @@ def parse_changelog(path: str, raw: bytes) -> tuple[list[LedgerEntry], list[Find
     findings = [error("F010", message, path, line, 1, hint="close the entry with a '---' line")
                 for line, message in problems]
     entries: list[LedgerEntry] = []
-    for block, first_line in blocks:
-        docs, more = load_documents(path, block, line_offset=first_line - 1)
+    for block, open_line, close_line in blocks:
+        docs, more = load_documents(path, block, line_offset=open_line)
         findings += more
-        got, more = _entries_from_docs(docs)
+        got, more = _entries_from_docs(docs, (open_line, close_line + 1))
         entries += got
         findings += more
     return entries, findings
 
 
 def entry_yaml_from_tag_message(message: str) -> tuple[str, int]:
-    """The YAML part of a tag message and the message line it starts on.
+    """The YAML part of a tag message and the message line (1-based) it starts on.
 
     ``opsgov tag`` writes a one-line title, a blank line, then the entry; with the
-    tags backend the message may be the entry itself.
+    tags backend the message may be the entry itself (starting with ``---`` or
+    ``operation_id:``).
     """
-    lines = message.splitlines(keepends=True)
+    lines = message.split("\n")
     start = 0
-    if lines and not lines[0].startswith(("---", "operation_id:")):
+    if not lines[0].startswith(("---", "operation_id:")):
         start = 1
         while start < len(lines) and not lines[start].strip():
             start += 1
-    return "".join(lines[start:]), start + 1
+    return "\n".join(lines[start:]), start + 1
 
 
 def parse_tag_entry(ref: str, message: str) -> tuple[LedgerEntry | None, list[Finding]]:
+    """The ledger entry an ``ops-*`` tag message carries; positions are lines of the message."""
+    if len(message) > MAX_BYTES:
+        return None, [error("F004", "the tag message is over the 1 MiB limit for records", ref)]
     body, first_line = entry_yaml_from_tag_message(message)
     if not body.strip():
-        return None, [error("T002", "the tag message carries no ledger entry", ref)]
+        return None, [error("L009", "the tag message carries no ledger entry", ref,
+                            hint="recreate the tag with 'opsgov tag', which writes the entry into its message")]
     docs, findings = load_documents(ref, body, line_offset=first_line - 1)
     if findings:
         return None, findings
     entries, findings = _entries_from_docs(docs)
     if len(entries) + len(findings) > 1 or (not entries and not findings):
-        return None, findings or [error("T002", "the tag message must carry exactly one ledger entry", ref)]
+        return None, findings or [error("L009", "the tag message must carry exactly one ledger entry", ref,
+                                        first_line, 1)]
     return (entries[0] if entries else None), findings

@@ -42,8 +42,9 @@ def record_kind(path: str, policy: Policy) -> str | None:
     """'operation', 'ledger' or None for a repository path."""
     if path.startswith(policy.operations_dir + "/") and path.endswith(".md"):
         return "operation"
-    if policy.ledger_backend == "yaml" and path.startswith(policy.ledger_path + "/") and path.endswith(".yaml"):
-        return "ledger"
+    if policy.ledger_backend == "yaml" and path.startswith(policy.ledger_path + "/") \
+            and path.endswith((".yaml", ".yml")):
+        return "ledger"   # a .yml file is read, to be told its name is wrong, rather than silently ignored
     if policy.ledger_backend == "markdown" and path == policy.ledger_path:
         return "ledger"
     return None

@@ -12,7 +12,8 @@ def duplicate_declarations(records: RecordSet, policy: Policy) -> Iterator[Findi
     seen: dict[str, str] = {}
     for d in records.declarations:
         if d.operation_id in seen:
-            yield error("D006", f"{d.operation_id} is already declared in {seen[d.operation_id]}", d.path, 2, 1,
+            yield error("D006", f"{d.operation_id} is already declared in {seen[d.operation_id]}", d.path,
+                        *d.id_position,
                         hint="give this operation a new id with 'opsgov new'")
         else:
             seen[d.operation_id] = d.path
@@ -24,7 +25,7 @@ def duplicate_entries(records: RecordSet, policy: Policy) -> Iterator[Finding]:
         where = f"{e.path}:{e.line}"
         if e.operation_id in seen:
             yield error("L005", f"{e.operation_id} already has a ledger entry at {seen[e.operation_id]}", e.path,
-                        e.line, e.column, hint="one entry per operation: update the existing entry instead")
+                        *e.position("operation_id"), hint="one entry per operation: update the existing entry instead")
         else:
             seen[e.operation_id] = where
 
@@ -35,11 +36,12 @@ def ledger_matches_declaration(records: RecordSet, policy: Policy) -> Iterator[F
         d = declarations.get(e.operation_id)
         if d is None:
             if e.operation_id not in records.invalid_ids:
-                yield error("L008", f"no operation record declares {e.operation_id}", e.path, e.line, e.column,
+                yield error("L008", f"no operation record declares {e.operation_id}", e.path,
+                            *e.position("operation_id"),
                             hint=f"declare it in {policy.record_path(e.operation_id)} ('opsgov new')")
             continue
         for field, declared in (("risk_class", d.risk_class), ("operation_name", d.name)):
             if e.get(field) != declared:
                 yield error("L006", f"{field} {e.get(field)!r} differs from the declaration's {declared!r} "
-                            f"({d.path})", e.path, e.line, e.column, hint=f"set {field}: {declared}")
+                            f"({d.path})", e.path, *e.position(field), hint=f"set {field}: {declared}")
 

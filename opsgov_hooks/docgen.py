@@ -1,0 +1,93 @@
+"""Generate ``docs/rules.md`` from :mod:`opsgov_hooks.codes`.
+
+``python -m opsgov_hooks.docgen`` writes it; ``--check`` exits 1 when the file is
+out of date (a test runs it, so the table and the page never drift apart).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from opsgov_hooks.codes import CODES, RANGES, Code
+
+DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+
+_HEADER = """\
+<!-- Generated from opsgov_hooks/codes.py by `python -m opsgov_hooks.docgen`; do not edit by hand. -->
+# Finding codes
+
+Every problem opsgov reports is one line, `path:line:col: CODE message (fix: hint)`,
+with a stable code from this page. A code keeps its meaning forever once released.
+`opsgov explain CODE` prints the entry for one code.
+
+Exit codes: `0` clean (warnings allowed), `1` at least one error finding,
+`2` a usage or environment problem (a broken configuration, a path that does not
+exist, not a git repository where one is needed), reported as one message naming the fix.
+
+The first letter of a code says which part of opsgov emits it:
+
+"""
+
+
+def render() -> str:
+    """The whole page: an index of the ranges, then every code grouped by range, in code order."""
+    groups: dict[str, list[Code]] = {}
+    for code in sorted(CODES.values(), key=lambda c: c.code):
+        groups.setdefault(code.code[0], []).append(code)
+    letters = [letter for letter in RANGES if letter in groups]
+    letters += sorted(letter for letter in groups if letter not in RANGES)
+    out = [_HEADER]
+    out += [f"- [{letter}: {RANGES.get(letter, 'other')}](#{_anchor(letter)})\n" for letter in letters]
+    for letter in letters:
+        out.append(f"\n## {letter}: {RANGES.get(letter, 'other')}\n\n")
+        out.append("| Code | Title |\n|------|-------|\n")
+        out += [f"| [{c.code}](#{c.code.lower()}) | {_cell(c.title)} |\n" for c in groups[letter]]
+        for c in groups[letter]:
+            out.append(f"\n### {c.code}\n\n**{c.title}.** {c.explanation}\n")
+    return "".join(out)
+
+
+def _anchor(letter: str) -> str:
+    """GitHub's heading anchor for ``## X: title``."""
+    title = f"{letter}: {RANGES.get(letter, 'other')}".lower()
+    kept = "".join(ch for ch in title if ch.isalnum() or ch in " -_")
+    return kept.replace(" ", "-")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m opsgov_hooks.docgen", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the file is out of date; write nothing")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="default: docs/rules.md")
+    args = parser.parse_args(argv)
+    text = render()
+    try:
+        current = args.output.read_text(encoding="utf-8")
+    except OSError:
+        current = None
+    if args.check:
+        if current != text:
+            print(f"{args.output} is out of date; run: python -m opsgov_hooks.docgen", file=sys.stderr)
+            return 1
+        return 0
+    if current != text:
+        _write_atomic(args.output, text)
+        print(f"wrote {args.output}")
+    return 0
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
