@@ -90,7 +90,6 @@ CODES: dict[str, Code] = _table(
     Code("H011", "rollback procedure path missing", "rollback_ref: procedure: names a repository path that does not exist in the checked tree."),
     # --- T: ops-* tags -------------------------------------------------------
     Code("T001", "lightweight ops tag", "Every ops-* tag must be annotated: a lightweight tag has no message to carry the ledger entry, no tagger, no signature, and does not travel with 'git push --follow-tags'."),
-    Code("T002", "tag carries no ledger entry", "An ops-* tag's message must be a one-line title and the operation's ledger entry in YAML (with the tags backend, the entry itself)."),
     Code("T003", "tag object name differs from its ref", "The name written inside the tag object is not the name of the ref that points at it: the tag was renamed or copied, which is how one operation's seal is passed off as another's."),
     Code("T004", "tag name and entry id disagree", "The tag is not named ops-<operation id in lower case> of the entry it carries, or the name is not an ops id at all."),
     Code("T005", "tag entry differs from the ledger", "The entry sealed in the tag is not the ledger's entry for the operation, and the ledger did not move on from it in a way the append-only rule allows (a rollback)."),

@@ -74,7 +74,7 @@ def test_record_refuses_a_duplicate_and_rule_errors_and_writes_nothing(declared:
     declare(declared, "OPS-2026-01-27-002", RISK_CLASS="SERVICE_RESTART")
     code, out, _ = run_cli(*record_args("OPS-2026-01-27-002", approval_timestamp="2026-01-27T11:00:00Z"))
     assert (code, out.splitlines()[0]) == (1, (
-        "ops/ledger/2026-01.yaml:14:1: L104 OPS-2026-01-27-002: approved at 2026-01-27T11:00:00Z, after execution "
+        "ops/ledger/2026-01.yaml:18:21: L104 OPS-2026-01-27-002: approved at 2026-01-27T11:00:00Z, after execution "
         "at 2026-01-27T10:00:00Z (fix: approve before executing; only an entry marked emergency: true may execute "
         "first)"))
     assert declared.read("ops/ledger/2026-01.yaml") == before
@@ -85,7 +85,7 @@ def test_record_prints_warnings_and_writes(declared: Repo, run_cli) -> None:  # 
     code, out, _ = run_cli(*record_args("OPS-2026-01-27-002", approved_by="SELF"))
     assert code == 0
     assert out == (
-        "ops/ledger/2026-01.yaml:2:1: L101 warning: OPS-2026-01-27-002: SERVICE_RESTART is self-approved ('SELF'); "
+        "ops/ledger/2026-01.yaml:5:14: L101 warning: OPS-2026-01-27-002: SERVICE_RESTART is self-approved ('SELF'); "
         "P5 recommends a second person (fix: have someone else approve, or set solo_mode: true for a one-person "
         "team)\nFound 0 error(s), 1 warning(s).\nrecorded OPS-2026-01-27-002 in ops/ledger/2026-01.yaml:2\n")
 
@@ -105,10 +105,10 @@ def test_rollback_keeps_the_approval_and_adds_the_rollback(declared: Repo, run_c
         "rollback_evidence: 'curl -fsS localhost:9090/-/ready: Prometheus is Ready.'\n")
     code, out, _ = run_cli("ledger", "rollback", OP, "--at", "2026-01-27T12:00:00Z", "--evidence", "again")
     assert (code, out) == (1, (
-        f"ops/ledger/2026-01.yaml:2:1: H002 {OP}: field 'rollback_evidence' changed from 'curl -fsS "
-        "localhost:9090/-/ready: Prometheus is Ready.' to 'again'\n"
-        f"ops/ledger/2026-01.yaml:2:1: H002 {OP}: field 'rollback_timestamp' changed from '2026-01-27T11:00:00Z' "
+        f"ops/ledger/2026-01.yaml:13:21: H002 {OP}: field 'rollback_timestamp' changed from '2026-01-27T11:00:00Z' "
         "to '2026-01-27T12:00:00Z'\n"
+        f"ops/ledger/2026-01.yaml:14:20: H002 {OP}: field 'rollback_evidence' changed from 'curl -fsS "
+        "localhost:9090/-/ready: Prometheus is Ready.' to 'again'\n"
         "Found 2 error(s), 0 warning(s).\n"
         f"opsgov: {OP} was not changed\n"))
 
@@ -117,7 +117,7 @@ def test_rollback_before_execution_and_partial(declared: Repo, run_cli) -> None:
     run_cli(*record_args())
     code, out, _ = run_cli("ledger", "rollback", OP, "--at", "2026-01-27T08:00:00Z", "--evidence", "x")
     assert (code, out.splitlines()[0]) == (1, (
-        f"ops/ledger/2026-01.yaml:2:1: L109 {OP}: rollback_timestamp 2026-01-27T08:00:00Z is before "
+        f"ops/ledger/2026-01.yaml:13:21: L109 {OP}: rollback_timestamp 2026-01-27T08:00:00Z is before "
         "execution_timestamp 2026-01-27T10:00:00Z"))
     assert run_cli("ledger", "rollback", OP, "--at", "now", "--evidence", "half", "--outcome", "PARTIAL")[0] == 0
     assert "outcome: PARTIAL\nrollback_timestamp: 20" in declared.read("ops/ledger/2026-01.yaml")

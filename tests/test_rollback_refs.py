@@ -35,7 +35,8 @@ def _judge(repo: Repo, *refs: str, extra_files: dict[str, str] | None = None, ta
 
 
 def _where(n: int) -> str:
-    return f"{LEDGER}:{2 + 12 * (n - 1)}:1"
+    """The value of the n-th entry's rollback_ref (12 lines per entry; 'rollback_ref: ' is 14 characters)."""
+    return f"{LEDGER}:{11 + 12 * (n - 1)}:15"
 
 
 def test_reachable_commits_in_every_form_pass(repo: Repo) -> None:

@@ -57,7 +57,7 @@ def test_notes_may_grow_but_not_be_rewritten(repo: Repo) -> None:
     base = _base(repo, notes="'first observation.'")
     assert _judge(repo, base, entry_text(OP, notes="'first observation. Then a second one.'")) == []
     assert _judge(repo, base, entry_text(OP, notes="'a different story'")) == [
-        f"{LEDGER}:2:1: H004 {OP}: notes were rewritten (they may only grow: the new text must start with the old) "
+        f"{LEDGER}:13:8: H004 {OP}: notes were rewritten (they may only grow: the new text must start with the old) "
         + HINT]
 
 
@@ -72,8 +72,8 @@ def test_changed_added_and_removed_fields(repo: Repo) -> None:
     base = _base(repo, notes="'n'")
     text = entry_text(OP, approved_by="carol@example.com", emergency="true", notes=None)
     assert _judge(repo, base, text) == [
-        f"{LEDGER}:2:1: H002 {OP}: field 'approved_by' changed from 'bob@example.com' to 'carol@example.com' {HINT}",
-        f"{LEDGER}:2:1: H002 {OP}: field 'emergency' was added (True) {HINT}",
+        f"{LEDGER}:5:14: H002 {OP}: field 'approved_by' changed from 'bob@example.com' to 'carol@example.com' {HINT}",
+        f"{LEDGER}:13:12: H002 {OP}: field 'emergency' was added (True) {HINT}",
         f"{LEDGER}:2:1: H004 {OP}: notes were rewritten (they may only grow: the new text must start with the old) "
         + HINT,
     ]
@@ -82,18 +82,18 @@ def test_changed_added_and_removed_fields(repo: Repo) -> None:
 def test_invalid_outcome_moves(repo: Repo) -> None:
     base = _base(repo)
     assert _judge(repo, base, entry_text(OP, outcome="PARTIAL")) == [
-        f"{LEDGER}:2:1: H003 {OP}: outcome moved to PARTIAL without rollback_timestamp and rollback_evidence {HINT}"]
+        f"{LEDGER}:12:10: H003 {OP}: outcome moved to PARTIAL without rollback_timestamp and rollback_evidence {HINT}"]
     rolled = _base(repo, outcome="ROLLBACK", rollback_timestamp="2026-01-27T11:00:00Z", rollback_evidence="ok")
     back = entry_text(OP, rollback_timestamp="2026-01-27T11:00:00Z", rollback_evidence="ok")
     assert _judge(repo, rolled, back) == [
-        f"{LEDGER}:2:1: H003 {OP}: outcome moved from ROLLBACK to SUCCESS {HINT}"]
+        f"{LEDGER}:12:10: H003 {OP}: outcome moved from ROLLBACK to SUCCESS {HINT}"]
 
 
 def test_rollback_fields_never_change_once_written(repo: Repo) -> None:
     base = _base(repo, outcome="ROLLBACK", rollback_timestamp="2026-01-27T11:00:00Z", rollback_evidence="ok")
     text = entry_text(OP, outcome="ROLLBACK", rollback_timestamp="2026-01-27T12:00:00Z", rollback_evidence="ok")
     assert _judge(repo, base, text) == [
-        f"{LEDGER}:2:1: H002 {OP}: field 'rollback_timestamp' changed from '2026-01-27T11:00:00Z' to "
+        f"{LEDGER}:13:21: H002 {OP}: field 'rollback_timestamp' changed from '2026-01-27T11:00:00Z' to "
         f"'2026-01-27T12:00:00Z' {HINT}"]
 
 
@@ -109,7 +109,7 @@ def test_emergency_approval_may_replace_a_pending_one_only(repo: Repo) -> None:
 def test_staged_change_is_judged_against_head(repo: Repo) -> None:
     base = _base(repo)
     assert _judge(repo, base, entry_text(OP, changes_summary="something else"), staged=True) == [
-        f"{LEDGER}:2:1: H002 {OP}: field 'changes_summary' changed from 'scrape_interval 15s -> 30s' to 'something "
+        f"{LEDGER}:10:18: H002 {OP}: field 'changes_summary' changed from 'scrape_interval 15s -> 30s' to 'something "
         f"else' {HINT}"]
 
 

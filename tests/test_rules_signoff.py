@@ -28,26 +28,26 @@ CUSTOM = "custom_risk_classes: [DB_MIGRATION]\n"
     ("READ_ONLY", "", "alice@example.com", ""),
     ("SERVICE_RESTART", "", "bob@example.com", ""),
     ("SERVICE_RESTART", "", "SELF",
-     f"{LEDGER}:2:1: L101 warning: {OP}: SERVICE_RESTART is self-approved ('SELF'); P5 recommends a second person "
+     f"{LEDGER}:5:14: L101 warning: {OP}: SERVICE_RESTART is self-approved ('SELF'); P5 recommends a second person "
      "(fix: have someone else approve, or set solo_mode: true for a one-person team)\n"
      "Found 0 error(s), 1 warning(s).\n"),
     ("FILESYSTEM_WRITE", "", "'Alice <ALICE@example.com>'",
-     f"{LEDGER}:2:1: L101 warning: {OP}: FILESYSTEM_WRITE is self-approved ('Alice <ALICE@example.com>'); P5 "
+     f"{LEDGER}:5:14: L101 warning: {OP}: FILESYSTEM_WRITE is self-approved ('Alice <ALICE@example.com>'); P5 "
      "recommends a second person (fix: have someone else approve, or set solo_mode: true for a one-person team)\n"
      "Found 0 error(s), 1 warning(s).\n"),
     ("DB_MIGRATION", CUSTOM, "bob@example.com", ""),
     ("DB_MIGRATION", CUSTOM, "self",
-     f"{LEDGER}:2:1: L102 {OP}: DB_MIGRATION requires sign-off by someone other than the requester, but "
+     f"{LEDGER}:5:14: L102 {OP}: DB_MIGRATION requires sign-off by someone other than the requester, but "
      "approved_by is 'self' (fix: name the approver in approved_by (or set solo_mode: true for a one-person team))\n"
      "Found 1 error(s), 0 warning(s).\n"),
     ("DB_MIGRATION", CUSTOM, "' mailto:Alice@Example.com '",
-     f"{LEDGER}:2:1: L102 {OP}: DB_MIGRATION requires sign-off by someone other than the requester, but "
+     f"{LEDGER}:5:14: L102 {OP}: DB_MIGRATION requires sign-off by someone other than the requester, but "
      "approved_by is ' mailto:Alice@Example.com ' (fix: name the approver in approved_by (or set solo_mode: true "
      "for a one-person team))\nFound 1 error(s), 0 warning(s).\n"),
     ("DB_MIGRATION", CUSTOM + "solo_mode: true\n", "SELF", ""),
     ("SERVICE_RESTART", "solo_mode: true\n", "SELF", ""),
     ("LOW_RISK_CONFIG", "signoff:\n  LOW_RISK_CONFIG: required\n", "SELF",
-     f"{LEDGER}:2:1: L102 {OP}: LOW_RISK_CONFIG requires sign-off by someone other than the requester, but "
+     f"{LEDGER}:5:14: L102 {OP}: LOW_RISK_CONFIG requires sign-off by someone other than the requester, but "
      "approved_by is 'SELF' (fix: name the approver in approved_by (or set solo_mode: true for a one-person "
      "team))\nFound 1 error(s), 0 warning(s).\n"),
     ("DB_MIGRATION", CUSTOM + "signoff:\n  DB_MIGRATION: optional\n", "SELF", ""),
@@ -69,7 +69,7 @@ def test_approver_allow_list(repo: Repo, run_cli, monkeypatch, approved_by: str,
     assert code == expected_code
     if expected_code:
         who = "carol@example.com" if approved_by.startswith("carol") else "alice@example.com"
-        assert out.splitlines()[0] == (f"{LEDGER}:2:1: L103 {OP}: {who!r} is not on the approvers list "
+        assert out.splitlines()[0] == (f"{LEDGER}:5:14: L103 {OP}: {who!r} is not on the approvers list "
                                        "(fix: approvers: bob@example.com)")
 
 

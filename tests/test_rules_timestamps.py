@@ -17,7 +17,10 @@ from opsgov_hooks.sources import WorktreeSource
 pytest_plugins = ["conftest_lifecycle"]
 
 LEDGER = "ops/ledger/2026-01.yaml"
-AT = f"{LEDGER}:2:1"
+AT = f"{LEDGER}:2:1"                  # the entry (its operation_id line)
+AT_APPROVAL = f"{LEDGER}:6:21"        # the value of approval_timestamp
+AT_EXECUTION = f"{LEDGER}:7:22"
+AT_ROLLBACK = f"{LEDGER}:13:21"       # rollback_timestamp, added after outcome
 
 
 def _check(repo: Repo, now: datetime.datetime = NOW, config: dict[str, object] | None = None, **entry: str) -> list[str]:
@@ -35,14 +38,14 @@ def test_a_plausible_story_passes(repo: Repo) -> None:
 
 def test_approval_after_execution(repo: Repo) -> None:
     assert _check(repo, approval_timestamp="2026-01-27T10:00:01Z") == [
-        f"{AT}: L104 {OP}: approved at 2026-01-27T10:00:01Z, after execution at 2026-01-27T10:00:00Z (fix: approve "
+        f"{AT_APPROVAL}: L104 {OP}: approved at 2026-01-27T10:00:01Z, after execution at 2026-01-27T10:00:00Z (fix: approve "
         "before executing; only an entry marked emergency: true may execute first)"]
 
 
 def test_future_timestamps_beyond_the_clock_skew(repo: Repo) -> None:
     now = datetime.datetime(2026, 1, 27, 9, 54, tzinfo=datetime.timezone.utc)  # default skew 300s: until 09:59
     assert _check(repo, now=now) == [
-        f"{AT}: L105 {OP}: execution_timestamp 2026-01-27T10:00:00Z is in the future (fix: record what happened, in "
+        f"{AT_EXECUTION}: L105 {OP}: execution_timestamp 2026-01-27T10:00:00Z is in the future (fix: record what happened, in "
         "UTC, after it happened)"]
     assert _check(repo, now=now, config={"clock_skew_seconds": 360}) == []  # 09:54 + 6 min = 10:00
     assert _check(repo, now=now, config={"clock_skew_seconds": 359}) != []
@@ -57,7 +60,7 @@ def test_id_dated_after_execution(repo: Repo) -> None:
 def test_rollback_before_execution(repo: Repo) -> None:
     assert _check(repo, outcome="ROLLBACK", rollback_timestamp="2026-01-27T09:59:00Z",
                   rollback_evidence="ok") == [
-        f"{AT}: L109 {OP}: rollback_timestamp 2026-01-27T09:59:00Z is before execution_timestamp "
+        f"{AT_ROLLBACK}: L109 {OP}: rollback_timestamp 2026-01-27T09:59:00Z is before execution_timestamp "
         "2026-01-27T10:00:00Z"]
     assert _check(repo, outcome="ROLLBACK", rollback_timestamp="2026-01-27T10:30:00Z", rollback_evidence="ok") == []
 
@@ -71,7 +74,7 @@ def test_emergency_approved_by_another_person_within_the_window(repo: Repo) -> N
 
 def test_emergency_approved_too_late(repo: Repo) -> None:
     assert _check(repo, approval_timestamp="2026-01-28T10:00:01Z", **EMERGENCY) == [
-        f"{AT}: L107 {OP}: emergency approval at 2026-01-28T10:00:01Z came after the 24h window (due by "
+        f"{AT_APPROVAL}: L107 {OP}: emergency approval at 2026-01-28T10:00:01Z came after the 24h window (due by "
         "2026-01-28T10:00:00Z)"]
     assert _check(repo, config={"emergency_approval_hours": 48}, approval_timestamp="2026-01-28T10:00:01Z",
                   **EMERGENCY) == []
@@ -81,11 +84,11 @@ def test_emergency_pending_then_overdue(repo: Repo) -> None:
     during = datetime.datetime(2026, 1, 27, 20, 0, tzinfo=datetime.timezone.utc)
     pending = _check(repo, now=during, approved_by="SELF", approval_timestamp="2026-01-27T10:00:00Z", **EMERGENCY)
     assert pending == [
-        f"{AT}: L108 warning: {OP}: emergency operation awaiting approval by someone other than the requester (due "
+        f"{AT_APPROVAL}: L108 warning: {OP}: emergency operation awaiting approval by someone other than the requester (due "
         "by 2026-01-28T10:00:00Z) (fix: opsgov ledger approve OPS-ID --by NAME --at TIMESTAMP)"]
     overdue = _check(repo, approved_by="alice@example.com", approval_timestamp="2026-01-27T10:00:00Z", **EMERGENCY)
     assert overdue == [
-        f"{AT}: L107 {OP}: emergency approval overdue: no one other than the requester approved it by "
+        f"{AT_APPROVAL}: L107 {OP}: emergency approval overdue: no one other than the requester approved it by "
         "2026-01-28T10:00:00Z (fix: record the second approval ('opsgov ledger approve') and review why it was "
         "late)"]
 

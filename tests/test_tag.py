@@ -95,7 +95,7 @@ def test_any_rule_failure_refuses_the_tag(declared: Repo, run_cli) -> None:  # t
     declared.commit("self-approved high-risk operation")
     code, out, _ = run_cli("tag", OP)
     assert (code, out.splitlines()[0]) == (1, (
-        f"ops/ledger/2026-01.yaml:2:1: L102 {OP}: DB_MIGRATION requires sign-off by someone other than the "
+        f"ops/ledger/2026-01.yaml:5:14: L102 {OP}: DB_MIGRATION requires sign-off by someone other than the "
         "requester, but approved_by is 'SELF' (fix: name the approver in approved_by (or set solo_mode: true for a "
         "one-person team))"))
     assert declared.git("tag", "--list") == ""

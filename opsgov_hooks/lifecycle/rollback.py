@@ -17,7 +17,7 @@ from opsgov_hooks.lifecycle.workspace import (Workspace, check_operation_id, emi
                                               timestamp_option)
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.rules.history import entry_changes
-from opsgov_hooks.rules.located import at_entry
+from opsgov_hooks.rules.located import at_entry, at_field
 from opsgov_hooks.rules.signoff import is_self
 
 ROLLBACK_OUTCOMES = ("ROLLBACK", "PARTIAL")
@@ -50,8 +50,8 @@ def update_entry(start: str, operation_id: str, changes: Mapping[str, Any], outp
         current = _current_entry(ws, operation_id)
         if emergency_only:
             _check_emergency(current, changes)
-        refused = [error(code, f"{operation_id}: {message}", *at_entry(current))
-                   for code, message in entry_changes(current.fields, {**current.fields, **changes})]
+        refused = [error(code, f"{operation_id}: {message}", *at_field(current, key))
+                   for code, key, message in entry_changes(current.fields, {**current.fields, **changes})]
         plan = None if refused else ws.backend.plan_update(operation_id, changes)
         findings = refused if plan is None else check_plan(ws, plan)
         if plan is not None and not has_errors(findings):

@@ -22,7 +22,7 @@ from typing import Any
 from opsgov_hooks.context import CheckContext
 from opsgov_hooks.findings import Finding, Severity, error
 from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.rules.located import at_entry
+from opsgov_hooks.rules.located import at_entry, at_field
 from opsgov_hooks.rules.signoff import is_self, normalise_person
 
 ROLLBACK_FIELDS = ("rollback_timestamp", "rollback_evidence")
@@ -42,14 +42,14 @@ def _norm(key: str, value: Any) -> Any:
     return normalise_person(value) if key == "requested_by" else value
 
 
-def entry_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(code, message) for every change from ``old`` to ``new`` that the append-only rule forbids."""
-    problems: list[tuple[str, str]] = []
+def entry_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(code, field, message) for every change from ``old`` to ``new`` that the append-only rule forbids."""
+    problems: list[tuple[str, str, str]] = []
     outcome_moved = old.get("outcome") != new.get("outcome")
     if outcome_moved and (old.get("outcome"), new.get("outcome")) not in _OUTCOME_MOVES:
-        problems.append(("H003", f"outcome moved from {old.get('outcome')} to {new.get('outcome')}"))
+        problems.append(("H003", "outcome", f"outcome moved from {old.get('outcome')} to {new.get('outcome')}"))
     elif outcome_moved and not all(new.get(k) for k in ROLLBACK_FIELDS):
-        problems.append(("H003", f"outcome moved to {new.get('outcome')} without rollback_timestamp and "
+        problems.append(("H003", "outcome", f"outcome moved to {new.get('outcome')} without rollback_timestamp and "
                                  "rollback_evidence"))
     approval_reopened = _emergency_approval(old, new)
     for key in sorted(set(old) | set(new), key=_field_order):
@@ -58,14 +58,14 @@ def entry_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[
             continue
         if key == "notes":
             if before and not str(after or "").startswith(str(before)):
-                problems.append(("H004", "notes were rewritten (they may only grow: the new text must start "
+                problems.append(("H004", "notes", "notes were rewritten (they may only grow: the new text must start "
                                          "with the old)"))
             continue
         if key in ROLLBACK_FIELDS and before is None and new.get("outcome") in ("ROLLBACK", "PARTIAL"):
             continue
         if key in _APPROVAL_FIELDS and approval_reopened:
             continue
-        problems.append(("H002", _describe(key, before, after)))
+        problems.append(("H002", key, _describe(key, before, after)))
     return problems
 
 
@@ -118,8 +118,8 @@ def _compare(old: LedgerEntry, news: list[LedgerEntry]) -> Iterator[Finding]:
         yield _collision(old, new)
         return
     new = matching[0]
-    for code, message in entry_changes(old.fields, new.fields):
-        yield error(code, f"{new.operation_id}: {message}", *at_entry(new),
+    for code, key, message in entry_changes(old.fields, new.fields):
+        yield error(code, f"{new.operation_id}: {message}", *at_field(new, key),
                     hint="the ledger is append-only: only 'opsgov ledger rollback', growing notes and an "
                          "emergency approval may change an entry")
 

@@ -16,7 +16,7 @@ from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.gitio import Git
 from opsgov_hooks.records.ids import tag_name
 from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.rules.located import at_entry
+from opsgov_hooks.rules.located import at_field
 
 SHALLOW_HINT = "fetch the full history: 'git fetch --unshallow' (or fetch-depth: 0 in actions/checkout)"
 
@@ -60,7 +60,7 @@ def rollback_refs(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _commit_ref(ctx: CheckContext, entry: LedgerEntry, ref: str) -> Iterator[Finding]:
-    where = at_entry(entry)
+    where = at_field(entry, "rollback_ref")
     name = refs.commit_name(ref)
     facts = ctx.refs.get(ref)
     prefix = f"{entry.operation_id}: rollback_ref {name}"
@@ -82,7 +82,7 @@ def _commit_ref(ctx: CheckContext, entry: LedgerEntry, ref: str) -> Iterator[Fin
 
 
 def _unreachable(ctx: CheckContext, entry: LedgerEntry, prefix: str) -> Iterator[Finding]:
-    where = at_entry(entry)
+    where = at_field(entry, "rollback_ref")
     _tip_sha, tip_label = _tip(ctx, entry)
     if ctx.shallow:
         yield error("H010", f"{prefix} cannot be traced to {tip_label}: history too shallow", *where,
@@ -97,5 +97,5 @@ def _procedure_ref(ctx: CheckContext, entry: LedgerEntry, ref: str) -> Iterator[
     for path in refs.procedure_paths(ref, ctx.existing_paths):
         if not refs.path_exists(path, ctx.existing_paths):
             yield error("H011", f"{entry.operation_id}: rollback procedure {path} does not exist in the checked "
-                        "tree", *at_entry(entry),
+                        "tree", *at_field(entry, "rollback_ref"),
                         hint="commit the procedure, or correct the path")

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from opsgov_hooks.config import Policy
 from opsgov_hooks.findings import Finding, error, warning
 from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.rules.located import at_entry
+from opsgov_hooks.rules.located import at_field
 from opsgov_hooks.records.store import RecordSet
 
 SELF = "SELF"
@@ -55,7 +55,7 @@ def entry_signoff(entry: LedgerEntry, policy: Policy) -> Iterator[Finding]:
     risk = str(entry.get("risk_class"))
     level = policy.signoff_level(risk)
     self_approved = is_self(entry.get("approved_by"), entry.get("requested_by"))
-    where = at_entry(entry)
+    where = at_field(entry, "approved_by")
     if self_approved and not policy.solo_mode:
         if level == "required":
             yield error("L102", f"{entry.operation_id}: {risk} requires sign-off by someone other than the "

@@ -1,7 +1,7 @@
 """``ops-*`` tags are seals: annotated, honestly named, carrying the ledger's entry as it was at closing.
 
 For every tag: it is annotated (T001); the name inside the tag object is its ref's
-name (T003); it carries one entry (T002) whose operation_id is the name's (T004);
+name (T003); it carries one entry (L009, from the loader) whose operation_id is the name's (T004);
 with a file ledger, the ledger's entry is the sealed one or moved on from it only
 as the append-only rule allows, i.e. a rollback (T005; another operation under
 the same id is H005); and the tagged commit's tree holds the entry exactly as
@@ -23,7 +23,7 @@ from opsgov_hooks.gitio import Git, TagRef
 from opsgov_hooks.records.ids import ID_RE, id_date, id_from_tag
 from opsgov_hooks.records.ledger import LedgerEntry, parse_changelog, parse_ledger_yaml, parse_tag_entry
 from opsgov_hooks.rules.history import entry_changes, same_operation
-from opsgov_hooks.rules.located import at_entry
+from opsgov_hooks.rules.located import at_entry, at_field
 from opsgov_hooks.rules.signoff import effective_approver, normalise_person
 
 _SSH_SIGNER = re.compile(r'Good "git" signature for (\S+) with')
@@ -134,9 +134,9 @@ def _against_ledger(ctx: CheckContext, tag: TagRef, sealed: LedgerEntry,
                         *at_entry(entry),
                         hint="ids allocated on two branches collided: give this operation a new id ('opsgov new')")
             continue
-        for _code, message in entry_changes(sealed.fields, entry.fields):
+        for _code, key, message in entry_changes(sealed.fields, entry.fields):
             yield error("T005", f"{op_id}: the ledger differs from the entry sealed in tag {tag.name}: {message}",
-                        *at_entry(entry),
+                        *at_field(entry, key),
                         hint="a sealed entry may only move on by 'opsgov ledger rollback'")
     fact = ctx.tag_facts.get(tag.name)
     if fact is not None and fact.sealed_file is not None:

@@ -15,7 +15,7 @@ from opsgov_hooks.findings import Finding, error, warning
 from opsgov_hooks.records.ids import id_date, parse_utc
 from opsgov_hooks.records.ledger import TIMESTAMP_FIELDS, LedgerEntry
 from opsgov_hooks.records.store import RecordSet
-from opsgov_hooks.rules.located import at_entry
+from opsgov_hooks.rules.located import at_entry, at_field
 from opsgov_hooks.rules.signoff import is_self
 
 
@@ -34,12 +34,11 @@ def check_timestamps(records: RecordSet, policy: Policy, now: datetime.datetime)
 
 
 def entry_timestamps(entry: LedgerEntry, policy: Policy, now: datetime.datetime) -> Iterator[Finding]:
-    where = at_entry(entry)
     times = {k: parse_utc(str(entry.get(k))) for k in TIMESTAMP_FIELDS if entry.get(k) is not None}
     limit = now + datetime.timedelta(seconds=policy.clock_skew_seconds)
     for key, value in times.items():
         if value is not None and value > limit:
-            yield error("L105", f"{entry.operation_id}: {key} {entry.get(key)} is in the future", *where,
+            yield error("L105", f"{entry.operation_id}: {key} {entry.get(key)} is in the future", *at_field(entry, key),
                         hint="record what happened, in UTC, after it happened")
     approved, executed = times.get("approval_timestamp"), times.get("execution_timestamp")
     if executed is None:
@@ -47,22 +46,23 @@ def entry_timestamps(entry: LedgerEntry, policy: Policy, now: datetime.datetime)
     declared = id_date(entry.operation_id)
     if declared is not None and declared > executed.date():
         yield error("L106", f"{entry.operation_id}: the id is dated {declared}, after the execution date "
-                    f"{executed.date()}", *where, hint="an operation is declared before it runs")
+                    f"{executed.date()}", *at_entry(entry), hint="an operation is declared before it runs")
     rolled_back = times.get("rollback_timestamp")
     if rolled_back is not None and rolled_back < executed:
         yield error("L109", f"{entry.operation_id}: rollback_timestamp {entry.get('rollback_timestamp')} is "
-                    f"before execution_timestamp {entry.get('execution_timestamp')}", *where)
+                    f"before execution_timestamp {entry.get('execution_timestamp')}",
+                    *at_field(entry, "rollback_timestamp"))
     if entry.get("emergency") is True:
         yield from _emergency(entry, policy, approved, executed, now)
     elif approved is not None and approved > executed:
         yield error("L104", f"{entry.operation_id}: approved at {entry.get('approval_timestamp')}, after "
-                    f"execution at {entry.get('execution_timestamp')}", *where,
+                    f"execution at {entry.get('execution_timestamp')}", *at_field(entry, "approval_timestamp"),
                     hint="approve before executing; only an entry marked emergency: true may execute first")
 
 
 def _emergency(entry: LedgerEntry, policy: Policy, approved: datetime.datetime | None,
                executed: datetime.datetime, now: datetime.datetime) -> Iterator[Finding]:
-    where = at_entry(entry)
+    where = at_field(entry, "approval_timestamp")
     window = datetime.timedelta(hours=policy.emergency_approval_hours)
     deadline = executed + window
     stamp = deadline.strftime("%Y-%m-%dT%H:%M:%SZ")
