@@ -105,6 +105,35 @@ CODES: dict[str, Code] = _table(
     # --- C: configuration --------------------------------------------------
     Code("C001", "invalid configuration", "The configuration does not match schemas/config.schema.json, or names an unknown risk class in a per-class setting (signoff, verification_gates). A broken configuration stops every command with exit code 2: opsgov never falls back to defaults."),
     Code("C002", "invalid pattern", "A regular expression in the configuration does not compile, or a glob selects nothing (a comment, a blank, an unclosed '[')."),
+    # --- G: the gate ---------------------------------------------------------
+    Code("G001", "change belongs to no operation", "A change touches a governed path (governed_paths, the records, the configuration) but belongs to no operation: it adds or modifies no operation record or ledger entry, names none in an 'Ops-Id:' trailer, and no open operation's ALLOWED_PATHS cover the path. With --all: a governed file no declared operation covers."),
+    Code("G002", "operation not validly declared", "The change belongs to an operation (by its records or a trailer) whose declaration is missing or invalid in the tree the change produces. An operation must be declared at or before the commit that makes its change."),
+    Code("G003", "ledger entry missing", "An operation the change belongs to has no valid P5 ledger entry in the resulting tree (staged), or by the end of the range (CI, push). With allow_ledger_followup, a staged change only warns: the standard lets the entry follow in an immediate follow-up commit."),
+    Code("G004", "outside the scope contract", "A touched file lies outside the ALLOWED_PATHS of every operation the change belongs to (their own record files aside). When the change names its operations (records or trailers) this covers every touched file, governed or not."),
+    Code("G005", "operation closed", "The only operation that could permit the change is closed: its ops-* tag is already in the history the change builds on. A closed operation gives no further permit; declare a new operation."),
+    Code("G006", "NOT ALLOWED path", "A touched path (added, modified, deleted or renamed) matches a forbidden path rule: the standard's NOT ALLOWED list, or the configuration's 'forbidden' rules."),
+    Code("G007", "NOT ALLOWED content", "An added line matches a forbidden content pattern (e.g. a write to a trading Redis stream, a firewall or user-permission command)."),
+    Code("G008", "secret in an added line", "detect-secrets (default plugins and filters) flags an added line as a secret: a key, token, password or private key. Only added lines are scanned. A line that is not a secret can say so with '# pragma: allowlist secret'."),
+    Code("G009", "bad Ops-Id trailer", "An 'Ops-Id:' commit trailer is not an operation id, or names no operation declared in the commit's tree."),
+    # --- X: execution log -----------------------------------------------------
+    Code("X001", "closed operation without an execution log", "An operation with a ledger entry is closed, and the standard logs every step of it: its record needs a '3) Execution log' section with at least one step."),
+    Code("X002", "malformed execution log line", "A step header that is not [STEP N | <UTC timestamp>] (or [STEP N | <timestamp> | ROLLBACK]), an unknown step mark, or a Command:/Result:/Status:/Verification: label outside a step."),
+    Code("X003", "step numbering broken", "Steps are numbered 1..N in order, without gaps or repeats."),
+    Code("X004", "step timestamp not UTC ISO 8601", "A step's timestamp must be an ISO 8601 instant in UTC, e.g. 2026-01-27T10:00:00Z."),
+    Code("X005", "step timestamps go backwards", "Steps run one after another, so each step's timestamp is at or after the previous one's."),
+    Code("X006", "incomplete step", "Every step has Command:, Result:, Status: PASS|FAIL and Verification:, each once, and a non-empty command."),
+    Code("X007", "step never finished", "A step is still marked IN PROGRESS: the recorder was stopped (killed, crashed) before it could write the result, or is still running. Its effect is unknown, so it counts as failed; 'opsgov run --rollback' records it as FAIL and continues with the rollback."),
+    Code("X008", "fix forward after a failure", "After a FAIL only rollback steps may follow ('If verification FAILS: STOP and execute rollback. Never fix forward blindly'). To try again, declare a new operation."),
+    Code("X009", "SUCCESS after a failed step", "An operation with a failed step was rolled back or is partial: its ledger outcome cannot be SUCCESS."),
+    Code("X010", "service outside ALLOWED_SERVICES", "A recorded command starts, stops, restarts or reloads a service that the declaration's ALLOWED_SERVICES does not name, acts on every service at once, or acts on services opsgov cannot tell. Read-only inspection (status, is-active, logs) of any service is allowed."),
+    Code("X011", "NOT ALLOWED command", "A recorded command matches a forbidden rule's 'commands' expressions (by default: writes to the trading Redis streams, firewall, network and permission changes)."),
+    Code("X012", "verification gate not met", "A closed operation lacks the verification evidence its risk class needs (verification_gates: by default SERVICE_RESTART needs status, logs and functional evidence; LOW_RISK_CONFIG and FILESYSTEM_WRITE a functional check). Evidence is a verification command of a passing step that matches evidence_patterns."),
+    # --- R: reporting contract ---------------------------------------------------
+    Code("R001", "closed operation without a report", "A closed operation (one with a ledger entry) ends with the Reporting Contract: its record needs a '5) Report' section."),
+    Code("R002", "report section missing", "The report has five sections: EXEC SUMMARY, CHANGES MADE, VERIFICATION EVIDENCE, RISK ASSESSMENT, NEXT SAFE ACTIONS."),
+    Code("R003", "report section empty", "A report section holds nothing but whitespace or template comments."),
+    Code("R004", "sign-off section missing", "A closed operation's record has a '6) Signoff & Ledger Entry' section with a ```yaml block of its ledger entry."),
+    Code("R005", "sign-off disagrees with the ledger", "The section 6 block names the operation_id, and every field it gives equals the ledger entry's (timestamps compared as instants): the runbook and the ledger never contradict each other."),
 )
 
 

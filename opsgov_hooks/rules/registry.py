@@ -14,7 +14,7 @@ from opsgov_hooks.context import CheckContext
 from opsgov_hooks.findings import Finding
 from opsgov_hooks.gitio import Git
 from opsgov_hooks.records.store import RecordSet
-from opsgov_hooks.rules import records
+from opsgov_hooks.rules import execution, records, report
 from opsgov_hooks.rules import history, rollback_refs, signoff, tags, timestamps  # lifecycle
 
 RecordRule = Callable[[RecordSet, Policy], Iterable[Finding]]
@@ -31,6 +31,13 @@ RECORD_RULES: list[RecordRule] = [
     timestamps.timestamps,
 
     # execution: execution log and report
+    execution.log_present,
+    execution.log_structure,
+    execution.never_fix_forward,
+    execution.log_scope,
+    execution.verification_gates,
+    report.report_sections,
+    report.signoff_agrees,
 
 ]
 
