@@ -282,6 +282,94 @@ class Git:
                        "--end-of-options", pattern)
         parts = out.decode("utf-8", "replace").split("\0")
         return {parts[i].lstrip("\n"): parts[i + 1] for i in range(0, len(parts) - 1, 2)}
+    # -- lifecycle: ledger lock, rollback references, tags ----------------------------
+    def common_dir(self) -> str:
+        """The repository's shared git directory (the same for every worktree): where the ledger lock lives."""
+        out = self.run("rev-parse", "--path-format=absolute", "--git-common-dir")
+        return out.decode("utf-8", "surrogateescape").rstrip("\n")
+
+    def check_objects(self, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """name -> (type, full sha) for every name, from ONE ``cat-file --batch-check``.
+
+        The type is ``missing`` or ``ambiguous`` (sha None) when git says so. Names
+        go on stdin, so none can be read as an option.
+        """
+        clean = list(dict.fromkeys(n for n in names if n and "\n" not in n))
+        if not clean:
+            return {}
+        out = self.run("cat-file", "--batch-check=%(objectname) %(objecttype)",
+                       stdin="\n".join(clean).encode("utf-8", "surrogateescape") + b"\n")
+        result: dict[str, tuple[str, str | None]] = {}
+        for name, line in zip(clean, out.decode("utf-8", "replace").splitlines()):
+            if line.endswith(" missing") or line.endswith(" ambiguous"):
+                result[name] = (line.rsplit(" ", 1)[1], None)
+            else:
+                sha, _, kind = line.partition(" ")
+                result[name] = (kind, sha)
+        return result
+
+    def parent_map(self, tips: Sequence[str]) -> dict[str, list[str]]:
+        """commit -> parents for every commit reachable from ``tips``: ONE ``rev-list --parents`` walk."""
+        wanted = [t for t in dict.fromkeys(tips) if t]
+        if not wanted:
+            return {}
+        out = self.run("rev-list", "--parents", "--stdin", stdin="\n".join(wanted).encode() + b"\n")
+        graph: dict[str, list[str]] = {}
+        for line in out.decode().splitlines():
+            sha, *parents = line.split()
+            graph[sha] = parents
+        return graph
+
+    def local_tag(self, name: str) -> str | None:
+        """The object a local tag ref points at, or None."""
+        out = self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"refs/tags/{name}", check=False)
+        return out.decode().strip() or None
+
+    def remote_tags(self, remote: str, names: Sequence[str]) -> dict[str, str]:
+        """tag name -> object sha on ``remote`` for the given names (one ``ls-remote``)."""
+        out = self.run("ls-remote", "--tags", "--refs", "--end-of-options", remote,
+                       *[f"refs/tags/{n}" for n in names])
+        result = {}
+        for line in out.decode("utf-8", "replace").splitlines():
+            sha, _, ref = line.partition("\t")
+            result[ref.removeprefix("refs/tags/")] = sha
+        return result
+
+    def create_tag(self, name: str, commit: str, message: str, *, sign: bool) -> None:
+        """An annotated (optionally signed) tag; never forced, never an editor, the message verbatim."""
+        env_editor = {"GIT_EDITOR": "true"}
+        args = ["-c", "core.editor=true", "tag", "-a", "-s" if sign else "--no-sign", "--cleanup=verbatim",
+                "-F", "-", "--end-of-options", name, commit]
+        self._run_env(args, env_editor, stdin=message.encode("utf-8"))
+
+    def delete_local_tag(self, name: str, expected: str) -> None:
+        """Delete a tag this process just created, only if it still points at ``expected``."""
+        self.run("update-ref", "-d", "--end-of-options", f"refs/tags/{name}", expected)
+
+    def push_tag(self, remote: str, name: str) -> tuple[bool, str]:
+        """Push one tag without force: (accepted, git's message)."""
+        env = {**os.environ, **_ENV}
+        ref = f"refs/tags/{name}"
+        proc = subprocess.run(("git", "push", "--porcelain", "--end-of-options", remote, f"{ref}:{ref}"),
+                              cwd=self.root, capture_output=True, env=env)
+        text = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
+        return proc.returncode == 0, text
+
+    def verify_tag(self, name: str, allowed_signers: str | None) -> tuple[bool, str]:
+        """``git verify-tag --raw``: (valid, what git and gpg/ssh-keygen said)."""
+        env = {**os.environ, **_ENV}
+        config = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers}"] if allowed_signers else []
+        proc = subprocess.run(("git", *config, "verify-tag", "--raw", "--end-of-options", f"refs/tags/{name}"),
+                              cwd=self.root, capture_output=True, env=env)
+        return proc.returncode == 0, (proc.stdout + proc.stderr).decode("utf-8", "replace")
+
+    def _run_env(self, args: Sequence[str], extra: dict[str, str], stdin: bytes | None = None) -> bytes:
+        env = {**os.environ, **_ENV, **extra}
+        proc = subprocess.run(("git", *args), cwd=self.root, input=stdin, capture_output=True, env=env)
+        if proc.returncode != 0:
+            message = proc.stderr.decode("utf-8", "replace").strip()
+            raise GitError(f"git {' '.join(a for a in args if not a.startswith('-'))[:40]} failed: {message}")
+        return proc.stdout
 
 
     # -- the gate's operations (each one process for many objects) ---------------------------

@@ -26,12 +26,26 @@ def declare(repo: Repo, op_id: str = OPS1, allowed: list[str] | None = None, **f
     repo.write(record(op_id), declaration_text(op_id, ALLOWED_PATHS=allowed or ["ops/monitoring/**"], **fields))
 
 
+def _entry(op_id: str, **fields: object) -> str:
+    """The operation's entry, approved and executed on its id's day (L106: declared before it runs)."""
+    day = op_id[4:14]
+    fields.setdefault("approval_timestamp", f"{day}T09:00:00Z")
+    fields.setdefault("execution_timestamp", f"{day}T10:00:00Z")
+    return entry_text(op_id, **fields)
+
+
 def add_entry(repo: Repo, op_id: str = OPS1, **fields: object) -> None:
     """Append the operation's ledger entry to its month file."""
     ledger = f"ops/ledger/{op_id[4:11]}.yaml"
     path = repo.path / ledger
     before = path.read_text(encoding="utf-8") if path.exists() else ""
-    repo.write(ledger, before + entry_text(op_id, **fields))
+    repo.write(ledger, before + _entry(op_id, **fields))
+
+
+def close(repo: Repo, op_id: str = OPS1, title: str = "closed") -> None:
+    """Seal the operation with an annotated tag carrying its entry, as 'opsgov tag' does (tag consistency)."""
+    message = f"{op_id}: {title}\n\n" + _entry(op_id).removeprefix("---\n")
+    repo.git("tag", "-a", op_id.lower(), "-m", message)
 
 
 def operation(repo: Repo, op_id: str = OPS1, allowed: list[str] | None = None) -> None:

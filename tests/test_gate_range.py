@@ -6,7 +6,7 @@ import pytest
 pytest.register_assert_rewrite("conftest_gate")
 
 from conftest import Repo  # noqa: E402
-from conftest_gate import (LEDGER, OPS1, OPS2, OPS_FEB, PROM, Check, add_entry, codes, declare,  # noqa: E402
+from conftest_gate import (LEDGER, OPS1, OPS2, OPS_FEB, PROM, Check, add_entry, close, codes, declare,  # noqa: E402
                           operation, record)
 
 pytest_plugins = ["conftest_gate"]
@@ -119,7 +119,7 @@ def test_commits_the_tag_closes_keep_their_permit(gate_repo: Repo, check: Check)
     operation(gate_repo)
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.commit("the operation")
-    gate_repo.git("tag", "-a", "ops-2026-01-27-001", "-m", "closed")
+    close(gate_repo)
     # e.g. pushing the branch after closing the operation: its commits stay permitted
     assert check(gate_repo, "--range", f"{base}..HEAD") == (0, "", "")
     gate_repo.write(PROM, "x: 2\n")
@@ -137,7 +137,7 @@ def test_merge_is_judged_against_its_first_parent(gate_repo: Repo, check: Check)
     operation(gate_repo)
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.commit("main operation")
-    gate_repo.git("tag", "-a", "ops-2026-01-27-001", "-m", "closed on main")
+    close(gate_repo, title="closed on main")
     main = gate_repo.head()
     gate_repo.git("checkout", "-q", "feature")
     base = gate_repo.git("merge-base", "main", "feature").strip()

@@ -6,7 +6,8 @@ import pytest
 pytest.register_assert_rewrite("conftest_gate")
 
 from conftest import Repo, declaration_text  # noqa: E402
-from conftest_gate import LEDGER, OPS1, OPS2, PROM, Check, add_entry, codes, declare, operation, record  # noqa: E402
+from conftest_gate import (LEDGER, OPS1, OPS2, PROM, Check, add_entry, close, codes, declare,  # noqa: E402
+                          operation, record)
 
 pytest_plugins = ["conftest_gate"]
 
@@ -192,7 +193,7 @@ def test_closed_operation_gives_no_further_permit(gate_repo: Repo, check: Check)
     operation(gate_repo)
     gate_repo.write(PROM, "x: 1\n")
     gate_repo.commit("the operation")
-    gate_repo.git("tag", "-a", "ops-2026-01-27-001", "-m", "closed")
+    close(gate_repo)
     gate_repo.write(PROM, "x: 2\n")
     gate_repo.stage()
     code, out, _ = check(gate_repo)
@@ -204,7 +205,7 @@ def test_closed_operation_gives_no_further_permit(gate_repo: Repo, check: Check)
 def test_closed_operation_may_still_update_its_own_ledger_entry(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.commit("the operation")
-    gate_repo.git("tag", "-a", "ops-2026-01-27-001", "-m", "closed")
+    close(gate_repo)
     text = gate_repo.read(LEDGER).replace("outcome: SUCCESS", "outcome: ROLLBACK\n"
                                           "rollback_timestamp: 2026-01-28T08:00:00Z\n"
                                           "rollback_evidence: prometheus reloaded, targets up")
@@ -216,8 +217,10 @@ def test_closed_operation_may_still_update_its_own_ledger_entry(gate_repo: Repo,
 def test_closed_operation_named_by_records_cannot_cover_other_files(gate_repo: Repo, check: Check) -> None:
     operation(gate_repo)
     gate_repo.commit("the operation")
-    gate_repo.git("tag", "-a", "ops-2026-01-27-001", "-m", "closed")
-    gate_repo.write(LEDGER, gate_repo.read(LEDGER).replace("outcome: SUCCESS", "outcome: PARTIAL"))
+    close(gate_repo)
+    gate_repo.write(LEDGER, gate_repo.read(LEDGER).replace("outcome: SUCCESS", "outcome: PARTIAL\n"
+                                                           "rollback_timestamp: 2026-01-28T08:00:00Z\n"
+                                                           "rollback_evidence: half reverted"))
     gate_repo.write(PROM, "x: 3\n")
     gate_repo.stage()
     code, out, _ = check(gate_repo)
