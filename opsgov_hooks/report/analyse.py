@@ -36,7 +36,8 @@ def build_report(facts: Facts, period: Period, now: datetime.datetime) -> Report
     operations = operation_rows(records, tags, declared, traced, period)
     overdue = overdue_approvals(operations, policy)
     findings = record_findings(records, policy, {o.operation_id for o in operations}, period)
-    findings += _not_already_reported(gap_findings(operations, commits, overdue, policy), findings)
+    gaps = gap_findings(operations, commits, overdue, policy)
+    findings += _not_already_reported(gaps, findings, records, policy)
     return Report(now, period, facts.repository, facts.head, policy.source, policy.governed_paths,
                   tuple(operations), tuple(commits), tuple(overdue), tuple(sort_findings(findings)))
 
@@ -87,11 +88,16 @@ def gap_findings(operations: Sequence[OperationRow], commits: Sequence[CommitRow
     return findings
 
 
-def _not_already_reported(gaps: list[Finding], found: list[Finding]) -> list[Finding]:
-    """One finding per gap: a record rule of the same area at the same place has already said it
-    (the ledger's own emergency-window rule, for one)."""
-    seen = {(area_of(f.code).id, f.path, f.line) for f in found}
-    return [g for g in gaps if (area_of(g.code).id, g.path, g.line) not in seen]
+def _not_already_reported(gaps: list[Finding], found: list[Finding], records: RecordSet,
+                          policy: Policy) -> list[Finding]:
+    """One finding per gap: a record rule of the same area about the same operation has already said
+    it (the ledger's own emergency-window rule, for one), whichever field it points at."""
+    def key(f: Finding) -> tuple[str, str, object]:
+        owner = _owner(f, records, policy)
+        return (area_of(f.code).id, f.path, owner if owner is not None else f.line)
+
+    seen = {key(f) for f in found}
+    return [g for g in gaps if key(g) not in seen]
 
 
 def _untraced(commit: CommitRow) -> Finding:
