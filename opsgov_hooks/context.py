@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from opsgov_hooks.config import Policy
 from opsgov_hooks.gitio import Change, Git, TagRef
+from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import RecordSet
 
 
@@ -19,6 +20,18 @@ class RefFacts:
     ambiguous: bool = False
     sha: str | None = None
     reachable: bool = False
+
+
+@dataclasses.dataclass
+class TagFacts:
+    """What git holds for one ``ops-*`` tag beyond its ref (read in one batch by a preparer)."""
+
+    sealed_file: str | None = None           # the ledger file read at the tag's commit (file backends)
+    sealed_entry: LedgerEntry | None = None  # the operation's entry in that file at that commit
+    signature_checked: bool = False          # verified because require_signed_tags is set
+    signature_valid: bool = False
+    signer: str | None = None                # principal (SSH) or user id (GPG) git reported
+    signature_output: str = ""
 
 
 @dataclasses.dataclass
@@ -36,3 +49,4 @@ class CheckContext:
     head_sha: str | None = None         # the judged commit (None: staged change on top of base_sha)
     base_sha: str | None = None         # HEAD for staged, BASE for a range, None for a new repository
     git: Git | None = None              # for preparers only (batch look-ups before the pure rules run)
+    tag_facts: Mapping[str, TagFacts] = dataclasses.field(default_factory=dict)  # tag name -> facts

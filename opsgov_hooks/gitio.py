@@ -287,6 +287,204 @@ class Git:
             tags.append(TagRef(ref, otype, osha, target, tagname, message.rstrip("\n") + "\n", signature))
         return tags
 
+    # -- history for reports ------------------------------------------------------
+    def log_with_changes(self, rev: str = "HEAD") -> list[LogCommit]:
+        """Every commit reachable from ``rev`` (newest first) with the blobs it changed, from ONE ``git log``.
+
+        Merges list no files (their changes are the merged commits'); the root commit
+        lists everything it adds. Renames are split into a delete and an add, so every
+        touched path is seen.
+        """
+        fields = "%H%x00%P%x00%aI%x00%cI%x00%an%x00%ae%x00%B"
+        out = self.run("log", "-z", "--raw", "--root", "--no-renames", "--no-abbrev", "--no-color",
+                       "--no-show-signature", "--encoding=UTF-8", f"--format={fields}",
+                       "--end-of-options", rev, "--")
+        return _parse_log(out)
+
+    def tag_dates(self, pattern: str = "refs/tags/ops-*") -> dict[str, str]:
+        """ref -> ISO 8601 creation time (the tagger date; the commit date for a lightweight tag)."""
+        out = self.run("for-each-ref", "--format=%(refname)%00%(creatordate:iso-strict)%00",
+                       "--end-of-options", pattern)
+        parts = out.decode("utf-8", "replace").split("\0")
+        return {parts[i].lstrip("\n"): parts[i + 1] for i in range(0, len(parts) - 1, 2)}
+    # -- lifecycle: ledger lock, rollback references, tags ----------------------------
+    def common_dir(self) -> str:
+        """The repository's shared git directory (the same for every worktree): where the ledger lock lives."""
+        out = self.run("rev-parse", "--path-format=absolute", "--git-common-dir")
+        return out.decode("utf-8", "surrogateescape").rstrip("\n")
+
+    def check_objects(self, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """name -> (type, full sha) for every name, from ONE ``cat-file --batch-check``.
+
+        The type is ``missing`` or ``ambiguous`` (sha None) when git says so. Names
+        go on stdin, so none can be read as an option.
+        """
+        clean = list(dict.fromkeys(n for n in names if n and "\n" not in n))
+        if not clean:
+            return {}
+        out = self.run("cat-file", "--batch-check=%(objectname) %(objecttype)",
+                       stdin="\n".join(clean).encode("utf-8", "surrogateescape") + b"\n")
+        result: dict[str, tuple[str, str | None]] = {}
+        for name, line in zip(clean, out.decode("utf-8", "replace").splitlines()):
+            if line.endswith(" missing") or line.endswith(" ambiguous"):
+                result[name] = (line.rsplit(" ", 1)[1], None)
+            else:
+                sha, _, kind = line.partition(" ")
+                result[name] = (kind, sha)
+        return result
+
+    def parent_map(self, tips: Sequence[str]) -> dict[str, list[str]]:
+        """commit -> parents for every commit reachable from ``tips``: ONE ``rev-list --parents`` walk."""
+        wanted = [t for t in dict.fromkeys(tips) if t]
+        if not wanted:
+            return {}
+        out = self.run("rev-list", "--parents", "--stdin", stdin="\n".join(wanted).encode() + b"\n")
+        graph: dict[str, list[str]] = {}
+        for line in out.decode().splitlines():
+            sha, *parents = line.split()
+            graph[sha] = parents
+        return graph
+
+    def local_tag(self, name: str) -> str | None:
+        """The object a local tag ref points at, or None."""
+        out = self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"refs/tags/{name}", check=False)
+        return out.decode().strip() or None
+
+    def remote_tags(self, remote: str, names: Sequence[str]) -> dict[str, str]:
+        """tag name -> object sha on ``remote`` for the given names (one ``ls-remote``)."""
+        out = self.run("ls-remote", "--tags", "--refs", "--end-of-options", remote,
+                       *[f"refs/tags/{n}" for n in names])
+        result = {}
+        for line in out.decode("utf-8", "replace").splitlines():
+            sha, _, ref = line.partition("\t")
+            result[ref.removeprefix("refs/tags/")] = sha
+        return result
+
+    def create_tag(self, name: str, commit: str, message: str, *, sign: bool) -> None:
+        """An annotated (optionally signed) tag; never forced, never an editor, the message verbatim."""
+        env_editor = {"GIT_EDITOR": "true"}
+        args = ["-c", "core.editor=true", "tag", "-a", "-s" if sign else "--no-sign", "--cleanup=verbatim",
+                "-F", "-", "--end-of-options", name, commit]
+        self._run_env(args, env_editor, stdin=message.encode("utf-8"))
+
+    def delete_local_tag(self, name: str, expected: str) -> None:
+        """Delete a tag this process just created, only if it still points at ``expected``."""
+        self.run("update-ref", "-d", "--end-of-options", f"refs/tags/{name}", expected)
+
+    def push_tag(self, remote: str, name: str) -> tuple[bool, str]:
+        """Push one tag without force: (accepted, git's message)."""
+        env = {**os.environ, **_ENV}
+        ref = f"refs/tags/{name}"
+        proc = subprocess.run(("git", "push", "--porcelain", "--end-of-options", remote, f"{ref}:{ref}"),
+                              cwd=self.root, capture_output=True, env=env)
+        text = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
+        return proc.returncode == 0, text
+
+    def verify_tag(self, name: str, allowed_signers: str | None) -> tuple[bool, str]:
+        """``git verify-tag --raw``: (valid, what git and gpg/ssh-keygen said)."""
+        env = {**os.environ, **_ENV}
+        config = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers}"] if allowed_signers else []
+        proc = subprocess.run(("git", *config, "verify-tag", "--raw", "--end-of-options", f"refs/tags/{name}"),
+                              cwd=self.root, capture_output=True, env=env)
+        return proc.returncode == 0, (proc.stdout + proc.stderr).decode("utf-8", "replace")
+
+    def _run_env(self, args: Sequence[str], extra: dict[str, str], stdin: bytes | None = None) -> bytes:
+        env = {**os.environ, **_ENV, **extra}
+        proc = subprocess.run(("git", *args), cwd=self.root, input=stdin, capture_output=True, env=env)
+        if proc.returncode != 0:
+            message = proc.stderr.decode("utf-8", "replace").strip()
+            raise GitError(f"git {' '.join(a for a in args if not a.startswith('-'))[:40]} failed: {message}")
+        return proc.stdout
+
+
+    # -- the gate's operations (each one process for many objects) ---------------------------
+    @classmethod
+    def discover_any(cls, path: str = ".") -> Git:
+        """A work tree's top level, or a bare repository's directory (a server's pre-receive hook)."""
+        env = {**os.environ, **_ENV}
+        try:
+            proc = subprocess.run(("git", "rev-parse", "--is-bare-repository", "--absolute-git-dir"), cwd=path,
+                                  capture_output=True, env=env)
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH; install git and run again") from None
+        lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+        if proc.returncode == 0 and len(lines) == 2 and lines[0] == "true":
+            return cls(lines[1])
+        return cls.discover(path)
+
+    def staged_entries(self, base: str | None) -> list[DiffEntry]:
+        """The staged change against ``base`` (HEAD), or the empty tree in a new repository."""
+        out = self.run(*_DIFF_OPTS, "diff-index", "--cached", *_RAW, "--end-of-options", base or EMPTY_TREE)
+        return parse_raw(out)
+
+    def diff_entries(self, old: str | None, new: str) -> list[DiffEntry]:
+        """The change from ``old`` (None: the empty tree) to ``new``."""
+        out = self.run(*_DIFF_OPTS, "diff-tree", *_RAW, "--end-of-options", old or EMPTY_TREE, new)
+        return parse_raw(out)
+
+    def commit_diffs(self, pairs: Sequence[tuple[str, str | None]]) -> dict[str, CommitDiff]:
+        """For each (commit, parent) its change against that parent only (None: a root commit), one process."""
+        if not pairs:
+            return {}
+        out = self.run(*_DIFF_OPTS, "diff-tree", "--stdin", "--root", "--always", *_RAW, _HEADER_FORMAT,
+                       stdin=_diff_tree_input(pairs))
+        return {d.sha: d for d in parse_commit_diffs(out)}
+
+    def staged_patch(self, base: str | None) -> bytes:
+        """Zero-context patch of the staged change (binary files appear as 'Binary files ... differ')."""
+        return self.run(*_DIFF_OPTS, "diff-index", "--cached", *_PATCH, "--end-of-options", base or EMPTY_TREE)
+
+    def commit_patches(self, pairs: Sequence[tuple[str, str | None]]) -> bytes:
+        """Zero-context patches of many commits against their chosen parent, each after a ``\\x01sha`` line."""
+        if not pairs:
+            return b""
+        return self.run(*_DIFF_OPTS, "diff-tree", "--stdin", "--root", *_PATCH, "--format=%x01%H",
+                        stdin=_diff_tree_input(pairs))
+
+    def commits_between(self, head: str, exclude: Sequence[str] = (),
+                        exclude_all_refs: bool = False) -> list[tuple[str, list[str]]]:
+        """(commit, parents) reachable from ``head`` and from none of ``exclude`` (nor, optionally, any
+        existing ref), oldest first in topological order."""
+        args = ["rev-list", "--reverse", "--topo-order", "--parents"]
+        if exclude_all_refs:
+            args += ["--not", "--all", "--not"]
+        args += ["--end-of-options", head, *(f"^{sha}" for sha in exclude)]
+        lines = self.run(*args).decode().splitlines()
+        return [(line.split()[0], line.split()[1:]) for line in lines if line.strip()]
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        out = self.run("merge-base", "--end-of-options", a, b, check=False).strip()
+        return out.decode() if out else None
+
+    def shallow_commits(self) -> set[str]:
+        """The commits whose parents a shallow clone cut off (empty in a complete repository)."""
+        path = self.run("rev-parse", "--git-path", "shallow").decode("utf-8", "surrogateescape").rstrip("\n")
+        try:
+            with open(os.path.join(self.root, path), encoding="ascii") as f:
+                return {line.strip() for line in f if line.strip()}
+        except FileNotFoundError:
+            return set()
+
+    def tags_merged_into(self, commit: str, pattern: str = "refs/tags/ops-*") -> set[str]:
+        """Names of the tags matching ``pattern`` whose commit is ``commit`` or one of its ancestors."""
+        out = self.run("for-each-ref", "--format=%(refname)", f"--merged={commit}", "--end-of-options", pattern)
+        return {line.removeprefix("refs/tags/") for line in out.decode("utf-8", "replace").splitlines() if line}
+
+    def parse_trailers(self, message: bytes) -> list[tuple[str, str]]:
+        """(key, value) of a message's trailers as git parses them (comment lines and scissors ignored)."""
+        out = self.run("interpret-trailers", "--parse", stdin=message)
+        pairs = []
+        for line in out.decode("utf-8", "replace").splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                pairs.append((key.strip(), value.strip()))
+        return pairs
+
+    def peel_commits(self, names: Sequence[str]) -> dict[str, str]:
+        """name -> commit sha for each name that peels to a commit (tags followed), in one process."""
+        found = self.object_types([f"{n}^{{commit}}" for n in names])
+        return {n: found[f"{n}^{{commit}}"][1] for n in names if f"{n}^{{commit}}" in found}
+
 
 def _parse_ls(out: bytes, sha_field: int) -> dict[str, str]:
     result = {}
@@ -321,3 +519,166 @@ def _parse_name_status(out: bytes) -> list[Change]:
             changes.append(Change(kind, path, None, old_mode, new_mode))
             i += 2
     return changes
+
+
+# -- the gate's diff parsing -------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class DiffEntry:
+    """One entry of ``--raw`` diff output, with the object ids of both sides."""
+
+    status: str              # A, M, D, T, R, C, U
+    path: str
+    old_path: str | None
+    old_mode: str
+    new_mode: str
+    old_sha: str
+    new_sha: str
+
+    @property
+    def change(self) -> Change:
+        return Change(self.status, self.path, self.old_path, self.old_mode, self.new_mode)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return (self.path,) if self.old_path is None else (self.old_path, self.path)
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitDiff:
+    """A commit's change against one chosen parent, and its ``Ops-Id`` trailer values."""
+
+    sha: str
+    entries: list[DiffEntry]
+    trailers: tuple[str, ...]
+
+
+TRAILER_KEY = "Ops-Id"
+_DIFF_OPTS = ("-c", "core.quotePath=true")
+_RAW = ("-r", "-z", "--raw", "-M", "--no-ext-diff", "--no-abbrev")
+_PATCH = ("-r", "-p", "-U0", "-M", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/")
+_HEADER_FORMAT = f"--format=%x01%H%x02%(trailers:key={TRAILER_KEY},valueonly,unfold,separator=%x1f)%x02"
+
+
+def _diff_tree_input(pairs: Sequence[tuple[str, str | None]]) -> bytes:
+    """``commit parent`` lines for ``diff-tree --stdin``: the parent given is the only one compared."""
+    return "".join(f"{c} {p}\n" if p else f"{c}\n" for c, p in pairs).encode()
+
+
+def quick_staged_paths(cwd: str) -> list[str] | None:
+    """Paths of the staged change against HEAD from one ``git diff-index``; None when that is not possible.
+
+    The hot path of ``opsgov check --staged``: no rename detection (a rename lists both
+    paths, all this needs) and no discovery. None (no HEAD yet, not a repository, no
+    git) sends the caller to the full, careful path, which reports such problems.
+    """
+    env = {**os.environ, **_ENV}
+    try:
+        proc = subprocess.run(("git", "diff-index", "--cached", "-z", "--name-only", "--no-renames", "HEAD",
+                               "--"), cwd=cwd, capture_output=True, env=env)
+    except OSError:
+        return None
+    if proc.returncode != 0:
+        return None
+    return [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]
+
+
+def _decode_path(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _raw_entry(tokens: list[bytes], i: int) -> tuple[DiffEntry | None, int]:
+    """The raw entry whose ``:meta`` token is ``tokens[i]``, and the index after its paths."""
+    fields = tokens[i].lstrip(b"\n").decode("ascii", "replace")[1:].split()
+    if len(fields) != 5:
+        return None, i + 1
+    old_mode, new_mode, old_sha, new_sha, status = fields
+    if status[0] in "RC":
+        if i + 2 >= len(tokens):
+            return None, len(tokens)
+        return DiffEntry(status[0], _decode_path(tokens[i + 2]), _decode_path(tokens[i + 1]), old_mode,
+                         new_mode, old_sha, new_sha), i + 3
+    if i + 1 >= len(tokens):
+        return None, len(tokens)
+    return DiffEntry(status[0], _decode_path(tokens[i + 1]), None, old_mode, new_mode, old_sha, new_sha), i + 2
+
+
+def parse_raw(out: bytes) -> list[DiffEntry]:
+    """``--raw -z`` output of one diff."""
+    return [entry for diff in _parse_raw_stream(out, headers=False) for entry in diff.entries]
+
+
+def parse_commit_diffs(out: bytes) -> list[CommitDiff]:
+    """``diff-tree --stdin -z --raw`` output with ``%x01sha%x02trailers%x02`` headers."""
+    return _parse_raw_stream(out, headers=True)
+
+
+def _parse_raw_stream(out: bytes, *, headers: bool) -> list[CommitDiff]:
+    """Paths are consumed by position after their ``:meta`` token, so a path holding any byte
+    (a newline, \\x01, a leading colon) is never taken for a header or an entry."""
+    tokens = out.split(b"\0")
+    result: list[CommitDiff] = [] if headers else [CommitDiff("", [], ())]
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].lstrip(b"\n")
+        if headers and token[:1] == b"\x01" and token[-1:] == b"\x02" and b"\x02" in token[1:-1]:
+            sha, trailers = token[1:-1].split(b"\x02", 1)
+            values = tuple(v.strip() for v in trailers.decode("utf-8", "replace").split("\x1f") if v.strip())
+            result.append(CommitDiff(sha.decode("ascii", "replace"), [], values))
+            i += 1
+        elif token[:1] == b":" and result:
+            entry, i = _raw_entry(tokens, i)
+            if entry is not None:
+                result[-1].entries.append(entry)
+        else:
+            i += 1
+    return result
+@dataclasses.dataclass(frozen=True)
+class BlobChange:
+    """One path a commit changed, with its blob before and after (all zeros when absent)."""
+
+    status: str  # A, M, D, T
+    path: str
+    old_blob: str
+    new_blob: str
+
+
+@dataclasses.dataclass(frozen=True)
+class LogCommit:
+    sha: str
+    parents: tuple[str, ...]
+    author_date: str          # ISO 8601 as git prints it (%aI)
+    commit_date: str          # ISO 8601 (%cI)
+    author_name: str
+    author_email: str
+    message: str
+    changes: tuple[BlobChange, ...]
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+def _parse_log(out: bytes) -> list[LogCommit]:
+    """Parse ``git log -z --raw --format=<7 NUL-separated fields>``.
+
+    Each commit is its seven header fields, then zero or more raw records (a
+    ``:``-prefixed meta field and one path, ``--no-renames``). The parse is by
+    position, so a path that looks like a sha or a message can never be misread.
+    """
+    parts = out.split(b"\0")
+    commits: list[LogCommit] = []
+    i = 0
+    while i + 7 <= len(parts) and parts[i].strip(b"\n"):
+        head = [p.decode("utf-8", "replace") for p in parts[i:i + 7]]
+        i += 7
+        changes: list[BlobChange] = []
+        while i + 1 < len(parts) and parts[i].lstrip(b"\n").startswith(b":"):
+            _old_mode, _new_mode, old_blob, new_blob, status = parts[i].lstrip(b"\n")[1:].decode().split()
+            changes.append(BlobChange(status[0], parts[i + 1].decode("utf-8", "surrogateescape"), old_blob,
+                                      new_blob))
+            i += 2
+        sha, parents, author_date, commit_date, name, email, message = head
+        commits.append(LogCommit(sha.lstrip("\n"), tuple(parents.split()), author_date, commit_date, name, email,
+                                 message, tuple(changes)))
+    return commits

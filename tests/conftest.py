@@ -28,6 +28,9 @@ def _isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
+    # pre-commit builds virtualenvs; virtualenv's background "periodic update" process
+    # outlives the test that started it and writes its log into whatever runs next.
+    monkeypatch.setenv("VIRTUALENV_NO_PERIODIC_UPDATE", "1")
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     monkeypatch.delenv("PRE_COMMIT_FROM_REF", raising=False)
     monkeypatch.delenv("PRE_COMMIT_TO_REF", raising=False)
@@ -115,8 +118,28 @@ def declaration_text(op_id: str = "OPS-2026-01-27-001", **overrides: object) -> 
             lines.extend(f"  - {item}" for item in value)
         else:
             lines.append(f"{key}: {value}")
-    lines += ["---", "", f"# {op_id}", "", "Runbook body.", ""]
+    lines += ["---", "", f"# {op_id}", "", runbook_body(op_id)]
     return "\n".join(lines)
+
+
+def runbook_body(op_id: str) -> str:
+    """A finished runbook: one passing step with status, logs and functional evidence, the five report
+    sections and a section 6 naming the operation, so a *closed* operation (one with a ledger entry) passes
+    the execution and report rules (X, R) whatever its risk class and ledger fields."""
+    checks = ["systemctl is-active prometheus", "active",
+              "sh -c '! journalctl -u prometheus --since -10min | grep -iE \"error|fail|panic|fatal\"'", "(no output)",
+              "curl -fsS http://localhost:9090/-/healthy", "Prometheus Server is Healthy."]
+    verification = [f"    $ {c}\n    exit 0 in 0.01s" if i % 2 == 0 else f"    {c}" for i, c in enumerate(checks)]
+    report = [f"### {name}\n\n{text}\n" for name, text in (
+        ("EXEC SUMMARY", "Raised scrape_interval to 30s; Prometheus is healthy."),
+        ("CHANGES MADE", "- ops/monitoring/prometheus.yml"), ("VERIFICATION EVIDENCE", "- /-/healthy: Healthy."),
+        ("RISK ASSESSMENT", "Low."), ("NEXT SAFE ACTIONS", "- Watch the scrape duration panel."))]
+    return "\n".join([
+        "## 3) Execution log", "", "```text", "[STEP 1 | 2026-01-27T10:00:00Z]", "Command:",
+        "    sed -i 's/scrape_interval: 15s/scrape_interval: 30s/' ops/monitoring/prometheus.yml", "Result:",
+        "    exit 0 in 0.01s", "    (no output)", "Status: PASS", "Verification:", *verification, "```", "",
+        "## 5) Report", "", *report, "## 6) Signoff & Ledger Entry", "", "```yaml", f"operation_id: {op_id}", "```",
+        ""])
 
 
 def entry_text(op_id: str = "OPS-2026-01-27-001", **overrides: object) -> str:

@@ -323,7 +323,9 @@ def test_entry_of_an_invalid_declaration_is_not_reported_twice(validate) -> None
 
 def test_one_bad_entry_does_not_hide_the_others(validate) -> None:  # type: ignore[no-untyped-def]
     second = declaration_text("OPS-2026-01-28-001")
-    text = entry_text(outcome="MAYBE") + entry_text("OPS-2026-01-28-001") + "---\nnot: [closed\n"
+    # (executed on its id's day: the lifecycle rule L106 refuses an id dated after the execution)
+    text = (entry_text(outcome="MAYBE") + entry_text("OPS-2026-01-28-001", execution_timestamp="2026-01-28T10:00:00Z")
+            + "---\nnot: [closed\n")
     code, lines = validate({OP: declaration_text(), "ops/operations/OPS-2026-01-28-001.md": second, LEDGER: text})
     assert code == 1
     assert [line.split(": ")[1][:4] for line in lines[:-1]] == ["L002", "F005"]
@@ -370,7 +372,8 @@ def test_markdown_changelog_valid(validate) -> None:  # type: ignore[no-untyped-
     second = declaration_text("OPS-2026-01-28-001")
     files = {".opsgov.yaml": MARKDOWN_CONFIG, OP: declaration_text(),
              "ops/operations/OPS-2026-01-28-001.md": second,
-             CHANGELOG: _changelog(entry_text(), entry_text("OPS-2026-01-28-001"))}
+             CHANGELOG: _changelog(entry_text(), entry_text("OPS-2026-01-28-001",
+                                                            execution_timestamp="2026-01-28T10:00:00Z"))}
     assert validate(files) == (0, [])
 
 

@@ -9,7 +9,7 @@ from opsgov_hooks.findings import Finding, Severity
 def format_line(f: Finding) -> str:
     label = "" if f.severity is Severity.ERROR else "warning: "
     hint = f" (fix: {f.hint})" if f.hint else ""
-    return f"{f.path}:{f.line}:{f.column}: {f.code} {label}{_one_line(f.message)}{_one_line(hint)}"
+    return f"{_one_line(f.path)}:{f.line}:{f.column}: {f.code} {label}{_one_line(f.message)}{_one_line(hint)}"
 
 
 def _one_line(text: str) -> str:

@@ -14,7 +14,8 @@ from opsgov_hooks.context import CheckContext
 from opsgov_hooks.findings import Finding
 from opsgov_hooks.gitio import Git
 from opsgov_hooks.records.store import RecordSet
-from opsgov_hooks.rules import records
+from opsgov_hooks.rules import execution, records, report
+from opsgov_hooks.rules import history, rollback_refs, signoff, tags, timestamps  # lifecycle
 
 RecordRule = Callable[[RecordSet, Policy], Iterable[Finding]]
 Preparer = Callable[[CheckContext, Git], None]
@@ -26,18 +27,32 @@ RECORD_RULES: list[RecordRule] = [
     records.duplicate_entries,
     records.ledger_matches_declaration,
     # lifecycle: sign-off and timestamps
+    signoff.signoff,
+    timestamps.timestamps,
 
     # execution: execution log and report
+    execution.log_present,
+    execution.log_structure,
+    execution.never_fix_forward,
+    execution.log_scope,
+    execution.verification_gates,
+    report.report_sections,
+    report.signoff_agrees,
 
 ]
 
 PREPARERS: list[Preparer] = [
     # lifecycle: resolve rollback references in one batch
+    rollback_refs.prepare,
+    tags.prepare,
 
 ]
 
 HISTORY_RULES: list[HistoryRule] = [
     # lifecycle: append-only ledger, rollback references, tag consistency
+    history.append_only,
+    rollback_refs.rollback_refs,
+    tags.tag_consistency,
 
 ]
 

@@ -1,0 +1,58 @@
+"""Glob matching in gitignore syntax (``pathspec``), compiled once per pattern list."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+_WILDCARDS = "*?[\\"
+
+
+class Matcher(Protocol):
+    def match_file(self, file: str) -> bool: ...
+
+
+@functools.lru_cache(maxsize=8192)  # one entry per distinct pattern list (ALLOWED_PATHS of each operation)
+def compile_globs(patterns: tuple[str, ...]) -> Matcher:
+    import pathspec
+
+    spec: Matcher = pathspec.GitIgnoreSpec.from_lines(patterns)
+    return spec
+
+
+def matches(patterns: Sequence[str], path: str) -> bool:
+    return bool(patterns) and compile_globs(tuple(patterns)).match_file(path)
+
+
+def literal_prefix(pattern: str) -> str | None:
+    """The fixed leading directory every match of ``pattern`` must start with, or None.
+
+    Only anchored patterns (a slash before the end, gitignore rules) have one; a
+    negation removes matches and so never widens them. Used to decide, without
+    importing pathspec, that a path cannot match.
+    """
+    if pattern.startswith("!") or not pattern.strip():
+        return ""  # matches nothing on its own
+    body = pattern[1:] if pattern.startswith("/") else pattern
+    if "/" not in body.rstrip("/"):
+        return None  # unanchored: may match at any depth
+    cut = min((body.index(c) for c in _WILDCARDS if c in body), default=len(body))
+    head = body[:cut]
+    return head[:head.rfind("/") + 1] if "/" in head else None
+
+
+def may_match_any(patterns: Iterable[str], paths: Sequence[str]) -> bool:
+    """False only when no path can match any pattern; exact (falls back to pathspec when unsure)."""
+    patterns = tuple(patterns)
+    prefixes = [literal_prefix(p) for p in patterns]
+    if any(prefix is None for prefix in prefixes):
+        return _any_match(patterns, paths)
+    positive = [p for p in prefixes if p]
+    # pathspec lets ``dir/**`` match ``dir`` itself, so a path naming a prefix's directory stays a candidate.
+    candidates = [path for path in paths if any(path.startswith(p) or p.startswith(path + "/") for p in positive)]
+    return bool(candidates) and _any_match(patterns, candidates)
+
+
+def _any_match(patterns: tuple[str, ...], paths: Sequence[str]) -> bool:
+    spec = compile_globs(patterns)
+    return any(spec.match_file(path) for path in paths)

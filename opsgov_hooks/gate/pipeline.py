@@ -1,0 +1,133 @@
+"""The gate's modes: collect the change, read the policy from a trusted revision, load the records,
+run the rules, return the findings.
+
+Where each mode reads what (the decisions, also in docs/gate.md):
+
+* staged: the change is the index against HEAD (the empty tree before the first
+  commit). The policy comes from HEAD, not the index: the same "base" rule as in CI,
+  so staging an edit of ``.opsgov.yaml`` cannot loosen the check of that very commit
+  (and the edit is itself a governed change). Records: the index (resulting tree)
+  against HEAD (base).
+* commit-msg: the staged change again, now with the message's ``Ops-Id`` trailers.
+* all: the tree of HEAD with the policy of HEAD; there is no change, so the question
+  is whether every record is valid and every governed file is covered by some operation.
+* range and pre-receive: see :mod:`opsgov_hooks.gate.ranges`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+
+from opsgov_hooks.config import CONFIG_FILE, PYPROJECT_FILE, Policy, resolve_policy
+from opsgov_hooks.context import CheckContext
+from opsgov_hooks.findings import Finding, Severity
+from opsgov_hooks.gate import fastpath
+from opsgov_hooks.gate.judge import Judge
+from opsgov_hooks.gate.patches import added_lines
+from opsgov_hooks.gate.records import record_files
+from opsgov_hooks.gitio import DiffEntry, Git
+from opsgov_hooks.records.store import RecordSet, record_kind
+from opsgov_hooks.rules import gate as gate_rules
+from opsgov_hooks.rules.registry import run_history_rules, run_record_rules
+from opsgov_hooks.sources import CommitSource
+
+
+def trusted_policy(git: Git, rev: str | None, *, remember: bool = False) -> Policy:
+    """The policy as the trusted revision ``rev`` holds it (None: the empty tree, i.e. the defaults)."""
+    contents = CommitSource(git, rev).read_many([CONFIG_FILE, PYPROJECT_FILE])
+    policy = resolve_policy(contents.get(CONFIG_FILE), contents.get(PYPROJECT_FILE))
+    if remember:
+        fastpath.remember(contents.get(CONFIG_FILE), contents.get(PYPROJECT_FILE), policy)
+    return policy
+
+
+def record_findings(head: RecordSet, base: RecordSet, policy: Policy, touched: set[str]) -> list[Finding]:
+    """Record problems the change is answerable for: in files it touches, or new since the base.
+
+    Problems already present at the base are left to ``opsgov validate`` / ``--all``, so one
+    broken old record does not block every unrelated change.
+    """
+    def key(f: Finding) -> tuple[str, str, str]:
+        return f.code, f.path, f.message
+
+    before = {key(f) for f in base.findings + run_record_rules(base, policy)}
+    return [f for f in head.findings + run_record_rules(head, policy) if f.path in touched or key(f) not in before]
+
+
+def history_findings(git: Git, judge: Judge, *, mode: str, head: RecordSet, base: RecordSet,
+                     entries: list[DiffEntry], existing: frozenset[str], head_sha: str | None,
+                     base_sha: str | None) -> list[Finding]:
+    """The history-aware rules other areas register (append-only ledger, rollback refs, tags)."""
+    ctx = CheckContext(policy=judge.policy, head_records=head, base_records=base, mode=mode,
+                       now=datetime.datetime.now(datetime.timezone.utc), changes=[e.change for e in entries],
+                       tags=list(judge.tags), existing_paths=existing, shallow=git.is_shallow(),
+                       head_sha=head_sha, base_sha=base_sha, git=git)
+    return run_history_rules(ctx)
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    """A commit message being written (the commit-msg stage): its file and ``Ops-Id`` trailers."""
+
+    path: str
+    trailers: tuple[str, ...]
+    lines: dict[str, int]
+
+
+def read_message(git: Git, path: str) -> Message:
+    with open(path, "rb") as f:
+        raw = f.read()
+    if b"ops-id" not in raw.lower():
+        return Message(path, (), {})
+    values = tuple(v for k, v in git.parse_trailers(raw) if k.lower() == "ops-id")
+    text = raw.decode("utf-8", "replace").splitlines()
+    lines = {}
+    for value in values:
+        pattern = re.compile(r"(?i)^ops-id\s*:\s*" + re.escape(value) + r"\s*$")
+        lines[value] = next((i for i, line in enumerate(text, 1) if pattern.match(line)), 1)
+    return Message(path, values, lines)
+
+
+def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
+    head = git.head()
+    entries = git.staged_entries(head)
+    trailers = message.trailers if message else None
+    if not entries and not trailers:
+        return []
+    policy = trusted_policy(git, head, remember=message is None)
+    judge = Judge(git, policy, git.ops_tags())
+    if not judge.governed(entries) and not trailers:
+        return []
+    index = git.ls_index()
+    head_records = judge.records.load(record_files(index, policy))
+    view = judge.view(entries, trailers, None, head, head_records)
+    if message is not None:
+        # The pre-commit stage already reported everything but what the trailers change.
+        findings = judge.judge(view, head_records, head_records, message_path=message.path,
+                               trailer_lines=message.lines)
+        return [f for f in findings if f.severity is Severity.ERROR]
+    findings = judge.judge(view, head_records, head_records, entry_may_follow=policy.allow_ledger_followup)
+    if judge.needs_content():
+        findings += judge.content(added_lines(git.staged_patch(head)))
+    base_records = judge.records.load(judge.records.tree_files(head))
+    findings += record_findings(head_records, base_records, policy, set(view.paths))
+    findings += history_findings(git, judge, mode="staged", head=head_records, base=base_records, entries=entries,
+                                 existing=frozenset(index), head_sha=None, base_sha=head)
+    return findings
+
+
+def check_all(git: Git) -> list[Finding]:
+    head = git.head()
+    if head is None:
+        return []  # no commit yet: nothing exists to be governed
+    policy = trusted_policy(git, head)
+    judge = Judge(git, policy, git.ops_tags())
+    listing = git.ls_tree(head)
+    records = judge.records.load(record_files(listing, policy))
+    findings = records.findings + run_record_rules(records, policy)
+    governed = [p for p in listing if not record_kind(p, policy) and judge.governed_by_globs(p)]
+    findings += gate_rules.uncovered(governed, records)
+    findings += history_findings(git, judge, mode="all", head=records, base=RecordSet(), entries=[],
+                                 existing=frozenset(listing), head_sha=head, base_sha=None)
+    return findings

@@ -1,0 +1,219 @@
+"""``opsgov init``: set up opsgov in an existing git repository.
+
+It only ever creates files: an existing file is kept as it is, byte for byte,
+and reported as kept, so running it twice changes nothing. Every file appears
+whole or not at all (written beside its target, then hard-linked into place,
+which cannot replace anything).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from importlib import resources
+from typing import TextIO
+
+from opsgov_hooks.config import CONFIG_FILE, PYPROJECT_FILE, Policy, load_policy
+from opsgov_hooks.term import Printer
+
+GOVERNOR_DOC = "docs/governance/OPS_GOVERNOR.md"
+PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
+CHANGELOG_HEADER = ("# Ops changelog\n\nThe P5 sign-off ledger (Ops Governor v1.0, storage option A): one "
+                    "`---`-delimited YAML block per operation, written by `opsgov ledger record`.\n")
+
+LOCAL_HOOKS = """\
+# Added by 'opsgov init': the Ops Governor gate, run by the opsgov you installed (pip install opsgov).
+# 'pre-commit install' installs all three hook types below.
+minimum_pre_commit_version: "3.2.0"
+default_install_hook_types: [pre-commit, commit-msg, pre-push]
+repos:
+  - repo: local
+    hooks:
+      - id: opsgov-check
+        name: opsgov gate (staged change)
+        entry: opsgov check
+        language: system
+        pass_filenames: false
+        always_run: true
+        stages: [pre-commit]
+      - id: opsgov-commit-msg
+        name: opsgov gate (Ops-Id trailers)
+        entry: opsgov check --commit-msg
+        language: system
+        always_run: true
+        stages: [commit-msg]
+      - id: opsgov-pre-push
+        name: opsgov gate (commits being pushed)
+        entry: opsgov check --pre-push
+        language: system
+        pass_filenames: false
+        always_run: true
+        stages: [pre-push]
+"""
+
+REMOTE_HOOKS = """\
+# Added by 'opsgov init': the Ops Governor gate, pinned to one opsgov release.
+# 'pre-commit install' installs all three hook types below.
+minimum_pre_commit_version: "3.2.0"
+default_install_hook_types: [pre-commit, commit-msg, pre-push]
+repos:
+  - repo: {repo}
+    rev: {rev}
+    hooks:
+      - id: opsgov-check
+      - id: opsgov-commit-msg
+      - id: opsgov-pre-push
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    path: str
+    status: str          # created, kept or skipped
+    why: str = ""
+
+    @property
+    def created(self) -> bool:
+        return self.status == "created"
+
+
+def package_data(name: str) -> bytes | None:
+    """A file shipped in ``opsgov_hooks/data/``, or None when this build does not ship it."""
+    try:
+        return resources.files("opsgov_hooks").joinpath("data", name).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def hooks_snippet(hooks_repo: str | None, hooks_rev: str | None) -> str:
+    if hooks_repo is None:
+        return LOCAL_HOOKS
+    from opsgov_hooks import __version__
+
+    return REMOTE_HOOKS.format(repo=hooks_repo, rev=hooks_rev or f"v{__version__}")
+
+
+class Initialiser:
+    """Creates what is missing under ``root`` and remembers what it did."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self.outcomes: list[Outcome] = []
+
+    def create(self, rel: str, data: bytes) -> Outcome:
+        from opsgov_hooks.atomicfile import write_atomic
+
+        target = os.path.join(self.root, rel)
+        folder = os.path.realpath(os.path.dirname(target))
+        if os.path.commonpath([folder, self.real_root]) != self.real_root:
+            return self._record(Outcome(rel, "skipped", "its folder leads outside the repository"))
+        try:
+            write_atomic(target, data, exclusive=True)
+        except FileExistsError:
+            return self._record(Outcome(rel, "kept", "already exists"))
+        return self._record(Outcome(rel, "created"))
+
+    def keep(self, rel: str, why: str, status: str = "kept") -> Outcome:
+        return self._record(Outcome(rel, status, why))
+
+    def _record(self, outcome: Outcome) -> Outcome:
+        self.outcomes.append(outcome)
+        return outcome
+
+    def exists(self, rel: str) -> bool:
+        return os.path.lexists(os.path.join(self.root, rel))
+
+    def read(self, rel: str) -> bytes | None:
+        try:
+            with open(os.path.join(self.root, rel), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+
+def write_config(init: Initialiser) -> None:
+    """``.opsgov.yaml`` with the standard's defaults, unless opsgov is configured already."""
+    pyproject = init.read(PYPROJECT_FILE) or b""
+    if not init.exists(CONFIG_FILE) and b"[tool.opsgov]" in pyproject:
+        init.keep(CONFIG_FILE, f"{PYPROJECT_FILE} [tool.opsgov] configures opsgov", "skipped")
+        return
+    from opsgov_hooks.config_template import render_config
+
+    init.create(CONFIG_FILE, render_config().encode("utf-8"))
+
+
+def write_record_folders(init: Initialiser, policy: Policy) -> None:
+    """The operations folder and the ledger's place, kept in git by a ``.gitkeep`` while empty."""
+    folders = [policy.operations_dir]
+    if policy.ledger_backend == "yaml":
+        folders.append(policy.ledger_path)
+    for folder in folders:
+        full = os.path.join(init.root, folder)
+        if os.path.isdir(full) and os.listdir(full) and not init.exists(f"{folder}/.gitkeep"):
+            init.keep(folder + "/", "already holds files")
+        else:
+            init.create(f"{folder}/.gitkeep", b"")
+    if policy.ledger_backend == "markdown":
+        init.create(policy.ledger_path, CHANGELOG_HEADER.encode("utf-8"))
+
+
+def write_templates(init: Initialiser, policy: Policy) -> None:
+    """The runbook and prompt templates, and the standard itself, from the package's data."""
+    for name, target in (("OPS_RUNBOOK_TEMPLATE.md", policy.runbook_template),
+                         ("ops_prompt_template_v1.txt", policy.prompt_template),
+                         ("OPS_GOVERNOR.md", GOVERNOR_DOC)):
+        data = package_data(name)
+        if data is None:
+            init.keep(target, f"this opsgov build does not ship {name}", "skipped")
+        else:
+            init.create(target, data)
+
+
+def write_hooks(init: Initialiser, snippet: str) -> str | None:
+    """The pre-commit configuration; the snippet to add by hand when the file has other content."""
+    current = init.read(PRE_COMMIT_CONFIG)
+    if current is not None and b"id: opsgov-" in current:
+        init.keep(PRE_COMMIT_CONFIG, "already runs opsgov")
+        return None
+    if current is None or not current.strip():
+        if current is not None:
+            # An empty file holds nothing to lose; it is still replaced atomically.
+            from opsgov_hooks.atomicfile import write_atomic
+
+            write_atomic(os.path.join(init.root, PRE_COMMIT_CONFIG), snippet.encode("utf-8"))
+            init.outcomes.append(Outcome(PRE_COMMIT_CONFIG, "created", "it was empty"))
+            return None
+        init.create(PRE_COMMIT_CONFIG, snippet.encode("utf-8"))
+        return None
+    init.keep(PRE_COMMIT_CONFIG, "has other content: add the snippet below to it")
+    return snippet
+
+
+def run_init(start: str, *, hooks_repo: str | None, hooks_rev: str | None, quiet: bool, out: TextIO) -> int:
+    from opsgov_hooks.gitio import Git
+    from opsgov_hooks.sources import WorktreeSource
+
+    root = Git.discover(start).root
+    init = Initialiser(root)
+    write_config(init)
+    policy = load_policy(WorktreeSource(root))  # an existing broken config stops here (exit 2)
+    write_record_folders(init, policy)
+    write_templates(init, policy)
+    snippet = write_hooks(init, hooks_snippet(hooks_repo, hooks_rev))
+    report(init.outcomes, snippet, Printer(out, quiet=quiet))
+    return 0
+
+
+def report(outcomes: list[Outcome], snippet: str | None, printer: Printer) -> None:
+    colours = {"created": "green", "kept": "dim", "skipped": "yellow"}
+    for o in outcomes:
+        label = printer.paint(f"{o.status:<7}", colours[o.status])
+        printer.info(f"{label} {o.path}" + (f" ({o.why})" if o.why else ""))
+    if snippet is not None:
+        printer.always(f"\nAdd this to {PRE_COMMIT_CONFIG}:\n\n{snippet}")
+    created = [o.path for o in outcomes if o.created]
+    if created:
+        printer.info("\nNext steps (commit these files before installing the hook: they are the adoption "
+                     "itself):\n  git add -- " + " ".join(sorted({p.split('/')[0] for p in created})) +
+                     "\n  git commit -m 'Adopt opsgov (Ops Governor v1.0)'\n  pre-commit install\n"
+                     "  opsgov new --help    # declare the first operation")

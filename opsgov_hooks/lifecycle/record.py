@@ -1,0 +1,110 @@
+"""``opsgov ledger record``: write an operation's P5 entry in the configured backend.
+
+Defaults come from the declaration (operation_name, risk_class, blast_radius) and
+from git's identity (requested_by = user.email). The entry is planned under the
+ledger lock, checked (schema, sign-off, timestamps, agreement with the
+declaration) and written only when nothing is an error.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from typing import Any, TextIO
+
+from opsgov_hooks.findings import Finding, UsageError, has_errors
+from opsgov_hooks.ledger_io import Plan
+from opsgov_hooks.ledger_io.atomic import locked
+from opsgov_hooks.lifecycle.workspace import (Workspace, check_operation_id, emit, findings_of, open_workspace,
+                                              timestamp_option, with_entry)
+from opsgov_hooks.rules.located import at_entry
+from opsgov_hooks.rules.registry import run_record_rules
+
+
+@dataclasses.dataclass
+class EntryOptions:
+    requested_by: str | None = None
+    approved_by: str | None = None
+    approval_timestamp: str | None = None
+    execution_timestamp: str | None = None
+    changes_summary: str | None = None
+    rollback_ref: str | None = None
+    outcome: str = "SUCCESS"
+    notes: str | None = None
+    emergency: bool = False
+
+
+def build_fields(ws: Workspace, operation_id: str, opts: EntryOptions, now: datetime.datetime) -> dict[str, Any]:
+    records = ws.records()
+    declaration = records.declaration(operation_id)
+    if declaration is None:
+        state = "is invalid (run 'opsgov validate')" if operation_id in records.invalid_ids else "does not exist"
+        raise UsageError(f"the operation record {ws.policy.record_path(operation_id)} {state}: declare the "
+                         "operation first ('opsgov new')")
+    return {
+        "operation_id": operation_id,
+        "operation_name": declaration.name,
+        "requested_by": opts.requested_by or _git_identity(ws),
+        "approved_by": opts.approved_by or _default_approver(ws),
+        "approval_timestamp": timestamp_option("--approval-timestamp", opts.approval_timestamp, now),
+        "execution_timestamp": timestamp_option("--execution-timestamp", opts.execution_timestamp, now),
+        "risk_class": declaration.risk_class,
+        "blast_radius": declaration.blast_radius,
+        "changes_summary": _required("--changes-summary", opts.changes_summary),
+        "rollback_ref": _required("--rollback-ref", opts.rollback_ref),
+        "outcome": opts.outcome,
+        "emergency": True if opts.emergency else None,
+        "notes": opts.notes,
+    }
+
+
+def _required(flag: str, value: str | None) -> str:
+    if value is None or not value.strip():
+        raise UsageError(f"{flag} is required")
+    return value
+
+
+def _git_identity(ws: Workspace) -> str:
+    email = ws.git.config_get("user.email")
+    if not email:
+        raise UsageError("requested_by defaults to git's user.email, which is not set: pass --requested-by or "
+                         "run 'git config user.email you@example.com'")
+    return email
+
+
+def _default_approver(ws: Workspace) -> str:
+    if ws.policy.solo_mode:
+        return "SELF"
+    raise UsageError("--approved-by is required (a person's name or e-mail; SELF only where the risk class "
+                     "allows it, or with solo_mode: true)")
+
+
+def check_plan(ws: Workspace, plan: Plan) -> list[Finding]:
+    """The plan's own findings plus every record rule's findings about the planned entry."""
+    findings = list(plan.findings)
+    if plan.entry is None:
+        if not has_errors(findings):
+            raise UsageError(f"{plan.path}: the planned entry does not read back; nothing was written")
+        return findings
+    records = with_entry(ws.records(), plan.entry)
+    return findings + findings_of(plan.entry, run_record_rules(records, ws.policy))
+
+
+def record_entry(start: str, operation_id: str, opts: EntryOptions, output_format: str, out: TextIO,
+                 now: datetime.datetime | None = None) -> int:
+    ws = open_workspace(start)
+    check_operation_id(operation_id)
+    fields = build_fields(ws, operation_id, opts, now or datetime.datetime.now(datetime.timezone.utc))
+    with locked(ws.backend.lock_path):
+        plan = ws.backend.plan_append(fields)
+        findings = check_plan(ws, plan)
+        if not has_errors(findings):
+            ws.backend.commit(plan)
+    emit(findings, output_format, out)
+    if has_errors(findings):
+        out.write(f"opsgov: {operation_id} was not recorded: fix the above and run again\n"
+                  if output_format == "text" else "")
+        return 1
+    assert plan.entry is not None
+    if output_format == "text":
+        out.write(f"recorded {operation_id} in {plan.path}:{at_entry(plan.entry)[1]}\n")
+    return 0

@@ -1,0 +1,91 @@
+"""Resolve every rollback reference of a run at once.
+
+Two git processes in all, however many references: one ``cat-file --batch-check``
+says whether each name exists, what type it is and whether it is ambiguous; one
+``rev-list --parents`` walk from the tips (the checked HEAD, and the commits of the
+tags that seal operations) gives the ancestry, and reachability is answered in
+memory. Never one ``merge-base`` per reference.
+"""
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+
+from opsgov_hooks.context import RefFacts
+from opsgov_hooks.gitio import Git
+
+_COMMIT = re.compile(r"(?:([0-9a-fA-F]{7,40})|commit:\s*(\S+))\Z")
+_PROCEDURE = re.compile(r"procedure:\s*(.*)\Z", re.S)
+_TRAILING = ".,;:)]}'\""
+
+
+def commit_name(rollback_ref: str) -> str | None:
+    """The revision a rollback_ref names (a hash, or ``commit:<rev>``); None for commands and procedures."""
+    found = _COMMIT.match(rollback_ref.strip())
+    if not found:
+        return None
+    return found[1] or found[2]
+
+
+def procedure_paths(rollback_ref: str, existing: Iterable[str]) -> list[str]:
+    """The repository paths a ``procedure:`` names.
+
+    A word names a repository path when it is relative and its first segment is a
+    top-level entry of the tree (``docs/runbooks/x.md``), or when it ends in
+    ``.md``; words like ``s3/bucket`` or ``/etc/prometheus`` are not repository paths.
+    """
+    found = _PROCEDURE.match(rollback_ref.strip())
+    if not found:
+        return []
+    top = {p.split("/", 1)[0] for p in existing}
+    paths = []
+    for word in found[1].split():
+        word = word.strip(_TRAILING).split("#", 1)[0].removeprefix("./").rstrip("/")
+        if not word or word.startswith("/") or "://" in word or ".." in word.split("/"):
+            continue
+        if ("/" in word and word.split("/", 1)[0] in top) or word.endswith(".md"):
+            paths.append(word)
+    return paths
+
+
+def path_exists(path: str, existing: frozenset[str]) -> bool:
+    return path in existing or any(p.startswith(path + "/") for p in existing)
+
+
+def resolve(git: Git, wanted: Mapping[str, Sequence[str]]) -> dict[str, RefFacts]:
+    """rollback_ref -> facts, each reachable from every tip given for it."""
+    names = {ref: name for ref in wanted if (name := commit_name(ref)) is not None}
+    objects = git.check_objects(list(names.values()))
+    facts: dict[str, RefFacts] = {}
+    for ref, name in names.items():
+        kind, sha = objects.get(name, ("missing", None))
+        facts[ref] = RefFacts(exists=kind not in ("missing", "ambiguous"), is_commit=kind == "commit",
+                              ambiguous=kind == "ambiguous", sha=sha)
+    commits = {ref: f.sha for ref, f in facts.items() if f.is_commit and f.sha}
+    tips = sorted({tip for ref in commits for tip in wanted[ref] if tip})
+    if commits and tips:
+        ancestry = Ancestry(git.parent_map(tips))
+        for ref, sha in commits.items():
+            facts[ref].reachable = bool(wanted[ref]) and all(ancestry.reaches(tip, sha) for tip in wanted[ref])
+    return facts
+
+
+class Ancestry:
+    """Is-ancestor questions answered from one parent map, walking from a tip only as far as needed."""
+
+    def __init__(self, parents: dict[str, list[str]]) -> None:
+        self.parents = parents
+        self.seen: dict[str, set[str]] = {}
+        self.frontier: dict[str, deque[str]] = {}  # breadth first: rollback commits sit near their tip
+
+    def reaches(self, tip: str, sha: str) -> bool:
+        seen = self.seen.setdefault(tip, set())
+        frontier = self.frontier.setdefault(tip, deque([tip] if tip in self.parents else []))
+        while sha not in seen and frontier:
+            commit = frontier.popleft()
+            if commit in seen:
+                continue
+            seen.add(commit)
+            frontier.extend(p for p in self.parents.get(commit, ()) if p not in seen)
+        return sha in seen

@@ -1,0 +1,154 @@
+"""The gate's rules (G codes): association, declaration and ledger, scope contract, NOT ALLOWED.
+
+Pure functions over plain data; the pipeline collects the change and the records.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator, Sequence
+
+from opsgov_hooks.config import Policy
+from opsgov_hooks.findings import Finding, error, warning
+from opsgov_hooks.gate.association import Association, ChangeView, covering, own_record_files
+from opsgov_hooks.gate.globs import matches
+from opsgov_hooks.gate.patches import AddedLine
+from opsgov_hooks.records.ids import ID_RE, tag_name
+from opsgov_hooks.records.store import RecordSet
+
+NEW_OPERATION = "declare a new operation for this change ('opsgov new')"
+
+
+@dataclasses.dataclass(frozen=True)
+class GateInput:
+    view: ChangeView
+    association: Association
+    head: RecordSet          # records in the tree the change produces
+    final: RecordSet         # where the ledger entry must be (the index, or the end of the range)
+    policy: Policy
+    entry_may_follow: bool = False   # staged mode with allow_ledger_followup: a missing entry warns
+    range_end: bool = False          # the ledger entry is looked for at the end of a range
+
+
+def _closed_coverers(gi: GateInput, path: str) -> list[str]:
+    declared = {d.operation_id: d for d in gi.head.declarations if d.operation_id in gi.view.closed}
+    return covering(path, declared)
+
+
+def _closed(op_ids: Sequence[str]) -> str:
+    return ", ".join(f"{op} (tag {tag_name(op)})" for op in op_ids)
+
+
+def unassociated(gi: GateInput) -> Iterator[Finding]:
+    """Rule 1: a governed change belongs to at least one operation."""
+    if gi.association.ops:
+        return
+    for path in gi.view.governed:
+        closed = _closed_coverers(gi, path)
+        if closed:
+            yield error("G005", f"{path} is covered only by closed operation {_closed(closed)}{gi.view.where}",
+                        path, hint=NEW_OPERATION)
+        else:
+            yield error("G001", f"{path} is governed but the change belongs to no operation{gi.view.where}",
+                        path, hint="declare an operation whose ALLOWED_PATHS cover it ('opsgov new'), or name "
+                                   "an open one in an 'Ops-Id: OPS-...' commit trailer")
+
+
+def declarations(gi: GateInput) -> Iterator[Finding]:
+    """Rule 2a: each operation the change belongs to has a valid declaration."""
+    declared = gi.head.by_id()
+    for op in gi.association.ops:
+        if op in declared:
+            continue
+        record = gi.policy.record_path(op)
+        if op in gi.head.invalid_ids:
+            yield error("G002", f"{op}'s declaration is invalid{gi.view.where}", record,
+                        hint=f"fix the findings reported for {record}")
+        else:
+            yield error("G002", f"{op} is not declared{gi.view.where}", record,
+                        hint=f"declare it in {record} ('opsgov new')")
+
+
+def ledger_entries(gi: GateInput) -> Iterator[Finding]:
+    """Rule 2b: each operation has a valid ledger entry in the resulting tree (or by the end of the range)."""
+    if gi.policy.ledger_backend == "tags":
+        return  # the entry is the closing tag itself, checked when the operation is tagged
+    for op in gi.association.ops:
+        if gi.final.entry(op) is not None:
+            continue
+        when = " by the end of the range" if gi.range_end else ""
+        hint = f"add its P5 ledger entry to {gi.policy.ledger_file_for(op)}"
+        if gi.entry_may_follow:
+            yield warning("G003", f"{op} has no valid ledger entry yet: record it in an immediate follow-up "
+                          "commit", gi.policy.record_path(op), hint=hint)
+        else:
+            yield error("G003", f"{op} has no valid ledger entry{when}", gi.policy.record_path(op), hint=hint)
+
+
+def scope(gi: GateInput) -> Iterator[Finding]:
+    """Rule 3: every touched file lies inside the ALLOWED_PATHS of the change's operations."""
+    ops = gi.association.ops
+    if not ops:
+        return
+    declared = gi.head.by_id()
+    own = set().union(*(own_record_files(op, gi.policy) for op in ops))
+    open_ops = [declared[op] for op in ops if op in declared and op not in gi.view.closed]
+    closed_ops = {op: declared[op] for op in ops if op in declared and op in gi.view.closed}
+    for path in gi.view.paths if gi.association.explicit else gi.view.governed:
+        if path in own or any(matches(d.allowed_paths, path) for d in open_ops):
+            continue
+        closed = covering(path, closed_ops)
+        if closed:
+            yield error("G005", f"{path} needs closed operation {_closed(closed)}{gi.view.where}", path,
+                        hint=NEW_OPERATION)
+        else:
+            names = ", ".join(ops)
+            yield error("G004", f"{path} is outside the ALLOWED_PATHS of {names}{gi.view.where}", path,
+                        hint=f"leave it out of this change, or {NEW_OPERATION} with ALLOWED_PATHS covering it")
+
+
+def trailers(gi: GateInput, where: str, line_of: dict[str, int] | None = None) -> Iterator[Finding]:
+    """Each ``Ops-Id`` trailer names one declared operation."""
+    known = set(gi.head.by_id()) | gi.head.invalid_ids
+    for value in gi.view.trailers or ():
+        line = (line_of or {}).get(value, 1)
+        if not ID_RE.match(value):
+            yield error("G009", f"Ops-Id {value!r} is not an operation id{gi.view.where}", where, line,
+                        hint="write one 'Ops-Id: OPS-YYYY-MM-DD-NNN' trailer per operation")
+        elif value not in known:
+            yield error("G009", f"Ops-Id {value} names no declared operation{gi.view.where}", where, line,
+                        hint=f"declare it in {gi.policy.record_path(value)} ('opsgov new') or fix the id")
+
+
+GATE_RULES = (unassociated, declarations, ledger_entries, scope)
+
+
+def uncovered(governed: Sequence[str], records: RecordSet) -> Iterator[Finding]:
+    """``--all``: every governed file lies inside the ALLOWED_PATHS of some declared operation."""
+    declared = records.by_id()
+    for path in governed:
+        if not covering(path, declared):
+            yield error("G001", f"{path} is governed but no declared operation's ALLOWED_PATHS cover it", path,
+                        hint="declare the operation that owns it ('opsgov new'), or move it out of the "
+                             "governed paths")
+
+
+def forbidden_paths(view: ChangeView, policy: Policy) -> Iterator[Finding]:
+    """Rule 4a: no touched path matches a NOT ALLOWED path rule."""
+    for rule in policy.forbidden:
+        for path in view.paths:
+            if rule.paths and matches(rule.paths, path):
+                yield error("G006", f"NOT ALLOWED ({rule.id}): {rule.message}: {path}{view.where}", path,
+                            hint="leave this file out of the change; the scope contract never permits it")
+
+
+def forbidden_content(lines: Sequence[AddedLine], policy: Policy, where: str = "") -> Iterator[Finding]:
+    """Rule 4b: no added line matches a NOT ALLOWED content pattern."""
+    compiled = [(rule, re.compile(p)) for rule in policy.forbidden for p in rule.patterns]
+    for added in lines:
+        for rule, pattern in compiled:
+            m = pattern.search(added.text)
+            if m:
+                yield error("G007", f"NOT ALLOWED ({rule.id}): {rule.message}: added line matches "
+                            f"{pattern.pattern!r}{where}", added.path, added.line, m.start() + 1,
+                            hint="remove the line from the change")

@@ -1,0 +1,101 @@
+"""Rollback references must point at something real.
+
+A commit reference must exist, be a commit, be unambiguous and be an ancestor of
+the checked HEAD (of the tag's commit, for an operation a tag has sealed): a
+commit that lives only on an unmerged or deleted branch can vanish with it. A
+``procedure:`` that names a repository path needs that path in the checked tree.
+On a shallow clone an unresolved commit is "history too shallow", never "missing".
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from opsgov_hooks import refs
+from opsgov_hooks.context import CheckContext
+from opsgov_hooks.findings import Finding, error
+from opsgov_hooks.gitio import Git
+from opsgov_hooks.records.ids import tag_name
+from opsgov_hooks.records.ledger import LedgerEntry
+from opsgov_hooks.rules.located import at_field
+
+SHALLOW_HINT = "fetch the full history: 'git fetch --unshallow' (or fetch-depth: 0 in actions/checkout)"
+
+
+def _tip(ctx: CheckContext, entry: LedgerEntry) -> tuple[str | None, str]:
+    """The commit this entry's rollback commit must be reachable from, and how to name it."""
+    name = tag_name(entry.operation_id)
+    tag = next((t for t in ctx.tags if t.name == name), None)
+    if tag is not None:
+        return tag.target_sha, f"the commit of tag {name}"
+    return ctx.head_sha or ctx.base_sha, "the checked HEAD"
+
+
+def prepare(ctx: CheckContext, git: Git) -> None:
+    """Fill ``ctx.refs`` (and the tree's paths, for procedures) in one batch."""
+    wanted: dict[str, list[str]] = {}
+    procedures = False
+    for entry in ctx.head_records.entries:
+        ref = str(entry.get("rollback_ref") or "")
+        if refs.commit_name(ref) is not None:
+            tip, _label = _tip(ctx, entry)
+            wanted.setdefault(ref, [])
+            if tip:
+                wanted[ref].append(tip)
+        procedures = procedures or ref.strip().startswith("procedure:")
+    if wanted:  # no git process at all for a run without commit references
+        ctx.shallow = ctx.shallow or git.is_shallow()
+        ctx.refs = {**ctx.refs, **refs.resolve(git, wanted)}
+    if procedures and not ctx.existing_paths:
+        listing = git.ls_tree(ctx.head_sha) if ctx.head_sha else git.ls_index()
+        ctx.existing_paths = frozenset(listing)
+
+
+def rollback_refs(ctx: CheckContext) -> Iterator[Finding]:
+    for entry in ctx.head_records.entries:
+        ref = str(entry.get("rollback_ref") or "")
+        if refs.commit_name(ref) is not None:
+            yield from _commit_ref(ctx, entry, ref)
+        elif ref.strip().startswith("procedure:"):
+            yield from _procedure_ref(ctx, entry, ref)
+
+
+def _commit_ref(ctx: CheckContext, entry: LedgerEntry, ref: str) -> Iterator[Finding]:
+    where = at_field(entry, "rollback_ref")
+    name = refs.commit_name(ref)
+    facts = ctx.refs.get(ref)
+    prefix = f"{entry.operation_id}: rollback_ref {name}"
+    if facts is None:
+        yield error("H006", f"{prefix} could not be looked up (no git repository for this check)", *where)
+    elif facts.ambiguous:
+        yield error("H008", f"{prefix} is ambiguous: it abbreviates more than one object", *where,
+                    hint="write more digits of the hash (or all 40)")
+    elif not facts.exists:
+        if ctx.shallow:
+            yield error("H010", f"{prefix} cannot be resolved: history too shallow", *where, hint=SHALLOW_HINT)
+        else:
+            yield error("H006", f"{prefix} does not exist in this repository", *where,
+                        hint="name the commit that undoes (or precedes) the operation")
+    elif not facts.is_commit:
+        yield error("H007", f"{prefix} is not a commit", *where, hint="name a commit (e.g. commit:<rev>^{commit})")
+    elif not facts.reachable:
+        yield from _unreachable(ctx, entry, prefix)
+
+
+def _unreachable(ctx: CheckContext, entry: LedgerEntry, prefix: str) -> Iterator[Finding]:
+    where = at_field(entry, "rollback_ref")
+    _tip_sha, tip_label = _tip(ctx, entry)
+    if ctx.shallow:
+        yield error("H010", f"{prefix} cannot be traced to {tip_label}: history too shallow", *where,
+                    hint=SHALLOW_HINT)
+    else:
+        yield error("H009", f"{prefix} exists but is not an ancestor of {tip_label}: it is only on an unmerged "
+                    "or deleted branch", *where,
+                    hint="merge the branch that holds it, or name a commit on this history")
+
+
+def _procedure_ref(ctx: CheckContext, entry: LedgerEntry, ref: str) -> Iterator[Finding]:
+    for path in refs.procedure_paths(ref, ctx.existing_paths):
+        if not refs.path_exists(path, ctx.existing_paths):
+            yield error("H011", f"{entry.operation_id}: rollback procedure {path} does not exist in the checked "
+                        "tree", *at_field(entry, "rollback_ref"),
+                        hint="commit the procedure, or correct the path")

@@ -1,0 +1,175 @@
+"""``ops-*`` tags are seals: annotated, honestly named, carrying the ledger's entry as it was at closing.
+
+For every tag: it is annotated (T001); the name inside the tag object is its ref's
+name (T003); it carries one entry (L009, from the loader) whose operation_id is the name's (T004);
+with a file ledger, the ledger's entry is the sealed one or moved on from it only
+as the append-only rule allows, i.e. a rollback (T005; another operation under
+the same id is H005); and the tagged commit's tree holds the entry exactly as
+sealed (T006). With ``require_signed_tags``, ``git verify-tag`` must accept the
+signature (T007; SSH keys checked against the allowed-signers file read from the
+trusted revision) and the signer must be the entry's approver (T008).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+
+from opsgov_hooks.context import CheckContext, TagFacts
+from opsgov_hooks.findings import Finding, error
+from opsgov_hooks.gitio import Git, TagRef
+from opsgov_hooks.records.ids import ID_RE, id_date, id_from_tag
+from opsgov_hooks.records.ledger import LedgerEntry, parse_changelog, parse_ledger_yaml, parse_tag_entry
+from opsgov_hooks.rules.history import entry_changes, same_operation
+from opsgov_hooks.rules.located import at_entry, at_field
+from opsgov_hooks.rules.signoff import effective_approver, normalise_person
+
+_SSH_SIGNER = re.compile(r'Good "git" signature for (\S+) with')
+_GPG_SIGNER = re.compile(r"\[GNUPG:\] GOODSIG \S+ (.+)")
+
+
+# -- preparer: one batch read of every tag's commit, signatures when required ------------
+def prepare(ctx: CheckContext, git: Git) -> None:
+    facts = {tag.name: TagFacts() for tag in ctx.tags}
+    if ctx.policy.ledger_backend != "tags":
+        _read_sealed(ctx, git, facts)
+    if ctx.policy.require_signed_tags:
+        _verify_signatures(ctx, git, facts)
+    ctx.tag_facts = {**ctx.tag_facts, **facts}
+
+
+def _read_sealed(ctx: CheckContext, git: Git, facts: dict[str, TagFacts]) -> None:
+    annotated = [t for t in ctx.tags if t.object_type == "tag" and ID_RE.match(id_from_tag(t.name))]
+    files = {t.name: ctx.policy.ledger_file_for(id_from_tag(t.name)) for t in annotated}
+    blobs = git.read_objects(f"{t.target_sha}:{files[t.name]}" for t in annotated)
+    parse = parse_changelog if ctx.policy.ledger_backend == "markdown" else parse_ledger_yaml
+    for tag, (kind, data) in zip(annotated, blobs):
+        fact = facts[tag.name]
+        fact.sealed_file = files[tag.name]
+        if kind == "blob" and data is not None:
+            entries, _findings = parse(files[tag.name], data)
+            fact.sealed_entry = next((e for e in entries if e.operation_id == id_from_tag(tag.name)), None)
+
+
+def _verify_signatures(ctx: CheckContext, git: Git, facts: dict[str, TagFacts]) -> None:
+    with _allowed_signers(ctx, git) as (signers, problem):
+        for tag in ctx.tags:
+            fact = facts[tag.name]
+            fact.signature_checked = True
+            if problem:
+                fact.signature_output = problem
+                continue
+            fact.signature_valid, fact.signature_output = git.verify_tag(tag.name, signers)
+            found = _SSH_SIGNER.search(fact.signature_output) or _GPG_SIGNER.search(fact.signature_output)
+            fact.signer = normalise_person(found[1]) if found else None
+
+
+@contextlib.contextmanager
+def _allowed_signers(ctx: CheckContext, git: Git) -> Iterator[tuple[str | None, str]]:
+    """The allowed-signers file as the trusted revision has it, in a temporary file (never the judged tree's)."""
+    path = ctx.policy.allowed_signers_file
+    if not path:
+        yield None, ""
+        return
+    trusted = ctx.base_sha or ctx.head_sha
+    kind, data = git.read_objects([f"{trusted}:{path}"])[0] if trusted else ("missing", None)
+    if kind != "blob" or data is None:
+        yield None, f"the allowed signers file {path} is not in the trusted revision {str(trusted)[:12]}"
+        return
+    fd, temp = tempfile.mkstemp(prefix="opsgov-allowed-signers-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        yield temp, ""
+    finally:
+        os.unlink(temp)
+
+
+# -- the rule --------------------------------------------------------------------------------
+def tag_consistency(ctx: CheckContext) -> Iterator[Finding]:
+    ledger: dict[str, list[LedgerEntry]] = {}
+    for e in ctx.head_records.entries:
+        ledger.setdefault(e.operation_id, []).append(e)
+    for tag in ctx.tags:
+        yield from _one_tag(ctx, tag, ledger)
+
+
+def _one_tag(ctx: CheckContext, tag: TagRef, ledger: dict[str, list[LedgerEntry]]) -> Iterator[Finding]:
+    op_id = id_from_tag(tag.name)
+    if id_date(op_id) is None or tag.name != tag.name.lower():
+        yield error("T004", f"tag {tag.name} is not named ops-<operation id in lower case>", tag.ref,
+                    hint="ops-* tags are reserved for operations: rename or delete this tag")
+        return
+    if tag.object_type != "tag":
+        yield error("T001", f"tag {tag.name} is lightweight; an ops tag must be annotated and carry the entry",
+                    tag.ref, hint=f"git tag -d {tag.name}, then close the operation with 'opsgov tag {op_id}'")
+        return
+    if tag.tag_name != tag.name:
+        yield error("T003", f"tag {tag.name} is a tag object named {tag.tag_name!r}: renamed or copied", tag.ref,
+                    hint=f"delete it and re-create it with 'opsgov tag {op_id}'")
+    entry, findings = parse_tag_entry(tag.ref, tag.message)
+    yield from findings
+    if entry is None:
+        return
+    if entry.operation_id != op_id:
+        yield error("T004", f"tag {tag.name} carries the entry of {entry.operation_id}", *at_entry(entry))
+        return
+    if ctx.policy.ledger_backend != "tags":
+        yield from _against_ledger(ctx, tag, entry, ledger.get(op_id, []))
+    yield from _signature(ctx, tag, entry)
+
+
+def _against_ledger(ctx: CheckContext, tag: TagRef, sealed: LedgerEntry,
+                    current: list[LedgerEntry]) -> Iterator[Finding]:
+    op_id = sealed.operation_id
+    if not current:
+        yield error("T005", f"tag {tag.name} seals {op_id}, but the ledger has no entry for it", tag.ref,
+                    hint="the ledger is append-only: restore the entry")
+    for entry in current:
+        if not same_operation(sealed.fields, entry.fields):
+            yield error("H005", f"two different operations share the id {op_id}: tag {tag.name} seals "
+                        f"{sealed.get('operation_name')!r}, the ledger records {entry.get('operation_name')!r}",
+                        *at_entry(entry),
+                        hint="ids allocated on two branches collided: give this operation a new id ('opsgov new')")
+            continue
+        for _code, key, message in entry_changes(sealed.fields, entry.fields):
+            yield error("T005", f"{op_id}: the ledger differs from the entry sealed in tag {tag.name}: {message}",
+                        *at_field(entry, key),
+                        hint="a sealed entry may only move on by 'opsgov ledger rollback'")
+    fact = ctx.tag_facts.get(tag.name)
+    if fact is not None and fact.sealed_file is not None:
+        yield from _sealed_tree(tag, sealed, fact)
+
+
+def _sealed_tree(tag: TagRef, sealed: LedgerEntry, fact: TagFacts) -> Iterator[Finding]:
+    short = tag.target_sha[:12]
+    if fact.sealed_entry is None:
+        yield error("T006", f"tag {tag.name} points at commit {short}, whose {fact.sealed_file} holds no entry for "
+                    f"{sealed.operation_id}", tag.ref, hint="tag the commit that records the ledger entry")
+    elif fact.sealed_entry.fields != sealed.fields:
+        changed = sorted(k for k in set(sealed.fields) | set(fact.sealed_entry.fields)
+                         if sealed.fields.get(k) != fact.sealed_entry.fields.get(k))
+        yield error("T006", f"tag {tag.name} seals an entry that differs from the one in {fact.sealed_file} at "
+                    f"commit {short} (fields: {', '.join(changed)})", tag.ref,
+                    hint="tag the commit that records the entry exactly as sealed")
+
+
+def _signature(ctx: CheckContext, tag: TagRef, entry: LedgerEntry) -> Iterator[Finding]:
+    if not ctx.policy.require_signed_tags:
+        return
+    fact = ctx.tag_facts.get(tag.name)
+    if fact is None or not fact.signature_checked:
+        yield error("T007", f"tag {tag.name}: its signature could not be checked", tag.ref)
+        return
+    if not fact.signature_valid:
+        said = " ".join(fact.signature_output.split())[:200] or "no signature"
+        yield error("T007", f"tag {tag.name} has no valid signature: {said}", tag.ref,
+                    hint="close operations with 'opsgov tag OPS-ID --sign' and list signing keys in "
+                         "allowed_signers_file")
+        return
+    approver = effective_approver(entry)
+    if fact.signer != approver:
+        yield error("T008", f"tag {tag.name} is signed by {fact.signer!r}, not by the approver {approver!r}",
+                    tag.ref, hint="the approver closes (and signs) the operation")

@@ -1,0 +1,144 @@
+"""Tag consistency: every ops-* tag is an honest seal of the ledger entry, checked in real repositories."""
+from __future__ import annotations
+
+from conftest import Repo, entry_text
+from lifecycle_helpers import OP, declare, history, record_args
+
+pytest_plugins = ["conftest_lifecycle"]
+
+TAG = "ops-2026-01-27-001"
+REF = f"refs/tags/{TAG}"
+LEDGER = "ops/ledger/2026-01.yaml"
+BODY = entry_text(OP).removeprefix("---\n")
+
+
+def _closed(repo: Repo, run_cli) -> str:  # type: ignore[no-untyped-def]
+    """Record OP with the fixture's defaults, commit, close it with opsgov tag; the tagged commit."""
+    repo.write(LEDGER, entry_text(OP))
+    head = repo.commit("record")
+    assert run_cli("tag", OP)[0] == 0
+    return head
+
+
+def _all(repo: Repo) -> list[str]:
+    head = repo.head()
+    return history(repo, head, head, mode="all")
+
+
+def test_a_closed_operation_is_consistent(declared: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    _closed(declared, run_cli)
+    declared.commit("later work")
+    assert _all(declared) == []
+
+
+def test_lightweight_tag(declared: Repo) -> None:
+    declared.write(LEDGER, entry_text(OP))
+    declared.commit("record")
+    declared.git("tag", TAG)
+    assert _all(declared) == [
+        f"{REF}:1:1: T001 tag {TAG} is lightweight; an ops tag must be annotated and carry the entry (fix: git tag -d "
+        f"{TAG}, then close the operation with 'opsgov tag {OP}')"]
+
+
+def test_tag_object_renamed_or_copied(declared: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    _closed(declared, run_cli)
+    declared.git("update-ref", "refs/tags/ops-2026-01-27-002", declared.git("rev-parse", TAG).strip())
+    assert _all(declared) == [
+        "refs/tags/ops-2026-01-27-002:1:1: T003 tag ops-2026-01-27-002 is a tag object named "
+        f"'{TAG}': renamed or copied (fix: delete it and re-create it with 'opsgov tag OPS-2026-01-27-002')",
+        f"refs/tags/ops-2026-01-27-002:3:1: T004 tag ops-2026-01-27-002 carries the entry of {OP}"]
+
+
+def test_tag_names_that_are_not_operation_ids(declared: Repo) -> None:
+    declared.commit("x")
+    declared.git("tag", "-a", "-m", "release", "ops-tools-v1")
+    declared.git("tag", "-a", "-m", f"{OP}\n\n{BODY}", "ops-2026-02-30-001")
+    assert _all(declared) == [
+        "refs/tags/ops-2026-02-30-001:1:1: T004 tag ops-2026-02-30-001 is not named ops-<operation id in lower case> "
+        "(fix: ops-* tags are reserved for operations: rename or delete this tag)",
+        "refs/tags/ops-tools-v1:1:1: T004 tag ops-tools-v1 is not named ops-<operation id in lower case> (fix: ops-* "
+        "tags are reserved for operations: rename or delete this tag)"]
+
+
+def test_tag_without_an_entry(declared: Repo) -> None:
+    declared.write(LEDGER, entry_text(OP))
+    declared.commit("record")
+    declared.git("tag", "-a", "-m", "closed, see the ledger", TAG)
+    assert _all(declared) == [f"{REF}:1:1: L009 the tag message carries no ledger entry (fix: recreate the tag "
+                              "with 'opsgov tag', which writes the entry into its message)"]
+
+
+def test_ledger_changed_after_the_tag(declared: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    _closed(declared, run_cli)
+    declared.write(LEDGER, entry_text(OP, changes_summary="'scrape_interval 15s -> 60s'"))
+    declared.commit("edit the sealed entry")
+    assert _all(declared) == [
+        f"{LEDGER}:10:18: T005 {OP}: the ledger differs from the entry sealed in tag {TAG}: field 'changes_summary' "
+        "changed from 'scrape_interval 15s -> 30s' to 'scrape_interval 15s -> 60s' (fix: a sealed entry may only "
+        "move on by 'opsgov ledger rollback')"]
+
+
+def test_a_rollback_after_the_tag_is_consistent(declared: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    _closed(declared, run_cli)
+    assert run_cli("ledger", "rollback", OP, "--at", "2026-01-28T09:00:00Z", "--evidence", "reverted")[0] == 0
+    declared.commit("rollback")
+    assert _all(declared) == []
+
+
+def test_entry_removed_from_the_ledger_after_the_tag(declared: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    _closed(declared, run_cli)
+    declared.write(LEDGER, "# nothing here\n")
+    declared.commit("drop the entry")
+    assert _all(declared) == [
+        f"{REF}:1:1: T005 tag {TAG} seals {OP}, but the ledger has no entry for it (fix: the ledger is append-only: "
+        "restore the entry)"]
+
+
+def test_tag_on_a_commit_without_the_entry(declared: Repo) -> None:
+    bare = declared.head()
+    declared.write(LEDGER, entry_text(OP))
+    declared.commit("record")
+    declared.git("tag", "-a", "-m", f"{OP}: t\n\n{BODY}", TAG, bare)
+    assert _all(declared) == [
+        f"{REF}:1:1: T006 tag {TAG} points at commit {bare[:12]}, whose {LEDGER} holds no entry for {OP} (fix: tag "
+        "the commit that records the ledger entry)"]
+
+
+def test_tag_sealing_an_entry_the_commit_does_not_hold(declared: Repo) -> None:
+    declared.write(LEDGER, entry_text(OP))
+    declared.commit("record")
+    forged = entry_text(OP, approved_by="carol@example.com").removeprefix("---\n")
+    declared.git("tag", "-a", "-m", f"{OP}: t\n\n{forged}", TAG)
+    lines = _all(declared)
+    assert lines == [
+        f"{LEDGER}:5:14: T005 {OP}: the ledger differs from the entry sealed in tag {TAG}: field 'approved_by' changed "
+        "from 'carol@example.com' to 'bob@example.com' (fix: a sealed entry may only move on by 'opsgov ledger "
+        "rollback')",
+        f"{REF}:1:1: T006 tag {TAG} seals an entry that differs from the one in {LEDGER} at commit "
+        f"{declared.head()[:12]} (fields: approved_by) (fix: tag the commit that records the entry exactly as sealed)"]
+
+
+def test_one_id_taken_by_two_branches_is_reported_where_they_meet(declared: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    start = declared.head()
+    _closed(declared, run_cli)  # alice closes OPS-...-001 on main
+    declared.git("switch", "-q", "-c", "bob", start)
+    declare(declared, OP, commit=False, OPERATION_NAME="Rotate nginx logs")
+    declared.write(LEDGER, entry_text(OP, operation_name="'Rotate nginx logs'", requested_by="carol@example.com",
+                                      execution_timestamp="2026-01-27T15:00:00Z"))
+    bob = declared.commit("bob's operation, same id")
+    assert history(declared, start, bob, tags=False) == []  # alone on its branch, nothing to see
+    assert history(declared, start, bob) == [
+        f"{LEDGER}:2:1: H005 two different operations share the id {OP}: tag {TAG} seals 'Tune Prometheus scrape "
+        "interval', the ledger records 'Rotate nginx logs' (fix: ids allocated on two branches collided: give this "
+        "operation a new id ('opsgov new'))"]
+
+
+def test_tags_backend_tags_are_the_ledger(declared: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    declared.write(".opsgov.yaml", "ledger:\n  backend: tags\n")
+    declared.commit("tags backend")
+    run_cli(*record_args())
+    assert run_cli("tag", OP)[0] == 0
+    assert _all(declared) == []
+    declared.git("tag", "-a", "-m", f"OPS-2026-01-27-002: t\n\n{BODY}", "ops-2026-01-27-002")
+    assert _all(declared) == ["refs/tags/ops-2026-01-27-002:3:1: T004 tag ops-2026-01-27-002 carries the entry of "
+                              f"{OP}"]
