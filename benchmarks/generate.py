@@ -37,7 +37,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 WORK = Path(__file__).resolve().parent / ".work"
 PER_MONTH = 250
 LAST_MONTH = (2026, 10)          # main's operations end here; the pull request's are in the month after
@@ -154,6 +154,7 @@ def record_text(op: Operation, ledger_file: str) -> bytes:
     svc = op.service
     port = 9000 + op.index % 1000
     paths = "".join(f"  - {p}\n" for p in op.allowed_paths)
+    signoff = "".join(line + "\n" for line in entry_lines(op) if not line.startswith(("---", "rollback_ref:")))
     return f"""---
 OPERATION_ID: {op.op_id}
 OPERATION_NAME: {op.name}
@@ -199,15 +200,32 @@ All gates passed.
 
 ## 5) Report
 
-EXEC SUMMARY: {svc} configuration tuned and restarted; healthy afterwards.
-CHANGES MADE: files under ops/services/{svc}/; service {svc} restarted.
-VERIFICATION EVIDENCE: is-active active, no errors in the journal, health endpoint ok.
-RISK ASSESSMENT: low residual risk.
-NEXT SAFE ACTIONS: watch {svc} dashboards for a day.
+### EXEC SUMMARY
+
+{svc} configuration tuned and restarted; healthy afterwards.
+
+### CHANGES MADE
+
+Files under ops/services/{svc}/; service {svc} restarted.
+
+### VERIFICATION EVIDENCE
+
+is-active: active; no errors in the journal; health endpoint: ok.
+
+### RISK ASSESSMENT
+
+Low residual risk.
+
+### NEXT SAFE ACTIONS
+
+Watch the {svc} dashboards for a day.
 
 ## 6) Signoff & Ledger Entry
 
 Recorded in {ledger_file}.
+
+```yaml
+{signoff}```
 """.encode()
 
 
@@ -228,6 +246,10 @@ def rollback_ref_for(op: Operation, sha: str) -> str:
 
 
 def entry_text(op: Operation) -> str:
+    return "\n".join(entry_lines(op)) + "\n"
+
+
+def entry_lines(op: Operation) -> list[str]:
     requester = PEOPLE[op.index % len(PEOPLE)]
     approver = PEOPLE[(op.index + 1) % len(PEOPLE)]
     lines = [
@@ -245,7 +267,7 @@ def entry_text(op: Operation) -> str:
         "outcome: SUCCESS",
         f"notes: change {op.index} went as planned",
     ]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 # -- the stream ----------------------------------------------------------------------
