@@ -299,12 +299,21 @@ def test_ordinary_config_is_not_a_secret(gate_repo: Repo, check: Check) -> None:
         "    static_configs:",
         "      - targets: ['grafana.internal:3000']",
         f"# reverts to '{sha}'",
+        f"rollback_ref: {sha[:12]}",
         "image: 'prom/prometheus:v2.45.0'",
         "url: 'http://localhost:9090/-/healthy'",
         "",
     ]))
     gate_repo.stage()
     assert check(gate_repo) == (0, "", "")
+
+
+def test_a_hex_string_that_is_no_commit_is_still_a_secret(gate_repo: Repo, check: Check) -> None:
+    operation(gate_repo)
+    gate_repo.write(PROM, "rollback_ref: 9f8e7d6c5b4a39281706f5e4d3c2b1a0\n")
+    gate_repo.stage()
+    code, out, _ = check(gate_repo)
+    assert code == 1 and " G008 " in out and "Hex High Entropy String" in out
 
 
 def test_allowlist_pragma_silences_a_false_positive(gate_repo: Repo, check: Check) -> None:

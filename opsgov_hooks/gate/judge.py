@@ -137,4 +137,4 @@ class Judge:
         return any(r.patterns or r.secrets for r in self.policy.forbidden)
 
     def _existing_objects(self, names: Iterable[str]) -> set[str]:
-        return set(self.git.object_types(list(names)))
+        return {name for name, (kind, _sha) in self.git.object_types(list(names)).items() if kind in ("commit", "tag")}
