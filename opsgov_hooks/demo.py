@@ -11,6 +11,7 @@ The only stand-in is Prometheus: a small HTTP server on 127.0.0.1 answers its
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import http.server
 import os
 import shlex
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
@@ -113,11 +115,12 @@ def _environment() -> dict[str, str]:
 
 def _walk(demo: Demo, health_url: str) -> None:
     _adopt(demo)
+    since = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     op_id = _blocked_then_declared(demo)
     _execute(demo, op_id, health_url)
     base = _record_and_commit(demo, op_id)
     _close(demo, op_id, base)
-    _roll_back(demo, op_id)
+    _roll_back(demo, op_id, base, since)
 
 
 def _adopt(demo: Demo) -> None:
@@ -127,16 +130,19 @@ def _adopt(demo: Demo) -> None:
                        ("tag.gpgsign", "false")):
         demo.git("config", key, value, show=False)
     demo.opsgov("init", "--quiet")
+    demo.write(PROMETHEUS, "global:\n  scrape_interval: 15s\n")
     demo.git("add", "-A", show=False)
     demo.git("commit", "-q", "--no-verify", "-m", "Adopt opsgov (Ops Governor v1.0)")
+    # The audit report covers the operations' period, which starts after the adoption commit.
+    time.sleep(1.0 - datetime.datetime.now(datetime.timezone.utc).microsecond / 1e6)
 
 
 def _blocked_then_declared(demo: Demo) -> str:
     demo.say("An operator changes the Prometheus config under ops/ without declaring an operation: blocked.")
-    demo.write(PROMETHEUS, "global:\n  scrape_interval: 15s\n")
+    demo.write(PROMETHEUS, "global:\n  scrape_interval: 20s\n")
     demo.git("add", PROMETHEUS)
     demo.opsgov("check", "--staged", expect=1)
-    demo.git("reset", "-q", show=False)
+    demo.git("checkout", "-q", "HEAD", "--", PROMETHEUS, show=False)
 
     demo.say("The operation is declared: name, objective, risk class, blast radius, rollback, allowed paths and "
              "services.")
@@ -195,15 +201,19 @@ def _close(demo: Demo, op_id: str, base: str) -> None:
     demo.git("checkout", "-q", "HEAD", "--", PROMETHEUS, show=False)
 
 
-def _roll_back(demo: Demo, op_id: str) -> None:
-    demo.say("Later the change is rolled back: the ledger keeps the approval and adds the rollback (append-only).")
+def _roll_back(demo: Demo, op_id: str, base: str, since: str) -> None:
+    demo.say("Later the change is rolled back to its rollback_ref; the ledger keeps the approval and adds the "
+             "rollback (append-only).")
+    demo.git("checkout", base[:12], "--", PROMETHEUS)
     demo.opsgov("ledger", "rollback", op_id, "--at", "now", "--evidence",
                 "scrape_interval back to 15s; /-/healthy answered 'Prometheus Server is Healthy.'")
-    demo.git("diff", "--stat")
-    demo.opsgov("validate")
+    demo.git("add", "-A")
+    demo.git("diff", "--cached", "--stat")
+    demo.opsgov("check", "--staged")
+    demo.git("commit", "-q", "-m", "Roll back: Prometheus scrape interval", "-m", f"Ops-Id: {op_id}")
     demo.opsgov("ledger", "show", op_id)
     demo.say("The audit report of the period traces every governed commit to its operation.")
-    demo.opsgov("report", "--format", "md", "--quiet")
+    demo.opsgov("report", "--since", since, "--format", "md", "--quiet")
 
 
 @contextmanager
