@@ -39,6 +39,7 @@ from opsgov_hooks.execlog import IN_PROGRESS, ExecutionLog, Step, parse_log
 from opsgov_hooks.findings import Finding, UsageError
 from opsgov_hooks.operation import load_operation
 from opsgov_hooks.procrun import Interrupted, Outcome, run_bounded, signal_name
+from opsgov_hooks.rules.registry import RECORDING_ENV
 from opsgov_hooks.records.declaration import Declaration, split_front_matter
 from opsgov_hooks.records.ids import parse_utc
 from opsgov_hooks.records.ledger import LedgerEntry
@@ -107,7 +108,7 @@ def record_step(start: str, request: StepRequest, out: TextIO, err: TextIO) -> i
         result = StepResult()
         try:
             guard.live()
-            execute(run, pending, result, out, err)
+            execute(run, pending, result, out, err, guard)
         except KeyboardInterrupt as exc:
             result.interrupted = signal_name(exc)
         except Exception as exc:
@@ -303,27 +304,34 @@ def _now(last: Step | None) -> str:
 
 # -- step 3: run ------------------------------------------------------------------------------------------
 
-def execute(run: _Run, pending: Pending, result: StepResult, out: TextIO, err: TextIO) -> None:
+def execute(run: _Run, pending: Pending, result: StepResult, out: TextIO, err: TextIO,
+            guard: SignalGuard | None = None) -> None:
     request = run.request
     err.write(f"opsgov: [STEP {pending.number}] $ {command_text(request.argv)}\n")
     err.flush()
-    result.command = _run(run, request.argv, out)
+    result.command = _run(run, request.argv, out, guard)
     if result.command.interrupted:
         result.interrupted = result.command.interrupted
         return
     for argv in run.checks:
         err.write(f"opsgov: [verify] $ {command_text(argv)}\n")
         err.flush()
-        outcome = _run(run, argv, out)
+        outcome = _run(run, argv, out, guard)
         result.verifications.append(outcome)
         if outcome.interrupted:
             result.interrupted = outcome.interrupted
             return
 
 
-def _run(run: _Run, argv: list[str] | tuple[str, ...], out: TextIO) -> Outcome:
+def _run(run: _Run, argv: list[str] | tuple[str, ...], out: TextIO, guard: SignalGuard | None) -> Outcome:
+    # A verification may itself be 'opsgov validate': it must know that the step in progress in this
+    # record is the one being recorded right now, not one whose recorder died (X007).
+    env = {**os.environ, RECORDING_ENV: run.rel}
+    if guard is None:
+        return run_bounded(argv, cwd=run.cwd, timeout=run.request.timeout,
+                           max_bytes=run.policy.max_output_bytes, tee=out, env=env)
     return run_bounded(argv, cwd=run.cwd, timeout=run.request.timeout, max_bytes=run.policy.max_output_bytes,
-                       tee=out)
+                       tee=out, env=env, hold=guard.defer, release=guard.live)
 
 
 # -- step 4: the final step -------------------------------------------------------------------------------
