@@ -15,7 +15,7 @@ from typing import Any
 
 from opsgov_hooks import schemas
 from opsgov_hooks.config import default_policy
-from opsgov_hooks.config_template import EXAMPLES, default_values, dump_yaml, render_config
+from opsgov_hooks.adoption.config_template import EXAMPLES, default_values, dump_yaml, render_config
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 

@@ -16,6 +16,6 @@ def demo(keep: str | None) -> int:
     the operation tagged, and a later rollback recorded.
     """
     from opsgov_hooks.cli import run_guarded
-    from opsgov_hooks.demo import run_demo
+    from opsgov_hooks.adoption.demo import run_demo
 
     return run_guarded(lambda: run_demo(keep, sys.stdout))

@@ -14,7 +14,7 @@ from opsgov_hooks.findings import UsageError
 from opsgov_hooks.ledger_io.render import render_entry
 from opsgov_hooks.lifecycle.workspace import Workspace
 from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.signoff_block import fill_signoff
+from opsgov_hooks.execution.signoff_block import fill_signoff
 
 
 def sync_signoff(ws: Workspace, entry: LedgerEntry, out: TextIO, output_format: str) -> None:

@@ -33,12 +33,12 @@ from types import FrameType
 from typing import TextIO, TypeVar
 
 from opsgov_hooks.atomicfile import write_atomic
-from opsgov_hooks.cmdpolicy import violations
+from opsgov_hooks.execution.cmdpolicy import violations
 from opsgov_hooks.config import Policy, load_policy
-from opsgov_hooks.execlog import IN_PROGRESS, ExecutionLog, Step, parse_log
+from opsgov_hooks.execution.execlog import IN_PROGRESS, ExecutionLog, Step, parse_log
 from opsgov_hooks.findings import Finding, UsageError
-from opsgov_hooks.operation import load_operation
-from opsgov_hooks.procrun import Interrupted, Outcome, run_bounded, signal_name
+from opsgov_hooks.execution.operation import load_operation
+from opsgov_hooks.execution.procrun import Interrupted, Outcome, run_bounded, signal_name
 from opsgov_hooks.rules.registry import RECORDING_ENV
 from opsgov_hooks.records.declaration import Declaration, split_front_matter
 from opsgov_hooks.records.ids import parse_utc
@@ -46,7 +46,7 @@ from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import load_records, record_kind
 from opsgov_hooks.rules.execution import structure_findings
 from opsgov_hooks.sources import WorktreeSource
-from opsgov_hooks.steptext import (FENCE_CLOSE, FENCE_OPEN, command_text, insert_block, replace_lines,
+from opsgov_hooks.execution.steptext import (FENCE_CLOSE, FENCE_OPEN, command_text, insert_block, replace_lines,
                                    result_lines, step_lines)
 from opsgov_hooks.validate import find_root
 from opsgov_hooks.yamlstrict import MAX_BYTES
@@ -410,7 +410,7 @@ def _why(run: _Run, result: StepResult) -> str:
 
 
 def _failure(outcome: Outcome) -> str:
-    from opsgov_hooks.steptext import exit_text
+    from opsgov_hooks.execution.steptext import exit_text
 
     if outcome.error:
         return f"could not start ({outcome.error})"
