@@ -45,10 +45,20 @@ class WorktreeSource:
         return sorted(set(found))
 
     def read_many(self, paths: Sequence[str]) -> dict[str, bytes | None]:
+        """Contents (at most 1 MiB + 1 byte: the loader refuses anything larger), or None when unreadable.
+
+        A link that leads out of the repository is unreadable: a record is never
+        taken from (nor quoted from) a file the repository does not hold.
+        """
+        root = os.path.realpath(self.root)
         result: dict[str, bytes | None] = {}
         for path in paths:
+            full = os.path.join(self.root, path)
+            if os.path.commonpath([root, os.path.realpath(full)]) != root:
+                result[path] = None
+                continue
             try:
-                with open(os.path.join(self.root, path), "rb") as f:
+                with open(full, "rb") as f:
                     result[path] = f.read(1024 * 1024 + 1)
             except OSError:
                 result[path] = None

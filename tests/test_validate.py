@@ -222,3 +222,15 @@ def test_git_not_needed_on_path_for_file_backends(records: Repo, tmp_path: Path)
     proc = subprocess.run([sys.executable, "-m", "opsgov_hooks", "validate"], cwd=records.path, capture_output=True,
                           text=True, env=env, timeout=60)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+
+
+def test_a_record_that_links_out_of_the_repository_is_not_read(repo: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    outside = repo.path.parent / "outside.yaml"
+    outside.write_text("secret: value-from-outside\n")
+    (repo.path / "ops" / "ledger").mkdir(parents=True)
+    (repo.path / "ops" / "ledger" / "2026-01.yaml").symlink_to(outside)
+    repo.chdir(monkeypatch)
+    code, out, _ = run_cli("validate")
+    assert code == 1
+    assert out.startswith("ops/ledger/2026-01.yaml:1:1: F012 ")
+    assert "value-from-outside" not in out
