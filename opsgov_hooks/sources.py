@@ -11,6 +11,9 @@ from typing import Protocol
 
 from opsgov_hooks.gitio import Git
 
+# The loader refuses records over 1 MiB (yamlstrict.MAX_BYTES); one byte more is enough to tell.
+READ_LIMIT = 1024 * 1024 + 1
+
 
 class Source(Protocol):
     name: str
@@ -59,7 +62,7 @@ class WorktreeSource:
                 continue
             try:
                 with open(full, "rb") as f:
-                    result[path] = f.read(1024 * 1024 + 1)
+                    result[path] = f.read(READ_LIMIT)
             except OSError:
                 result[path] = None
         return result
@@ -95,7 +98,7 @@ class _GitSource:
     def read_many(self, paths: Sequence[str]) -> dict[str, bytes | None]:
         files = self.files()
         present = [p for p in paths if p in files]
-        objects = self.git.read_objects(files[p] for p in present)
+        objects = self.git.read_objects((files[p] for p in present), limit=READ_LIMIT)
         result: dict[str, bytes | None] = dict.fromkeys(paths)
         for path, (_kind, data) in zip(present, objects):
             result[path] = data

@@ -234,3 +234,17 @@ def test_a_record_that_links_out_of_the_repository_is_not_read(repo: Repo, run_c
     assert code == 1
     assert out.startswith("ops/ledger/2026-01.yaml:1:1: F012 ")
     assert "value-from-outside" not in out
+
+
+def test_a_huge_committed_record_is_refused_without_reading_it_whole(repo: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from opsgov_hooks.gitio import Git
+    from opsgov_hooks.sources import READ_LIMIT, CommitSource
+
+    repo.write("ops/ledger/2026-01.yaml", b"# " + b"x" * (3 * 1024 * 1024) + b"\n")
+    repo.write("ops/ledger/2026-02.yaml", entry_text("OPS-2026-02-01-001"))
+    sha = repo.commit("huge")
+    with Git(str(repo.path)) as git:
+        got = CommitSource(git, sha).read_many(["ops/ledger/2026-01.yaml", "ops/ledger/2026-02.yaml"])
+    assert len(got["ops/ledger/2026-01.yaml"] or b"") == READ_LIMIT
+    # The batch process stays in step: the object after the huge one reads back whole.
+    assert got["ops/ledger/2026-02.yaml"] == entry_text("OPS-2026-02-01-001").encode()
