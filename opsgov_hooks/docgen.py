@@ -6,8 +6,6 @@ out of date (a test runs it, so the table and the page never drift apart).
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -66,27 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is out of date; write nothing")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="default: docs/rules.md")
     args = parser.parse_args(argv)
-    text = render()
-    try:
-        current = args.output.read_text(encoding="utf-8")
-    except OSError:
-        current = None
-    if args.check:
-        if current != text:
-            print(f"{args.output} is out of date; run: python -m opsgov_hooks.docgen", file=sys.stderr)
-            return 1
-        return 0
-    if current != text:
-        _write_atomic(args.output, text)
-        print(f"wrote {args.output}")
-    return 0
+    from opsgov_hooks.generated import sync
 
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    return sync(args.output, render(), check=args.check, regenerate="python -m opsgov_hooks.docgen")
 
 
 if __name__ == "__main__":

@@ -9,14 +9,13 @@ derived from it (and a test fails when the two drift apart).
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from opsgov_hooks import schemas
 from opsgov_hooks.config import default_policy
-from opsgov_hooks.config_template import EXAMPLES, default_values, dump_yaml, render_config
+from opsgov_hooks.adoption.config_template import EXAMPLES, default_values, dump_yaml, render_config
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 
@@ -98,20 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is out of date; write nothing")
     parser.add_argument("output", nargs="?", default=str(DEFAULT_OUTPUT))
     args = parser.parse_args(argv)
-    text = render()
-    path = Path(args.output)
-    current = path.read_text(encoding="utf-8") if path.exists() else None
-    if args.check:
-        if current != text:
-            print(f"{path} is out of date: run python -m opsgov_hooks.docs_config", file=sys.stderr)
-            return 1
-        return 0
-    if current != text:
-        from opsgov_hooks.atomicfile import write_atomic
+    from opsgov_hooks.generated import sync
 
-        write_atomic(str(path), text.encode("utf-8"))
-        print(f"wrote {path}")
-    return 0
+    return sync(Path(args.output), render(), check=args.check, regenerate="python -m opsgov_hooks.docs_config")
 
 
 if __name__ == "__main__":

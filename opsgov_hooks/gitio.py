@@ -13,6 +13,7 @@ import dataclasses
 import os
 import subprocess
 from collections.abc import Iterable, Sequence
+from typing import IO
 
 from opsgov_hooks.findings import UsageError
 
@@ -217,11 +218,13 @@ class Git:
                 result[path.decode("utf-8", "surrogateescape")] = meta.split()[1].decode()
         return result
 
-    def read_objects(self, names: Iterable[str]) -> list[tuple[str, bytes | None]]:
+    def read_objects(self, names: Iterable[str], limit: int | None = None) -> list[tuple[str, bytes | None]]:
         """(type, content) for each object name, from one long-lived ``cat-file --batch``.
 
         A missing object gives ("missing", None). Names are fed on stdin, never as
-        arguments, so no name can be an option.
+        arguments, so no name can be an option. With ``limit``, at most that many
+        bytes of an object are kept (the rest is read past in chunks), so a huge
+        blob in a pull request cannot exhaust memory.
         """
         names = list(names)
         if not names:
@@ -240,7 +243,9 @@ class Git:
                 results.append(("missing", None))
                 continue
             size = int(header[2])
-            data = proc.stdout.read(size)
+            keep = size if limit is None else min(size, limit)
+            data = proc.stdout.read(keep)
+            _skip(proc.stdout, size - keep)
             proc.stdout.read(1)
             results.append((header[1].decode(), data))
         return results
@@ -484,6 +489,14 @@ class Git:
         """name -> commit sha for each name that peels to a commit (tags followed), in one process."""
         found = self.object_types([f"{n}^{{commit}}" for n in names])
         return {n: found[f"{n}^{{commit}}"][1] for n in names if f"{n}^{{commit}}" in found}
+
+
+def _skip(stream: IO[bytes], count: int) -> None:
+    while count > 0:
+        chunk = stream.read(min(count, 1 << 20))
+        if not chunk:
+            raise GitError("git cat-file stopped in the middle of an object; run again")
+        count -= len(chunk)
 
 
 def _parse_ls(out: bytes, sha_field: int) -> dict[str, str]:

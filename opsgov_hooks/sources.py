@@ -11,6 +11,9 @@ from typing import Protocol
 
 from opsgov_hooks.gitio import Git
 
+# The loader refuses records over 1 MiB (yamlstrict.MAX_BYTES); one byte more is enough to tell.
+READ_LIMIT = 1024 * 1024 + 1
+
 
 class Source(Protocol):
     name: str
@@ -45,11 +48,21 @@ class WorktreeSource:
         return sorted(set(found))
 
     def read_many(self, paths: Sequence[str]) -> dict[str, bytes | None]:
+        """Contents (at most 1 MiB + 1 byte: the loader refuses anything larger), or None when unreadable.
+
+        A link that leads out of the repository is unreadable: a record is never
+        taken from (nor quoted from) a file the repository does not hold.
+        """
+        root = os.path.realpath(self.root)
         result: dict[str, bytes | None] = {}
         for path in paths:
+            full = os.path.join(self.root, path)
+            if os.path.commonpath([root, os.path.realpath(full)]) != root:
+                result[path] = None
+                continue
             try:
-                with open(os.path.join(self.root, path), "rb") as f:
-                    result[path] = f.read(1024 * 1024 + 1)
+                with open(full, "rb") as f:
+                    result[path] = f.read(READ_LIMIT)
             except OSError:
                 result[path] = None
         return result
@@ -85,7 +98,7 @@ class _GitSource:
     def read_many(self, paths: Sequence[str]) -> dict[str, bytes | None]:
         files = self.files()
         present = [p for p in paths if p in files]
-        objects = self.git.read_objects(files[p] for p in present)
+        objects = self.git.read_objects((files[p] for p in present), limit=READ_LIMIT)
         result: dict[str, bytes | None] = dict.fromkeys(paths)
         for path, (_kind, data) in zip(present, objects):
             result[path] = data

@@ -5,7 +5,6 @@ here sets its own identity and never signs or prompts.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path

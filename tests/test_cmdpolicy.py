@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from opsgov_hooks.cmdpolicy import simple_commands, split_script, violations, violations_for_text
+from opsgov_hooks.execution.cmdpolicy import simple_commands, split_script, violations, violations_for_text
 from opsgov_hooks.config import default_policy, policy_from_mapping
 
 ALLOWED = ["prometheus", "grafana-server.service", "quantum-api"]

@@ -18,7 +18,7 @@ def test_check_fails_on_a_stale_file_and_writing_fixes_it(tmp_path: Path, capsys
     target = tmp_path / "configuration.md"
     target.write_text("old\n", encoding="utf-8")
     assert docs_config.main(["--check", str(target)]) == 1
-    assert capsys.readouterr().err == f"{target} is out of date: run python -m opsgov_hooks.docs_config\n"
+    assert capsys.readouterr().err == f"{target} is out of date; run: python -m opsgov_hooks.docs_config\n"
     assert docs_config.main([str(target)]) == 0
     assert capsys.readouterr().out == f"wrote {target}\n"
     assert docs_config.main(["--check", str(target)]) == 0

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import Repo
 from execution_helpers import HEALTH, OP, RECORD, closed, runbook, step
-from opsgov_hooks.execlog import parse_log
+from opsgov_hooks.execution.execlog import parse_log
 from opsgov_hooks.records.declaration import split_front_matter
 
 

@@ -214,14 +214,45 @@ def test_closed_operation_may_still_update_its_own_ledger_entry(gate_repo: Repo,
     assert check(gate_repo) == (0, "", "")
 
 
-def test_closed_operation_named_by_records_cannot_cover_other_files(gate_repo: Repo, check: Check) -> None:
+def test_recording_its_rollback_lets_a_closed_operation_revert_its_own_scope(gate_repo: Repo, check: Check) -> None:
+    """P5 Rollback Impact: the change that reverts the files also moves the entry to ROLLBACK/PARTIAL."""
     operation(gate_repo)
+    gate_repo.write(PROM, "x: 2\n")
     gate_repo.commit("the operation")
     close(gate_repo)
     gate_repo.write(LEDGER, gate_repo.read(LEDGER).replace("outcome: SUCCESS", "outcome: PARTIAL\n"
                                                            "rollback_timestamp: 2026-01-28T08:00:00Z\n"
                                                            "rollback_evidence: half reverted"))
-    gate_repo.write(PROM, "x: 3\n")
+    gate_repo.write(PROM, "x: 1\n")
+    gate_repo.stage()
+    assert check(gate_repo) == (0, "", "")
+
+
+def test_a_rollback_record_permits_nothing_outside_the_scope(gate_repo: Repo, check: Check) -> None:
+    operation(gate_repo)
+    gate_repo.commit("the operation")
+    close(gate_repo)
+    gate_repo.write(LEDGER, gate_repo.read(LEDGER).replace("outcome: SUCCESS", "outcome: ROLLBACK\n"
+                                                           "rollback_timestamp: 2026-01-28T08:00:00Z\n"
+                                                           "rollback_evidence: reverted"))
+    gate_repo.write("ops/alerting/rules.yml", "x: 3\n")
+    gate_repo.stage()
+    code, out, _ = check(gate_repo)
+    assert code == 1 and out.startswith("ops/alerting/rules.yml:1:1: G004 ops/alerting/rules.yml is outside the "
+                                        f"ALLOWED_PATHS of {OPS1}")
+
+
+def test_once_rolled_back_a_closed_operation_permits_nothing_more(gate_repo: Repo, check: Check) -> None:
+    operation(gate_repo)
+    gate_repo.commit("the operation")
+    close(gate_repo)
+    gate_repo.write(LEDGER, gate_repo.read(LEDGER).replace("outcome: SUCCESS", "outcome: ROLLBACK\n"
+                                                           "rollback_timestamp: 2026-01-28T08:00:00Z\n"
+                                                           "rollback_evidence: reverted"))
+    gate_repo.commit("rollback")
+    gate_repo.write(LEDGER, gate_repo.read(LEDGER).replace("rollback_evidence: reverted",
+                                                           "rollback_evidence: reverted\nnotes: more"))
+    gate_repo.write(PROM, "x: 4\n")
     gate_repo.stage()
     code, out, _ = check(gate_repo)
     assert code == 1 and out.startswith(f"{PROM}:1:1: G005 {PROM} needs closed operation {OPS1}")
@@ -299,12 +330,21 @@ def test_ordinary_config_is_not_a_secret(gate_repo: Repo, check: Check) -> None:
         "    static_configs:",
         "      - targets: ['grafana.internal:3000']",
         f"# reverts to '{sha}'",
+        f"rollback_ref: {sha[:12]}",
         "image: 'prom/prometheus:v2.45.0'",
         "url: 'http://localhost:9090/-/healthy'",
         "",
     ]))
     gate_repo.stage()
     assert check(gate_repo) == (0, "", "")
+
+
+def test_a_hex_string_that_is_no_commit_is_still_a_secret(gate_repo: Repo, check: Check) -> None:
+    operation(gate_repo)
+    gate_repo.write(PROM, "rollback_ref: 9f8e7d6c5b4a39281706f5e4d3c2b1a0\n")
+    gate_repo.stage()
+    code, out, _ = check(gate_repo)
+    assert code == 1 and " G008 " in out and "Hex High Entropy String" in out
 
 
 def test_allowlist_pragma_silences_a_false_positive(gate_repo: Repo, check: Check) -> None:

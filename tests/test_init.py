@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 from conftest import Repo
 
@@ -30,7 +29,7 @@ def snapshot(root: Path) -> dict[str, tuple[int, bytes]]:
 
 def expected_lines(status: str = "created") -> list[str]:
     """What init prints for a fresh repository (templates the package does not ship are skipped)."""
-    from opsgov_hooks.init import package_data
+    from opsgov_hooks.adoption.init import package_data
 
     lines = [f"{status:<7} .opsgov.yaml", f"{status:<7} ops/operations/.gitkeep", f"{status:<7} ops/ledger/.gitkeep"]
     for name, target in TEMPLATES:
@@ -55,13 +54,13 @@ def test_init_creates_the_standard_setup(repo: Repo, run_cli: Any) -> None:
         "  opsgov new --help    # declare the first operation"]
     assert (repo.path / "ops/operations/.gitkeep").read_bytes() == b""
     assert (repo.path / "ops/ledger/.gitkeep").read_bytes() == b""
-    from opsgov_hooks.init import LOCAL_HOOKS
+    from opsgov_hooks.adoption.init import LOCAL_HOOKS
 
     assert repo.read(".pre-commit-config.yaml") == LOCAL_HOOKS
 
 
 def test_the_templates_and_the_standard_are_copied_from_the_package(repo: Repo, run_cli: Any) -> None:
-    from opsgov_hooks.init import package_data
+    from opsgov_hooks.adoption.init import package_data
 
     assert run_cli("init", "-C", str(repo.path))[0] == 0
     for name, target in TEMPLATES:
@@ -141,7 +140,7 @@ def test_a_broken_configuration_stops_init(repo: Repo, run_cli: Any) -> None:
 
 
 def test_pre_commit_config_with_other_content_gets_a_snippet(repo: Repo, run_cli: Any) -> None:
-    from opsgov_hooks.init import LOCAL_HOOKS
+    from opsgov_hooks.adoption.init import LOCAL_HOOKS
 
     repo.write(".pre-commit-config.yaml", "repos: []\n")
     code, out, _ = run_cli("init", "-C", str(repo.path), "--quiet")
@@ -151,7 +150,7 @@ def test_pre_commit_config_with_other_content_gets_a_snippet(repo: Repo, run_cli
 
 
 def test_empty_pre_commit_config_is_filled(repo: Repo, run_cli: Any) -> None:
-    from opsgov_hooks.init import LOCAL_HOOKS
+    from opsgov_hooks.adoption.init import LOCAL_HOOKS
 
     repo.write(".pre-commit-config.yaml", "\n")
     code, out, _ = run_cli("init", "-C", str(repo.path))

@@ -184,3 +184,22 @@ def test_markdown_backend_through_the_cli(declared: Repo, run_cli) -> None:  # t
     assert run_cli("ledger", "rollback", OP, "--at", "2026-01-27T11:00:00Z", "--evidence", "ok")[0] == 0
     assert run_cli("validate") == (0, "", "")
     assert json.loads(run_cli("ledger", "show", OP, "--format", "json")[1])["fields"]["outcome"] == "ROLLBACK"
+
+
+def _section6(repo: Repo) -> str:
+    text = repo.read(f"ops/operations/{OP}.md")
+    block = text.split("## 6) Signoff & Ledger Entry", 1)[1]
+    return block.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+def test_record_and_rollback_keep_section_6_equal_to_the_entry(declared: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    before = declared.read(f"ops/operations/{OP}.md")
+    assert run_cli(*record_args())[0] == 0
+    assert _section6(declared) == ENTRY.removeprefix("---\n")
+    # Only the lines of section 6's block changed.
+    after = declared.read(f"ops/operations/{OP}.md")
+    assert after.split("## 6) Signoff & Ledger Entry")[0] == before.split("## 6) Signoff & Ledger Entry")[0]
+    assert run_cli("ledger", "rollback", OP, "--at", "2026-01-27T11:00:00Z", "--evidence", "reverted; healthy")[0] == 0
+    assert _section6(declared) == declared.read("ops/ledger/2026-01.yaml").removeprefix("---\n")
+    assert "outcome: ROLLBACK\n" in _section6(declared)
+    assert run_cli("validate") == (0, "", "")

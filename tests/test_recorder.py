@@ -294,3 +294,11 @@ def _kill_orphan(marker: str) -> None:
                 continue
             if marker.encode() in cmdline:
                 os.kill(int(pid), signal.SIGKILL)
+
+
+def test_a_verification_may_validate_the_record_being_recorded(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """'opsgov validate' as a verification sees its own step IN PROGRESS: that is not a dead recorder (X007)."""
+    code, _out, err = run_cli("run", OP, "--verify", f"{sys.executable} -m opsgov_hooks validate", "--", "true")
+    assert code == 0, err
+    assert "exit 0 in " in record(here).split("opsgov_hooks validate", 1)[1].split("\n", 2)[1]
+    assert run_cli("validate") == (0, "", "")

@@ -6,7 +6,7 @@ import pytest
 from conftest import Repo, entry_text
 from execution_helpers import OP, RECORD, runbook
 from opsgov_hooks.findings import UsageError
-from opsgov_hooks.signoff_block import fill_signoff
+from opsgov_hooks.execution.signoff_block import fill_signoff
 
 
 def test_replaces_only_the_block(repo: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]

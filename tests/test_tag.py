@@ -195,7 +195,8 @@ def test_tags_backend_the_message_is_the_entry(declared: Repo, run_cli) -> None:
     declared.commit("tags backend")
     assert run_cli(*record_args()) == (
         0, f"recorded {OP} in .git/opsgov/pending/{OP}.yaml:1\n", "")
-    assert declared.git("status", "--porcelain") == ""
+    # The entry waits outside the tree; only the record's section 6 changed.
+    assert declared.git("status", "--porcelain") == f" M ops/operations/{OP}.md\n"
     assert run_cli("tag", OP)[0] == 0
     assert _tag_message(declared) == ENTRY_YAML
     assert not (declared.path / ".git/opsgov/pending" / f"{OP}.yaml").exists()

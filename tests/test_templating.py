@@ -8,7 +8,7 @@ import pytest
 from conftest import Repo
 from opsgov_hooks.config import default_policy, policy_from_mapping
 from opsgov_hooks.records.declaration import Declaration
-from opsgov_hooks.templating import (PLACEHOLDERS, PROMPT_TEMPLATE, RUNBOOK_TEMPLATE, Template, TemplateError,
+from opsgov_hooks.lifecycle.templating import (PLACEHOLDERS, PROMPT_TEMPLATE, RUNBOOK_TEMPLATE, Template, TemplateError,
                                      inline, packaged_template, problems, render, template_values, yaml_scalar)
 from opsgov_hooks.yamlstrict import load_documents
 

@@ -222,3 +222,29 @@ def test_git_not_needed_on_path_for_file_backends(records: Repo, tmp_path: Path)
     proc = subprocess.run([sys.executable, "-m", "opsgov_hooks", "validate"], cwd=records.path, capture_output=True,
                           text=True, env=env, timeout=60)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+
+
+def test_a_record_that_links_out_of_the_repository_is_not_read(repo: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    outside = repo.path.parent / "outside.yaml"
+    outside.write_text("secret: value-from-outside\n")
+    (repo.path / "ops" / "ledger").mkdir(parents=True)
+    (repo.path / "ops" / "ledger" / "2026-01.yaml").symlink_to(outside)
+    repo.chdir(monkeypatch)
+    code, out, _ = run_cli("validate")
+    assert code == 1
+    assert out.startswith("ops/ledger/2026-01.yaml:1:1: F012 ")
+    assert "value-from-outside" not in out
+
+
+def test_a_huge_committed_record_is_refused_without_reading_it_whole(repo: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from opsgov_hooks.gitio import Git
+    from opsgov_hooks.sources import READ_LIMIT, CommitSource
+
+    repo.write("ops/ledger/2026-01.yaml", b"# " + b"x" * (3 * 1024 * 1024) + b"\n")
+    repo.write("ops/ledger/2026-02.yaml", entry_text("OPS-2026-02-01-001"))
+    sha = repo.commit("huge")
+    with Git(str(repo.path)) as git:
+        got = CommitSource(git, sha).read_many(["ops/ledger/2026-01.yaml", "ops/ledger/2026-02.yaml"])
+    assert len(got["ops/ledger/2026-01.yaml"] or b"") == READ_LIMIT
+    # The batch process stays in step: the object after the huge one reads back whole.
+    assert got["ops/ledger/2026-02.yaml"] == entry_text("OPS-2026-02-01-001").encode()

@@ -30,7 +30,7 @@ def new(name: str | None, objective: str | None, risk: str | None, blast_radius:
     flags are asked for; without one, a missing field is an error (exit 2).
     """
     from opsgov_hooks.cli import run_guarded
-    from opsgov_hooks.declare import NewRequest, run_new
+    from opsgov_hooks.lifecycle.declare import NewRequest, run_new
 
     if services and no_services:
         raise click.UsageError("--service and --no-services contradict each other")

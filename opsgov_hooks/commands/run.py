@@ -28,7 +28,7 @@ def run(operation_id: str, command: tuple[str, ...], verifies: tuple[str, ...], 
     own messages to stderr.
     """
     from opsgov_hooks.cli import run_guarded
-    from opsgov_hooks.recorder import Halt, StepRequest, record_step
+    from opsgov_hooks.execution.recorder import Halt, StepRequest, record_step
 
     argv = command[1:] if command[:1] == ("--",) else command
     if not argv:

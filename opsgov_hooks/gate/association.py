@@ -27,6 +27,7 @@ class ChangeView:
     trailers: tuple[str, ...] | None = None  # (b) raw Ops-Id values; None when there is no message
     commit: str | None = None              # the commit judged (None: the staged change)
     closed: frozenset[str] = frozenset()   # operations already closed in the history it builds on
+    rolling_back: frozenset[str] = frozenset()  # operations whose rollback this change records
 
     @property
     def where(self) -> str:
@@ -51,6 +52,21 @@ def changed_entry_ids(old: Sequence[LedgerEntry], new: Sequence[LedgerEntry]) ->
     """Operations whose ledger entry a change adds or modifies."""
     before = {e.operation_id: e.fields for e in old}
     return {e.operation_id for e in new if before.get(e.operation_id) != e.fields}
+
+
+ROLLBACK_OUTCOMES = ("ROLLBACK", "PARTIAL")
+
+
+def rolled_back_ids(old: Sequence[LedgerEntry], new: Sequence[LedgerEntry]) -> set[str]:
+    """Operations whose existing entry this change moves to ROLLBACK or PARTIAL.
+
+    Such a change executes the operation's own ROLLBACK_STRATEGY, so a closed operation
+    still permits it (P5 "Rollback Impact"): its tag sealed the entry, and the ledger may
+    move on from it only this way.
+    """
+    before = {e.operation_id: e.get("outcome") for e in old}
+    return {e.operation_id for e in new if e.operation_id in before
+            and before[e.operation_id] not in ROLLBACK_OUTCOMES and e.get("outcome") in ROLLBACK_OUTCOMES}
 
 
 def own_record_files(operation_id: str, policy: Policy) -> set[str]:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from opsgov_hooks.config import CONFIG_FILE, PYPROJECT_FILE, Policy
 from opsgov_hooks.findings import Finding, UsageError, error
 from opsgov_hooks.gate.association import (Association, ChangeView, associate, candidates, changed_entry_ids,
+                                          rolled_back_ids,
                                            operation_of_record)
 from opsgov_hooks.gate.globs import matches
 from opsgov_hooks.gate.patches import AddedLine
@@ -64,9 +65,10 @@ class Judge:
                 return True  # cannot tell: treat it as a change to the policy
         return bool(tables[0] != tables[1])
 
-    def record_ids(self, entries: Sequence[DiffEntry]) -> tuple[str, ...]:
-        """(a) the operations whose records the change adds or modifies."""
+    def record_ids(self, entries: Sequence[DiffEntry]) -> tuple[tuple[str, ...], frozenset[str]]:
+        """(a) the operations whose records the change adds or modifies, and those whose rollback it records."""
         found: set[str] = set()
+        rolling_back: set[str] = set()
         for entry in entries:
             if entry.status == "D":
                 continue
@@ -75,8 +77,10 @@ class Judge:
                 found.add(op)
             elif record_kind(entry.path, self.policy) == "ledger":
                 old = self.records.entries(entry.old_path or entry.path, entry.old_sha)
-                found |= changed_entry_ids(old, self.records.entries(entry.path, entry.new_sha))
-        return tuple(sorted(found))
+                new = self.records.entries(entry.path, entry.new_sha)
+                found |= changed_entry_ids(old, new)
+                rolling_back |= rolled_back_ids(old, new)
+        return tuple(sorted(found)), frozenset(rolling_back)
 
     def closed_for(self, base: str | None, ops: Iterable[str]) -> frozenset[str]:
         """The operations among ``ops`` whose tag is ``base`` or one of its ancestors.
@@ -95,9 +99,11 @@ class Judge:
     def view(self, entries: Sequence[DiffEntry], trailers: tuple[str, ...] | None, commit: str | None,
              base: str | None, head: RecordSet) -> ChangeView:
         paths = tuple(dict.fromkeys(p for e in entries for p in e.paths))
-        view = ChangeView(paths, self.governed(entries), self.record_ids(entries), trailers, commit)
+        record_ids, rolling_back = self.record_ids(entries)
+        view = ChangeView(paths, self.governed(entries), record_ids, trailers, commit, rolling_back=rolling_back)
         maybe = candidates(view, head.by_id(), set(head.by_id()) | head.invalid_ids)
-        return dataclasses.replace(view, closed=self.closed_for(base, maybe))
+        # Recording its rollback re-opens a closed operation for exactly that change.
+        return dataclasses.replace(view, closed=self.closed_for(base, maybe) - rolling_back)
 
     # -- verdicts ----------------------------------------------------------------------
     def association(self, view: ChangeView, head: RecordSet) -> Association:
@@ -137,4 +143,4 @@ class Judge:
         return any(r.patterns or r.secrets for r in self.policy.forbidden)
 
     def _existing_objects(self, names: Iterable[str]) -> set[str]:
-        return set(self.git.object_types(list(names)))
+        return {name for name, (kind, _sha) in self.git.object_types(list(names)).items() if kind in ("commit", "tag")}

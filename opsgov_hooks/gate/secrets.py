@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from opsgov_hooks.findings import UsageError
 from opsgov_hooks.gate.patches import AddedLine
 
-_OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?\Z")
+# Full or abbreviated (as people write rollback_ref: 1a2b3c4) commit ids.
+_OBJECT_ID = re.compile(r"(?:[0-9a-fA-F]{7,40}|[0-9a-fA-F]{64})\Z")
 
 
 def _by_path(lines: Sequence[AddedLine]) -> dict[str, list[AddedLine]]:
@@ -45,8 +46,8 @@ def find_secrets(lines: Sequence[AddedLine],
                  existing_objects: Callable[[Iterable[str]], set[str]]) -> list[tuple[AddedLine, str]]:
     """(line, kind) for each added line detect-secrets flags.
 
-    A hexadecimal string that names an object of this repository (a commit id in a
-    ``rollback_ref``) is an id, not a secret, and is not reported.
+    A hexadecimal string that names a commit of this repository, in full or
+    abbreviated (a ``rollback_ref``), is an id, not a secret, and is not reported.
     """
     if not lines:
         return []

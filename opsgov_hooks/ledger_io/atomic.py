@@ -1,18 +1,16 @@
-"""Atomic file replacement and the ledger's writer lock.
+"""The ledger's writer lock, and its atomic writes.
 
-A write goes to a temporary file in the target's own directory (same file
-system, so ``os.replace`` is atomic), is flushed and fsynced, takes the old file's
-mode, and replaces the target in one step: a reader sees the old file or the new
-one, never half of either. The lock (``filelock``, imported only by writers)
-serialises read-modify-write cycles between processes.
+Writes go through :func:`opsgov_hooks.atomicfile.write_atomic` (temporary file in
+the same directory, fsync, rename, mode kept). The lock (``filelock``, imported
+only by writers) serialises read-modify-write cycles between processes.
 """
 from __future__ import annotations
 
 import contextlib
 import os
-import stat
-import tempfile
 from collections.abc import Iterator
+
+from opsgov_hooks.atomicfile import write_atomic
 
 from opsgov_hooks.findings import UsageError
 
@@ -20,42 +18,8 @@ LOCK_TIMEOUT_SECONDS = 30.0
 
 
 def atomic_write(path: str, data: bytes) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    mode = _mode_of(path)
-    fd, temp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    _fsync_dir(directory)
-
-
-def _mode_of(path: str) -> int:
-    """The existing file's permission bits; for a new file, what the umask gives."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _fsync_dir(directory: str) -> None:
-    # The rename itself must survive a crash; not every platform can open a directory.
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    """Replace ``path`` atomically (one implementation for every writer: :mod:`opsgov_hooks.atomicfile`)."""
+    write_atomic(path, data)
 
 
 @contextlib.contextmanager

@@ -107,4 +107,7 @@ def record_entry(start: str, operation_id: str, opts: EntryOptions, output_forma
     assert plan.entry is not None
     if output_format == "text":
         out.write(f"recorded {operation_id} in {plan.path}:{at_entry(plan.entry)[1]}\n")
+    from opsgov_hooks.lifecycle.signoff_sync import sync_signoff
+
+    sync_signoff(ws, plan.entry, out, output_format)
     return 0

@@ -63,6 +63,9 @@ def update_entry(start: str, operation_id: str, changes: Mapping[str, Any], outp
         return 1
     if output_format == "text":
         out.write(f"{verb} {operation_id} in {plan.path}:{at_entry(plan.entry)[1]}\n")
+    from opsgov_hooks.lifecycle.signoff_sync import sync_signoff
+
+    sync_signoff(ws, plan.entry, out, output_format)
     return 0
 
 

@@ -13,9 +13,9 @@ import functools
 import re
 from collections.abc import Iterable, Iterator
 
-from opsgov_hooks.cmdpolicy import violations_for_text
+from opsgov_hooks.execution.cmdpolicy import violations_for_text
 from opsgov_hooks.config import Policy
-from opsgov_hooks.execlog import IN_PROGRESS, ExecutionLog, Step, parse_log
+from opsgov_hooks.execution.execlog import IN_PROGRESS, ExecutionLog, Step, parse_log
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import parse_utc

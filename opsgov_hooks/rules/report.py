@@ -13,7 +13,7 @@ from typing import Any
 
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.config import Policy
-from opsgov_hooks.markdown import Outline, Section, fenced_block, strip_comments
+from opsgov_hooks.records.markdown import Outline, Section, fenced_block, strip_comments
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import parse_utc
 from opsgov_hooks.records.ledger import TIMESTAMP_FIELDS, LedgerEntry

@@ -43,7 +43,7 @@ def load_operation(root: str, policy: Policy, operation_id: str) -> tuple[Declar
 
 def run_prompt(start: str, operation_id: str, out: TextIO) -> int:
     """``opsgov prompt``: the canonical ops prompt, filled for one operation."""
-    from opsgov_hooks.templating import PROMPT_TEMPLATE, load_template, render, template_values
+    from opsgov_hooks.lifecycle.templating import PROMPT_TEMPLATE, load_template, render, template_values
 
     root = find_root(start)
     policy = load_policy(WorktreeSource(root))

@@ -33,19 +33,20 @@ from types import FrameType
 from typing import TextIO, TypeVar
 
 from opsgov_hooks.atomicfile import write_atomic
-from opsgov_hooks.cmdpolicy import violations
+from opsgov_hooks.execution.cmdpolicy import violations
 from opsgov_hooks.config import Policy, load_policy
-from opsgov_hooks.execlog import IN_PROGRESS, ExecutionLog, Step, parse_log
+from opsgov_hooks.execution.execlog import IN_PROGRESS, ExecutionLog, Step, parse_log
 from opsgov_hooks.findings import Finding, UsageError
-from opsgov_hooks.operation import load_operation
-from opsgov_hooks.procrun import Interrupted, Outcome, run_bounded, signal_name
+from opsgov_hooks.execution.operation import load_operation
+from opsgov_hooks.execution.procrun import Interrupted, Outcome, run_bounded, signal_name
+from opsgov_hooks.rules.registry import RECORDING_ENV
 from opsgov_hooks.records.declaration import Declaration, split_front_matter
 from opsgov_hooks.records.ids import parse_utc
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import load_records, record_kind
 from opsgov_hooks.rules.execution import structure_findings
 from opsgov_hooks.sources import WorktreeSource
-from opsgov_hooks.steptext import (FENCE_CLOSE, FENCE_OPEN, command_text, insert_block, replace_lines,
+from opsgov_hooks.execution.steptext import (FENCE_CLOSE, FENCE_OPEN, command_text, insert_block, replace_lines,
                                    result_lines, step_lines)
 from opsgov_hooks.validate import find_root
 from opsgov_hooks.yamlstrict import MAX_BYTES
@@ -107,7 +108,7 @@ def record_step(start: str, request: StepRequest, out: TextIO, err: TextIO) -> i
         result = StepResult()
         try:
             guard.live()
-            execute(run, pending, result, out, err)
+            execute(run, pending, result, out, err, guard)
         except KeyboardInterrupt as exc:
             result.interrupted = signal_name(exc)
         except Exception as exc:
@@ -303,27 +304,34 @@ def _now(last: Step | None) -> str:
 
 # -- step 3: run ------------------------------------------------------------------------------------------
 
-def execute(run: _Run, pending: Pending, result: StepResult, out: TextIO, err: TextIO) -> None:
+def execute(run: _Run, pending: Pending, result: StepResult, out: TextIO, err: TextIO,
+            guard: SignalGuard | None = None) -> None:
     request = run.request
     err.write(f"opsgov: [STEP {pending.number}] $ {command_text(request.argv)}\n")
     err.flush()
-    result.command = _run(run, request.argv, out)
+    result.command = _run(run, request.argv, out, guard)
     if result.command.interrupted:
         result.interrupted = result.command.interrupted
         return
     for argv in run.checks:
         err.write(f"opsgov: [verify] $ {command_text(argv)}\n")
         err.flush()
-        outcome = _run(run, argv, out)
+        outcome = _run(run, argv, out, guard)
         result.verifications.append(outcome)
         if outcome.interrupted:
             result.interrupted = outcome.interrupted
             return
 
 
-def _run(run: _Run, argv: list[str] | tuple[str, ...], out: TextIO) -> Outcome:
+def _run(run: _Run, argv: list[str] | tuple[str, ...], out: TextIO, guard: SignalGuard | None) -> Outcome:
+    # A verification may itself be 'opsgov validate': it must know that the step in progress in this
+    # record is the one being recorded right now, not one whose recorder died (X007).
+    env = {**os.environ, RECORDING_ENV: run.rel}
+    if guard is None:
+        return run_bounded(argv, cwd=run.cwd, timeout=run.request.timeout,
+                           max_bytes=run.policy.max_output_bytes, tee=out, env=env)
     return run_bounded(argv, cwd=run.cwd, timeout=run.request.timeout, max_bytes=run.policy.max_output_bytes,
-                       tee=out)
+                       tee=out, env=env, hold=guard.defer, release=guard.live)
 
 
 # -- step 4: the final step -------------------------------------------------------------------------------
@@ -402,7 +410,7 @@ def _why(run: _Run, result: StepResult) -> str:
 
 
 def _failure(outcome: Outcome) -> str:
-    from opsgov_hooks.steptext import exit_text
+    from opsgov_hooks.execution.steptext import exit_text
 
     if outcome.error:
         return f"could not start ({outcome.error})"

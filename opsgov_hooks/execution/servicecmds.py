@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from opsgov_hooks.cmdpolicy import ServiceAction
+from opsgov_hooks.execution.cmdpolicy import ServiceAction
 
 Analyser = Callable[[list[str]], ServiceAction]
 

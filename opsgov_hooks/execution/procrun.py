@@ -18,7 +18,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, TextIO
 
 _GRACE_SECONDS = 5.0        # between SIGTERM and SIGKILL when stopping a command
@@ -101,13 +101,27 @@ class _Capture:
         return self.total - len(self.head) - len(self.tail)
 
 
+def _nothing() -> None:
+    pass
+
+
 def run_bounded(argv: Sequence[str], *, cwd: str, timeout: float | None, max_bytes: int,
-                tee: TextIO | None = None) -> Outcome:
+                tee: TextIO | None = None, env: Mapping[str, str] | None = None,
+                hold: Callable[[], None] = _nothing, release: Callable[[], None] = _nothing) -> Outcome:
+    """Run ``argv`` with bounded output capture.
+
+    ``hold``/``release`` defer the caller's signal handling while the child is being
+    started: a Ctrl-C that lands between fork and the wait below would otherwise leave
+    a running command nobody stops. ``release`` raises a deferred interrupt inside the
+    ``try`` that stops the command's process group.
+    """
     start = time.monotonic()
+    hold()
     try:
         proc = subprocess.Popen(list(argv), cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True, env=env)
     except OSError as exc:
+        release()
         return Outcome(tuple(argv), None, error=f"{exc.strerror or exc}: {argv[0]}")
     assert proc.stdout is not None
     capture = _Capture(max_bytes, tee)
@@ -115,6 +129,7 @@ def run_bounded(argv: Sequence[str], *, cwd: str, timeout: float | None, max_byt
     reader.start()
     timed_out, interrupted = False, None
     try:
+        release()
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True

@@ -14,13 +14,13 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from opsgov_hooks.allocate import next_id, ops_tag_names, parse_day, today_utc
+from opsgov_hooks.lifecycle.allocate import next_id, ops_tag_names, parse_day, today_utc
 from opsgov_hooks.atomicfile import write_atomic
 from opsgov_hooks.config import Policy, load_policy
 from opsgov_hooks.findings import UsageError
 from opsgov_hooks.records.declaration import Declaration, parse_operation_record
 from opsgov_hooks.sources import WorktreeSource
-from opsgov_hooks.templating import RUNBOOK_TEMPLATE, load_template, render, template_values, yaml_scalar
+from opsgov_hooks.lifecycle.templating import RUNBOOK_TEMPLATE, load_template, render, template_values, yaml_scalar
 from opsgov_hooks.validate import find_root
 
 FIELDS = ("OPERATION_ID", "OPERATION_NAME", "OBJECTIVE", "RISK_CLASS", "BLAST_RADIUS", "ROLLBACK_STRATEGY",

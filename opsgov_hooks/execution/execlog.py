@@ -23,7 +23,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 
-from opsgov_hooks.markdown import Outline, Section
+from opsgov_hooks.records.markdown import Outline, Section
 
 LABELS = ("Command", "Result", "Status", "Verification")
 IN_PROGRESS = "IN PROGRESS"

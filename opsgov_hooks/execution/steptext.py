@@ -12,7 +12,7 @@ import shlex
 import signal
 from collections.abc import Sequence
 
-from opsgov_hooks.procrun import Outcome
+from opsgov_hooks.execution.procrun import Outcome
 
 FENCE_OPEN = "```text"
 FENCE_CLOSE = "```"

@@ -230,7 +230,7 @@ def split_script(script: str) -> list[list[str]]:
 # -- what each service manager's command acts on ---------------------------------------------------
 
 def service_action(program: str, args: list[str]) -> ServiceAction:
-    from opsgov_hooks import servicecmds
+    from opsgov_hooks.execution import servicecmds
 
     analyse = servicecmds.ANALYSERS.get(program, servicecmds.generic)
     return analyse(args)

@@ -137,7 +137,7 @@ def write_config(init: Initialiser) -> None:
     if not init.exists(CONFIG_FILE) and b"[tool.opsgov]" in pyproject:
         init.keep(CONFIG_FILE, f"{PYPROJECT_FILE} [tool.opsgov] configures opsgov", "skipped")
         return
-    from opsgov_hooks.config_template import render_config
+    from opsgov_hooks.adoption.config_template import render_config
 
     init.create(CONFIG_FILE, render_config().encode("utf-8"))
 

@@ -8,10 +8,10 @@ added at the end of the section. The caller writes the result atomically.
 from __future__ import annotations
 
 from opsgov_hooks.findings import Finding, UsageError
-from opsgov_hooks.markdown import Outline, fenced_block
+from opsgov_hooks.records.markdown import Outline, fenced_block
 from opsgov_hooks.records.declaration import split_front_matter
 from opsgov_hooks.rules.report import YAML_INFO, find_signoff
-from opsgov_hooks.steptext import insert_block, replace_lines
+from opsgov_hooks.execution.steptext import insert_block, replace_lines
 
 
 def fill_signoff(text: str, entry_yaml: str, path: str) -> str:

@@ -1,0 +1,1 @@
+"""Adoption: ``opsgov init`` (set up a repository) and ``opsgov demo`` (the whole lifecycle, end to end)."""
