@@ -131,11 +131,6 @@ class Git:
             raise GitError(f"cannot resolve '{rev}' to a commit{hint}")
         return out.decode().strip()
 
-    def common_dir(self) -> str | None:
-        """The absolute git directory shared by all worktrees of this clone, or None outside git."""
-        out = self.run("rev-parse", "--git-common-dir", check=False).decode("utf-8", "surrogateescape").strip()
-        return os.path.join(self.root, out) if out else None
-
     def worktree_blob_ids(self, prefixes: Sequence[str]) -> dict[str, str]:
         """path -> blob id for working-tree files git knows are unchanged since staged.
 
