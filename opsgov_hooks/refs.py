@@ -8,6 +8,8 @@ memory. Never one ``merge-base`` per reference.
 """
 from __future__ import annotations
 
+import functools
+
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,7 +30,7 @@ def commit_name(rollback_ref: str) -> str | None:
     return found[1] or found[2]
 
 
-def procedure_paths(rollback_ref: str, existing: Iterable[str]) -> list[str]:
+def procedure_paths(rollback_ref: str, existing: Iterable[str] | frozenset[str]) -> list[str]:
     """The repository paths a ``procedure:`` names.
 
     A word names a repository path when it is relative and its first segment is a
@@ -38,7 +40,7 @@ def procedure_paths(rollback_ref: str, existing: Iterable[str]) -> list[str]:
     found = _PROCEDURE.match(rollback_ref.strip())
     if not found:
         return []
-    top = {p.split("/", 1)[0] for p in existing}
+    top = _top_level(existing if isinstance(existing, frozenset) else frozenset(existing))
     paths = []
     for word in found[1].split():
         word = word.strip(_TRAILING).split("#", 1)[0].removeprefix("./").rstrip("/")
@@ -47,6 +49,12 @@ def procedure_paths(rollback_ref: str, existing: Iterable[str]) -> list[str]:
         if ("/" in word and word.split("/", 1)[0] in top) or word.endswith(".md"):
             paths.append(word)
     return paths
+
+
+@functools.lru_cache(maxsize=4)
+def _top_level(existing: frozenset[str]) -> frozenset[str]:
+    """Top-level entries of a tree (computed once per tree, not once per reference)."""
+    return frozenset(p.split("/", 1)[0] for p in existing)
 
 
 def path_exists(path: str, existing: frozenset[str]) -> bool:

@@ -103,3 +103,13 @@ def test_parse_commit_diffs() -> None:
     diffs = parse_commit_diffs(out)
     assert [(d.sha[:1], d.trailers, [e.path for e in d.entries]) for d in diffs] == [
         ("c", ("OPS-2026-01-27-001", "OPS-2026-01-27-002"), ["f"]), ("d", (), [])]
+
+
+def test_covered_by_any_is_some_list_matches_even_with_negations() -> None:
+    from opsgov_hooks.gate.globs import covered_by_any
+
+    lists = [["ops/a/**"], ["ops/b/**", "!ops/b/secret.yml"], ["ops/c/x.yml"], []]
+    paths = ["ops/a/1", "ops/b/2", "ops/b/secret.yml", "ops/c/x.yml", "ops/c/y.yml", "ops/d/z"]
+    assert covered_by_any(paths, lists) == {"ops/a/1", "ops/b/2", "ops/c/x.yml"}
+    # A path one list negates is still covered when another list matches it.
+    assert covered_by_any(["ops/b/secret.yml"], lists + [["ops/**"]]) == {"ops/b/secret.yml"}

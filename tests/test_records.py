@@ -526,3 +526,18 @@ def test_mangled_records_never_raise() -> None:
         parse_config(".opsgov.yaml", data)
         parse_pyproject("pyproject.toml", data)
         parse_tag_entry("refs/tags/ops-2026-01-27-001", data.decode("utf-8", "replace"))
+
+
+def test_find_yaml_entry_cuts_out_exactly_what_the_full_parse_gives() -> None:
+    from conftest import entry_text
+    from opsgov_hooks.records.ledger import find_yaml_entry, parse_ledger_yaml
+
+    raw = ("# January\n" + entry_text("OPS-2026-01-27-001") + entry_text("OPS-2026-01-27-002", notes="|\n  ---\n  x")
+           + "--- # third\n" + entry_text("OPS-2026-01-28-001").removeprefix("---\n")).encode()
+    full, findings = parse_ledger_yaml("ops/ledger/2026-01.yaml", raw)
+    assert findings == [] and len(full) == 3
+    for entry in full:
+        found = find_yaml_entry("ops/ledger/2026-01.yaml", raw, entry.operation_id)
+        assert found is not None
+        assert (found.fields, found.line, found.end_line) == (entry.fields, entry.line, entry.end_line)
+    assert find_yaml_entry("ops/ledger/2026-01.yaml", raw, "OPS-2026-01-29-001") is None

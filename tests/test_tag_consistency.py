@@ -142,3 +142,16 @@ def test_tags_backend_tags_are_the_ledger(declared: Repo, run_cli) -> None:  # t
     declared.git("tag", "-a", "-m", f"OPS-2026-01-27-002: t\n\n{BODY}", "ops-2026-01-27-002")
     assert _all(declared) == ["refs/tags/ops-2026-01-27-002:3:1: T004 tag ops-2026-01-27-002 carries the entry of "
                               f"{OP}"]
+
+
+def test_a_staged_change_answers_only_for_the_tags_of_entries_it_changes(declared: Repo) -> None:
+    """A broken old tag is --all's business; it does not block an unrelated staged change."""
+    declared.write(LEDGER, entry_text(OP))
+    head = declared.commit("record")
+    declared.git("tag", TAG)  # lightweight: T001 under --all
+    assert _all(declared)[0].startswith(f"{REF}:1:1: T001 ")
+    assert history(declared, head, None, mode="staged") == []
+    # Changing the sealed entry makes the staged change answer for its tag again.
+    declared.write(LEDGER, entry_text(OP, changes_summary="edited after the seal"))
+    declared.stage()
+    assert any(" T001 " in line for line in history(declared, head, None, mode="staged"))

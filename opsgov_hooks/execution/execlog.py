@@ -23,7 +23,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 
-from opsgov_hooks.records.markdown import Outline, Section
+from opsgov_hooks.records.markdown import Outline, Section, outline_of
 
 LABELS = ("Command", "Result", "Status", "Verification")
 IN_PROGRESS = "IN PROGRESS"
@@ -113,7 +113,7 @@ def find_log_section(outline: Outline) -> Section | None:
 
 def parse_log(body: str, body_line: int) -> ExecutionLog | None:
     """The Execution log of a runbook body, or None when the body has no such section."""
-    outline = Outline(body, body_line)
+    outline = outline_of(body, body_line)
     section = find_log_section(outline)
     if section is None:
         return None

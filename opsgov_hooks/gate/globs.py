@@ -56,3 +56,23 @@ def may_match_any(patterns: Iterable[str], paths: Sequence[str]) -> bool:
 def _any_match(patterns: tuple[str, ...], paths: Sequence[str]) -> bool:
     spec = compile_globs(patterns)
     return any(spec.match_file(path) for path in paths)
+
+
+def covered_by_any(paths: Sequence[str], pattern_lists: Iterable[Sequence[str]]) -> set[str]:
+    """The paths that at least one of the pattern lists matches.
+
+    Thousands of operations share a few hundred distinct lists; lists without a
+    negation can be merged into one spec (their union is exactly "some list
+    matches"), so each path is matched once instead of once per operation.
+    """
+    distinct = {tuple(p) for p in pattern_lists if p}
+    plain = sorted({pattern for patterns in distinct if not any(p.startswith("!") for p in patterns)
+                    for pattern in patterns})
+    negated = [patterns for patterns in distinct if any(p.startswith("!") for p in patterns)]
+    union = compile_globs(tuple(plain)) if plain else None
+    covered = set()
+    for path in paths:
+        if (union is not None and union.match_file(path)) or any(compile_globs(n).match_file(path)
+                                                                  for n in negated):
+            covered.add(path)
+    return covered

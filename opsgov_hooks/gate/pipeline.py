@@ -51,8 +51,14 @@ def record_findings(head: RecordSet, base: RecordSet, policy: Policy, touched: s
     def key(f: Finding) -> tuple[str, str, str]:
         return f.code, f.path, f.message
 
-    before = {key(f) for f in base.findings + run_record_rules(base, policy)}
-    return [f for f in head.findings + run_record_rules(head, policy) if f.path in touched or key(f) not in before]
+    # Per-operation rules need to see only the operations whose records the change touches:
+    # the others' findings are the same at the base, and would be filtered out below anyway.
+    focus = {d.operation_id for d in head.declarations + base.declarations if d.path in touched}
+    focus |= {e.operation_id for e in head.entries + base.entries if e.path in touched}
+    focus |= {path.rsplit("/", 1)[-1].removesuffix(".md") for path in touched if record_kind(path, policy)}
+    before = {key(f) for f in base.findings + run_record_rules(base, policy, focus)}
+    return [f for f in head.findings + run_record_rules(head, policy, focus)
+            if f.path in touched or key(f) not in before]
 
 
 def history_findings(git: Git, judge: Judge, *, mode: str, head: RecordSet, base: RecordSet,

@@ -37,11 +37,11 @@ class RecordCache:
         """Read and parse, in one batch, every file version of ``trees`` not seen yet."""
         missing = sorted({(path, sha) for tree in trees for path, sha in tree.items()
                           if (path, sha) not in self._parts})
-        contents = self.git.read_objects(sha for _path, sha in missing)
-        for (path, sha), (_kind, data) in zip(missing, contents):
-            part = RecordSet()
-            parse_record_file(path, data, self.policy, part)
-            self._parts[(path, sha)] = part
+        if missing:
+            from opsgov_hooks.cache import parse_blobs
+
+            # Parsed once per clone: versions seen by an earlier run come from the record cache.
+            self._parts.update(parse_blobs(self.git, self.policy, missing))
 
     def load(self, files: Mapping[str, str]) -> RecordSet:
         """The record set of a tree whose record files are ``files``."""

@@ -119,6 +119,32 @@ def parse_ledger_yaml(path: str, raw: bytes) -> tuple[list[LedgerEntry], list[Fi
     return entries, findings
 
 
+def find_yaml_entry(path: str, raw: bytes, operation_id: str) -> LedgerEntry | None:
+    """One operation's entry of a backend B month file, parsing only that entry's document.
+
+    For reading one sealed entry at many commits (every ``ops-*`` tag): a top-level
+    ``---`` line always starts a document (block scalars are indented), so the
+    entry's document can be cut out as text. Anything unexpected falls back to
+    parsing the whole file.
+    """
+    text, problems = check_bytes(path, raw)
+    if text is None or operation_id not in text:
+        return None
+    lines = text.split("\n")
+    starts = [i for i, line in enumerate(lines) if line == "---" or line.startswith(("--- ", "---\t"))]
+    key = re.compile(rf"^operation_id:\s*['\"]?{re.escape(operation_id)}['\"]?\s*(?:#.*)?$", re.M)
+    for begin, end in zip(starts, [*starts[1:], len(lines)]):
+        chunk = "\n".join(lines[begin:end]) + "\n"
+        if key.search(chunk):
+            docs, findings = load_documents(path, chunk, line_offset=begin)
+            entries, more = _entries_from_docs(docs)
+            if findings or more or len(entries) != 1 or entries[0].operation_id != operation_id:
+                break
+            return entries[0]
+    entries, _findings = parse_ledger_yaml(path, raw)
+    return next((e for e in entries if e.operation_id == operation_id), None)
+
+
 def yaml_blocks(text: str) -> tuple[list[tuple[str, int, int]], list[tuple[int, str]]]:
     """The entry blocks of a Markdown changelog: ([(yaml, open_line, close_line)], [(line, problem)]).
 

@@ -6,6 +6,8 @@ Line numbers are file lines (1-based), so findings point into the record.
 """
 from __future__ import annotations
 
+import functools
+
 import dataclasses
 import re
 from collections.abc import Callable, Sequence
@@ -124,3 +126,9 @@ def fenced_block(outline: Outline, section: Section, info: re.Pattern[str]) -> t
 def strip_comments(text: str) -> str:
     """Text without HTML comments: template guidance is not content."""
     return re.sub(r"<!--.*?(?:-->|\Z)", "", text, flags=re.S)
+
+
+@functools.lru_cache(maxsize=65536)
+def outline_of(text: str, first_line: int = 1) -> Outline:
+    """The outline of a runbook body, built once however many rules read it (do not mutate it)."""
+    return Outline(text, first_line)

@@ -34,6 +34,12 @@ class RecordSet:
     def by_id(self) -> dict[str, Declaration]:
         return {d.operation_id: d for d in self.declarations}
 
+    def restricted(self, operation_ids: set[str]) -> RecordSet:
+        """The declarations and entries of ``operation_ids`` only (for per-operation rules)."""
+        return RecordSet([d for d in self.declarations if d.operation_id in operation_ids],
+                         [e for e in self.entries if e.operation_id in operation_ids],
+                         [], list(self.files), set(self.invalid_ids))
+
     def entries_by_id(self) -> dict[str, LedgerEntry]:
         return {e.operation_id: e for e in self.entries}
 

@@ -26,7 +26,7 @@ STRUCTURE_CODES = frozenset({"X002", "X003", "X004", "X005", "X006", "X007"})
 _RUN_HINT = "record steps with 'opsgov run', which writes this format"
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)  # above the record count: an LRU smaller than the set thrashes
 def log_of(body: str, body_line: int) -> ExecutionLog | None:
     return parse_log(body, body_line)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from opsgov_hooks.config import Policy
 from opsgov_hooks.findings import Finding, error, warning
 from opsgov_hooks.gate.association import Association, ChangeView, covering, own_record_files
-from opsgov_hooks.gate.globs import matches
+from opsgov_hooks.gate.globs import covered_by_any, matches
 from opsgov_hooks.gate.patches import AddedLine
 from opsgov_hooks.records.ids import ID_RE, tag_name
 from opsgov_hooks.records.store import RecordSet
@@ -125,9 +125,9 @@ GATE_RULES = (unassociated, declarations, ledger_entries, scope)
 
 def uncovered(governed: Sequence[str], records: RecordSet) -> Iterator[Finding]:
     """``--all``: every governed file lies inside the ALLOWED_PATHS of some declared operation."""
-    declared = records.by_id()
+    covered = covered_by_any(governed, [d.allowed_paths for d in records.declarations])
     for path in governed:
-        if not covering(path, declared):
+        if path not in covered:
             yield error("G001", f"{path} is governed but no declared operation's ALLOWED_PATHS cover it", path,
                         hint="declare the operation that owns it ('opsgov new'), or move it out of the "
                              "governed paths")

@@ -22,10 +22,16 @@ RecordRule = Callable[[RecordSet, Policy], Iterable[Finding]]
 Preparer = Callable[[CheckContext, Git], None]
 HistoryRule = Callable[[CheckContext], Iterable[Finding]]
 
-RECORD_RULES: list[RecordRule] = [
-    # foundation: cross-record consistency
+# Rules over the whole set of records (duplicates can only be seen there).
+SET_RULES: list[RecordRule] = [
     records.duplicate_declarations,
     records.duplicate_entries,
+]
+
+# Rules that look at one operation at a time (its declaration and its ledger entry): a
+# change can be judged by running them on the operations it touches only.
+RECORD_RULES: list[RecordRule] = [
+    # foundation: the entry agrees with its declaration
     records.ledger_matches_declaration,
     # lifecycle: sign-off and timestamps
     signoff.signoff,
@@ -63,10 +69,14 @@ HISTORY_RULES: list[HistoryRule] = [
 RECORDING_ENV = "OPSGOV_RECORDING"
 
 
-def run_record_rules(records_: RecordSet, policy: Policy) -> list[Finding]:
+def run_record_rules(records_: RecordSet, policy: Policy, focus: set[str] | None = None) -> list[Finding]:
+    """Every record rule; with ``focus`` (operation ids) the per-operation rules see only those operations."""
     findings: list[Finding] = []
+    for set_rule in SET_RULES:
+        findings.extend(set_rule(records_, policy))
+    scoped = records_ if focus is None else records_.restricted(focus)
     for rule in RECORD_RULES:
-        findings.extend(rule(records_, policy))
+        findings.extend(rule(scoped, policy))
     recording = os.environ.get(RECORDING_ENV)
     if recording:
         findings = [f for f in findings if not (f.code == "X007" and f.path == recording)]

@@ -13,7 +13,7 @@ from typing import Any
 
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.config import Policy
-from opsgov_hooks.records.markdown import Outline, Section, fenced_block, strip_comments
+from opsgov_hooks.records.markdown import Outline, Section, fenced_block, outline_of, strip_comments
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import parse_utc
 from opsgov_hooks.records.ledger import TIMESTAMP_FIELDS, LedgerEntry
@@ -31,7 +31,7 @@ def _closed(records: RecordSet) -> Iterator[tuple[Declaration, LedgerEntry, Outl
     for d in records.declarations:
         entry = entries.get(d.operation_id)
         if entry is not None:
-            yield d, entry, Outline(d.body, d.body_line)
+            yield d, entry, outline_of(d.body, d.body_line)
 
 
 # -- R001-R003: the five report sections --------------------------------------------------------

@@ -21,23 +21,32 @@ from opsgov_hooks.rules.located import at_field
 SHALLOW_HINT = "fetch the full history: 'git fetch --unshallow' (or fetch-depth: 0 in actions/checkout)"
 
 
-def _tip(ctx: CheckContext, entry: LedgerEntry) -> tuple[str | None, str]:
-    """The commit this entry's rollback commit must be reachable from, and how to name it."""
+def _tip(ctx: CheckContext, entry: LedgerEntry,
+         targets: dict[str, str] | None = None) -> tuple[str | None, str]:
+    """The commit this entry's rollback commit must be reachable from, and how to name it.
+
+    ``targets`` (tag name -> commit) saves a scan of every tag per entry in batch callers.
+    """
     name = tag_name(entry.operation_id)
-    tag = next((t for t in ctx.tags if t.name == name), None)
-    if tag is not None:
-        return tag.target_sha, f"the commit of tag {name}"
+    target = (targets if targets is not None else tag_targets(ctx)).get(name)
+    if target is not None:
+        return target, f"the commit of tag {name}"
     return ctx.head_sha or ctx.base_sha, "the checked HEAD"
+
+
+def tag_targets(ctx: CheckContext) -> dict[str, str]:
+    return {t.name: t.target_sha for t in ctx.tags}
 
 
 def prepare(ctx: CheckContext, git: Git) -> None:
     """Fill ``ctx.refs`` (and the tree's paths, for procedures) in one batch."""
     wanted: dict[str, list[str]] = {}
     procedures = False
+    targets = tag_targets(ctx)
     for entry in ctx.head_records.entries:
         ref = str(entry.get("rollback_ref") or "")
         if refs.commit_name(ref) is not None:
-            tip, _label = _tip(ctx, entry)
+            tip, _label = _tip(ctx, entry, targets)
             wanted.setdefault(ref, [])
             if tip:
                 wanted[ref].append(tip)

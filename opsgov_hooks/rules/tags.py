@@ -21,7 +21,7 @@ from opsgov_hooks.context import CheckContext, TagFacts
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.gitio import Git, TagRef
 from opsgov_hooks.records.ids import ID_RE, id_date, id_from_tag
-from opsgov_hooks.records.ledger import LedgerEntry, parse_changelog, parse_ledger_yaml, parse_tag_entry
+from opsgov_hooks.records.ledger import LedgerEntry, find_yaml_entry, parse_changelog, parse_tag_entry
 from opsgov_hooks.rules.history import entry_changes, same_operation
 from opsgov_hooks.rules.located import at_entry, at_field
 from opsgov_hooks.rules.signoff import effective_approver, normalise_person
@@ -31,8 +31,24 @@ _GPG_SIGNER = re.compile(r"\[GNUPG:\] GOODSIG \S+ (.+)")
 
 
 # -- preparer: one batch read of every tag's commit, signatures when required ------------
+def judged_tags(ctx: CheckContext) -> list[TagRef]:
+    """The tags a run answers for.
+
+    A staged change cannot change a tag: it answers only for the tags of operations
+    whose ledger entry it changes (the ledger may move on from a seal only by a
+    rollback). Every other mode judges every tag.
+    """
+    if ctx.mode != "staged":
+        return list(ctx.tags)
+    before = {e.operation_id: e.fields for e in ctx.base_records.entries}
+    changed = {e.operation_id for e in ctx.head_records.entries if before.get(e.operation_id) != e.fields}
+    changed |= set(before) - {e.operation_id for e in ctx.head_records.entries}
+    names = {op_id.lower() for op_id in changed}
+    return [t for t in ctx.tags if t.name in names]
+
+
 def prepare(ctx: CheckContext, git: Git) -> None:
-    facts = {tag.name: TagFacts() for tag in ctx.tags}
+    facts = {tag.name: TagFacts() for tag in judged_tags(ctx)}
     if ctx.policy.ledger_backend != "tags":
         _read_sealed(ctx, git, facts)
     if ctx.policy.require_signed_tags:
@@ -41,21 +57,27 @@ def prepare(ctx: CheckContext, git: Git) -> None:
 
 
 def _read_sealed(ctx: CheckContext, git: Git, facts: dict[str, TagFacts]) -> None:
-    annotated = [t for t in ctx.tags if t.object_type == "tag" and ID_RE.match(id_from_tag(t.name))]
+    annotated = [t for t in ctx.tags
+                 if t.name in facts and t.object_type == "tag" and ID_RE.match(id_from_tag(t.name))]
     files = {t.name: ctx.policy.ledger_file_for(id_from_tag(t.name)) for t in annotated}
     blobs = git.read_objects(f"{t.target_sha}:{files[t.name]}" for t in annotated)
-    parse = parse_changelog if ctx.policy.ledger_backend == "markdown" else parse_ledger_yaml
     for tag, (kind, data) in zip(annotated, blobs):
         fact = facts[tag.name]
         fact.sealed_file = files[tag.name]
         if kind == "blob" and data is not None:
-            entries, _findings = parse(files[tag.name], data)
-            fact.sealed_entry = next((e for e in entries if e.operation_id == id_from_tag(tag.name)), None)
+            fact.sealed_entry = _sealed_entry(ctx, files[tag.name], data, id_from_tag(tag.name))
+
+
+def _sealed_entry(ctx: CheckContext, path: str, data: bytes, operation_id: str) -> LedgerEntry | None:
+    if ctx.policy.ledger_backend == "markdown":
+        entries, _findings = parse_changelog(path, data)
+        return next((e for e in entries if e.operation_id == operation_id), None)
+    return find_yaml_entry(path, data, operation_id)  # one document, not the whole month, per tag
 
 
 def _verify_signatures(ctx: CheckContext, git: Git, facts: dict[str, TagFacts]) -> None:
     with _allowed_signers(ctx, git) as (signers, problem):
-        for tag in ctx.tags:
+        for tag in judged_tags(ctx):
             fact = facts[tag.name]
             fact.signature_checked = True
             if problem:
@@ -92,7 +114,7 @@ def tag_consistency(ctx: CheckContext) -> Iterator[Finding]:
     ledger: dict[str, list[LedgerEntry]] = {}
     for e in ctx.head_records.entries:
         ledger.setdefault(e.operation_id, []).append(e)
-    for tag in ctx.tags:
+    for tag in judged_tags(ctx):
         yield from _one_tag(ctx, tag, ledger)
 
 
