@@ -6,6 +6,20 @@ import datetime
 from conftest import Repo, declaration_text
 
 OP = "OPS-2026-01-27-001"
+# What 'opsgov ledger record OP' with record_args() writes, byte for byte (without the '---' line).
+RECORDED_YAML = (
+    f"operation_id: {OP}\n"
+    "operation_name: Tune Prometheus scrape interval\n"
+    "requested_by: operator@example.com\n"
+    "approved_by: bob@example.com\n"
+    "approval_timestamp: 2026-01-27T09:00:00Z\n"
+    "execution_timestamp: 2026-01-27T10:00:00Z\n"
+    "risk_class: LOW_RISK_CONFIG\n"
+    "blast_radius: Prometheus metrics freshness only\n"
+    "changes_summary: scrape_interval 15s -> 30s\n"
+    "rollback_ref: 'command: git revert HEAD'\n"
+    "outcome: SUCCESS\n"
+)
 NOW = datetime.datetime(2026, 2, 1, 12, 0, tzinfo=datetime.timezone.utc)
 
 RECORD_DEFAULTS = {

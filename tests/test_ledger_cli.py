@@ -4,24 +4,11 @@ from __future__ import annotations
 import json
 
 from conftest import Repo
-from lifecycle_helpers import OP, declare, record_args
+from lifecycle_helpers import OP, RECORDED_YAML, declare, record_args
 
 pytest_plugins = ["conftest_lifecycle"]
 
-ENTRY = (
-    "---\n"
-    f"operation_id: {OP}\n"
-    "operation_name: Tune Prometheus scrape interval\n"
-    "requested_by: operator@example.com\n"
-    "approved_by: bob@example.com\n"
-    "approval_timestamp: 2026-01-27T09:00:00Z\n"
-    "execution_timestamp: 2026-01-27T10:00:00Z\n"
-    "risk_class: LOW_RISK_CONFIG\n"
-    "blast_radius: Prometheus metrics freshness only\n"
-    "changes_summary: scrape_interval 15s -> 30s\n"
-    "rollback_ref: 'command: git revert HEAD'\n"
-    "outcome: SUCCESS\n"
-)
+ENTRY = "---\n" + RECORDED_YAML
 
 
 def test_record_takes_defaults_from_the_declaration_and_git_identity(declared: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]

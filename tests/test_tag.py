@@ -5,28 +5,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import Repo, entry_text, init_repo
 from lifecycle_helpers import OP, declare, record_args
+from lifecycle_helpers import RECORDED_YAML as ENTRY_YAML
 
 from opsgov_hooks.gitio import Git
 
 pytest_plugins = ["conftest_lifecycle"]
 
 TAG = "ops-2026-01-27-001"
-ENTRY_YAML = (
-    f"operation_id: {OP}\n"
-    "operation_name: Tune Prometheus scrape interval\n"
-    "requested_by: operator@example.com\n"
-    "approved_by: bob@example.com\n"
-    "approval_timestamp: 2026-01-27T09:00:00Z\n"
-    "execution_timestamp: 2026-01-27T10:00:00Z\n"
-    "risk_class: LOW_RISK_CONFIG\n"
-    "blast_radius: Prometheus metrics freshness only\n"
-    "changes_summary: scrape_interval 15s -> 30s\n"
-    "rollback_ref: 'command: git revert HEAD'\n"
-    "outcome: SUCCESS\n"
-)
 MESSAGE = f"{OP}: Tune Prometheus scrape interval\n\n" + ENTRY_YAML
 
 
