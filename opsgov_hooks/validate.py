@@ -84,11 +84,12 @@ def _tags(root: str) -> list[TagRef]:
         return git.ops_tags()
 
 
-def run_validate(start: str, paths: Sequence[str] | None, output_format: str, out: TextIO) -> int:
+def run_validate(start: str, paths: Sequence[str] | None, output_format: str, out: TextIO, *,
+                 quiet: bool = False) -> int:
     if not os.path.isdir(start):
         raise UsageError(f"{start} is not a directory; pass the repository with -C")
     root = find_root(start)
     _policy, _records, findings = validate_paths(root, paths, start)
     ordered = sort_findings(findings)
-    out.write(get_reporter(output_format)(ordered))
+    out.write(get_reporter(output_format, quiet=quiet)(ordered))
     return 1 if has_errors(ordered) else 0

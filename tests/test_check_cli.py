@@ -176,3 +176,16 @@ def test_action_installs_itself_and_checks_the_range() -> None:
     install = next(s for s in steps if "pip install" in s.get("run", ""))
     assert install["env"]["OPSGOV_SOURCE"] == "${{ github.action_path }}"
     assert 'opsgov" check --range "$base..$OPSGOV_HEAD" --format "$OPSGOV_FORMAT"' in scripts[-1]
+
+
+def test_check_quiet_prints_the_error_lines_only(repo: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.write("README.md", "x\n")
+    repo.commit("initial")
+    repo.write("ops/monitoring/prometheus.yml", "x: 1\n")
+    repo.stage()
+    repo.chdir(monkeypatch)
+    code, loud, _ = run_cli("check")
+    assert code == 1 and loud.splitlines()[-1] == "Found 1 error(s), 0 warning(s)."
+    code, quiet, _ = run_cli("check", "--quiet")
+    assert code == 1 and quiet.splitlines() == loud.splitlines()[:-1]
+    assert " G001 " in quiet

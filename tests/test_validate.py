@@ -248,3 +248,20 @@ def test_a_huge_committed_record_is_refused_without_reading_it_whole(repo: Repo,
     assert len(got["ops/ledger/2026-01.yaml"] or b"") == READ_LIMIT
     # The batch process stays in step: the object after the huge one reads back whole.
     assert got["ops/ledger/2026-02.yaml"] == entry_text("OPS-2026-02-01-001").encode()
+
+
+def test_quiet_prints_errors_only(repo: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo.write("ops/operations/OPS-2026-01-27-001.md", declaration_text(BLAST_RADIUS=None))
+    repo.write("ops/operations/OPS-2026-01-27-002.md", declaration_text("OPS-2026-01-27-002"))
+    repo.write("ops/ledger/2026-01.yaml", entry_text("OPS-2026-01-27-002", approved_by="SELF",
+                                                      risk_class="SERVICE_RESTART"))
+    repo.write("ops/operations/OPS-2026-01-27-002.md", declaration_text("OPS-2026-01-27-002",
+                                                                        RISK_CLASS="SERVICE_RESTART"))
+    repo.chdir(monkeypatch)
+    code, out, _ = run_cli("validate")
+    assert code == 1 and " warning: " in out and out.endswith("warning(s).\n")
+    quiet_code, quiet_out, _ = run_cli("validate", "--quiet")
+    assert quiet_code == 1
+    assert quiet_out.splitlines() == [line for line in out.splitlines()
+                                      if " warning: " not in line and not line.startswith("Found ")]
+    assert quiet_out.splitlines()[0].startswith("ops/operations/OPS-2026-01-27-001.md:2:1: D001 ")

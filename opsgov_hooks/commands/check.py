@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from opsgov_hooks.commands.options import format_option, repo_option
+from opsgov_hooks.commands.options import format_option, quiet_option, repo_option
 
 
 @click.command()
@@ -20,9 +20,10 @@ from opsgov_hooks.commands.options import format_option, repo_option
 @click.option("--commit-msg", "message_file", metavar="FILE", type=click.Path(dir_okay=False),
               help="Check the Ops-Id trailers of a commit message against the staged change (commit-msg stage).")
 @format_option
+@quiet_option
 @repo_option
 def check(staged: bool, range_spec: str | None, all_: bool, pre_receive: bool, pre_push: bool,
-          message_file: str | None, output_format: str | None, repo: str) -> int:
+          message_file: str | None, output_format: str | None, quiet: bool, repo: str) -> int:
     """Gate a change: staged, a range of commits, a push, or the whole repository.
 
     Exit 0 when clean (warnings allowed), 1 when any error is found, 2 for usage or
@@ -36,5 +37,5 @@ def check(staged: bool, range_spec: str | None, all_: bool, pre_receive: bool, p
                                        ("commit-msg", message_file is not None)) if given]
     if len(chosen) > 1:
         raise click.UsageError("choose one of --staged, --range, --all, --pre-receive, --pre-push, --commit-msg")
-    args = CheckArgs(chosen[0] if chosen else None, range_spec, message_file, repo, output_format)
+    args = CheckArgs(chosen[0] if chosen else None, range_spec, message_file, repo, output_format, quiet)
     return run_guarded(lambda: run_check(args, sys.stdout, sys.stdin))

@@ -19,3 +19,8 @@ def format_option(f: F) -> F:
 def repo_option(f: F) -> F:
     return click.option("-C", "--repo", "repo", default=".", show_default=True, type=click.Path(file_okay=False),
                         help="Run as if started in this directory.")(f)
+
+
+def quiet_option(f: F) -> F:
+    return click.option("-q", "--quiet", is_flag=True,
+                        help="Print errors only: no warnings, no summary line.")(f)

@@ -18,6 +18,7 @@ class CheckArgs:
     message_file: str | None = None
     repo: str = "."
     output_format: str | None = None
+    quiet: bool = False
 
 
 def choose_mode(args: CheckArgs, env: Mapping[str, str]) -> CheckArgs:
@@ -73,7 +74,7 @@ def run_check(args: CheckArgs, out: TextIO, stdin: TextIO) -> int:
     from opsgov_hooks.reporters import default_format, get_reporter
 
     args = choose_mode(args, os.environ)
-    render = get_reporter(args.output_format or default_format())
+    render = get_reporter(args.output_format or default_format(), quiet=args.quiet)
     if args.mode == "staged":
         from opsgov_hooks.gate.fastpath import nothing_to_judge
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
-from opsgov_hooks.findings import Finding
+from opsgov_hooks.findings import Finding, Severity
 
 Reporter = Callable[[Sequence[Finding]], str]
 
@@ -15,11 +15,16 @@ def default_format() -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
-def get_reporter(name: str) -> Reporter:
+def get_reporter(name: str, *, quiet: bool = False) -> Reporter:
+    """The reporter called ``name``; ``quiet``: errors only, and no summary line."""
     if name == "json":
         from opsgov_hooks.reporters.json_reporter import render
     elif name == "github":
         from opsgov_hooks.reporters.github import render
     else:
-        from opsgov_hooks.reporters.text import render
-    return render
+        from opsgov_hooks.reporters.text import render, render_quiet
+
+        return render_quiet if quiet else render
+    if not quiet:
+        return render
+    return lambda findings: render([f for f in findings if f.severity is Severity.ERROR])

@@ -24,3 +24,9 @@ def render(findings: Sequence[Finding]) -> str:
     if findings:
         lines.append(f"Found {errors} error(s), {warnings} warning(s).")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render_quiet(findings: Sequence[Finding]) -> str:
+    """``--quiet``: the error lines only."""
+    lines = [format_line(f) for f in findings if f.severity is Severity.ERROR]
+    return "\n".join(lines) + ("\n" if lines else "")
