@@ -119,6 +119,9 @@ def parse_ledger_yaml(path: str, raw: bytes) -> tuple[list[LedgerEntry], list[Fi
     return entries, findings
 
 
+_DOC_START = re.compile(r"^---(?:[ \t].*)?$", re.M)
+
+
 def find_yaml_entry(path: str, raw: bytes, operation_id: str) -> LedgerEntry | None:
     """One operation's entry of a backend B month file, parsing only that entry's document.
 
@@ -130,16 +133,16 @@ def find_yaml_entry(path: str, raw: bytes, operation_id: str) -> LedgerEntry | N
     text, problems = check_bytes(path, raw)
     if text is None or operation_id not in text:
         return None
-    lines = text.split("\n")
-    starts = [i for i, line in enumerate(lines) if line == "---" or line.startswith(("--- ", "---\t"))]
-    key = re.compile(rf"^operation_id:\s*['\"]?{re.escape(operation_id)}['\"]?\s*(?:#.*)?$", re.M)
-    for begin, end in zip(starts, [*starts[1:], len(lines)]):
-        chunk = "\n".join(lines[begin:end]) + "\n"
-        if key.search(chunk):
-            docs, findings = load_documents(path, chunk, line_offset=begin)
-            entries, more = _entries_from_docs(docs)
-            if findings or more or len(entries) != 1 or entries[0].operation_id != operation_id:
-                break
+    key = re.compile(rf"^operation_id:[ \t]*['\"]?{re.escape(operation_id)}['\"]?[ \t]*(?:#.*)?$", re.M)
+    found = key.search(text)
+    if found is not None:
+        starts = [m.start() for m in _DOC_START.finditer(text, 0, found.start())]
+        after = _DOC_START.search(text, found.end())
+        begin = starts[-1] if starts else 0
+        chunk = text[begin:after.start() if after else len(text)]
+        docs, findings = load_documents(path, chunk, line_offset=text.count("\n", 0, begin))
+        entries, more = _entries_from_docs(docs)
+        if not findings and not more and len(entries) == 1 and entries[0].operation_id == operation_id:
             return entries[0]
     entries, _findings = parse_ledger_yaml(path, raw)
     return next((e for e in entries if e.operation_id == operation_id), None)

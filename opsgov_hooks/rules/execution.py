@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Iterable, Iterator
 
-from opsgov_hooks.execution.cmdpolicy import violations_for_text
+from opsgov_hooks.execution.cmdpolicy import Violation, violations_for_text
 from opsgov_hooks.config import Policy
 from opsgov_hooks.execution.execlog import IN_PROGRESS, ExecutionLog, Step, parse_log
 from opsgov_hooks.findings import Finding, error
@@ -141,10 +141,16 @@ def _success_after_failure(entry: LedgerEntry, failed: Step, d: Declaration) -> 
 # -- X010, X011: the scope of the recorded commands ----------------------------------------------
 
 def log_scope(records: RecordSet, policy: Policy) -> Iterator[Finding]:
+    # Operations repeat the same commands (the same verifications, above all): judge each
+    # distinct (command, allowed services) once per run.
+    seen: dict[tuple[str, tuple[str, ...]], list[Violation]] = {}
     for d, log in _logs(records):
         for step in log.steps if log is not None else ():
             for command, line in _commands(step):
-                for v in violations_for_text(command, d.allowed_services, policy):
+                key = (command, d.allowed_services)
+                if key not in seen:
+                    seen[key] = violations_for_text(command, d.allowed_services, policy)
+                for v in seen[key]:
                     code = "X010" if v.kind == "service" else "X011"
                     yield error(code, f"step {step.number}: {v.message}", d.path, line, 1, hint=v.needs)
 
