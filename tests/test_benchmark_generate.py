@@ -31,6 +31,7 @@ def load(name: str) -> ModuleType:
 
 generate = load("generate")
 SHAPE = generate.Shape(commits=50, governed=40, operations=30, tags=3, pr_commits=20, src_files=10)
+LAST = "%04d-%02d" % generate.LAST_MONTH  # the month main's operations end in
 
 
 def git(repo: Path, *args: str) -> str:
@@ -60,8 +61,8 @@ def test_history_refs_and_tags_have_the_promised_shape(built: tuple[Path, dict[s
     assert len(tags) == 3 == info["tags"]
     for line in tags:
         kind, ref, name = line.split()
-        assert kind == "tag" and ref == name and ref.startswith("ops-2026-10-")
-    assert info["shape"]["commits"] == 50 and info["ledger_file"] == "ops/ledger/2026-10.yaml"
+        assert kind == "tag" and ref == name and ref.startswith(f"ops-{LAST}-")
+    assert info["shape"]["commits"] == 50 and info["ledger_file"] == f"ops/ledger/{LAST}.yaml"
 
 
 def test_records_governed_files_and_coverage(built: tuple[Path, dict[str, Any]]) -> None:
