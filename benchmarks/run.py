@@ -167,8 +167,9 @@ def git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
 
 
 def reset(repo: Path) -> None:
+    # Check out main first: 'reset --hard main' on another branch would move that branch (the pull request).
+    git(repo, "checkout", "-q", "-f", "main")
     git(repo, "reset", "-q", "--hard", "main")
-    git(repo, "checkout", "-q", "main")
 
 
 def drop_cache(repo: Path) -> Callable[[], None]:
