@@ -1,184 +1,49 @@
-"""A per-clone cache of parsed and validated record files, keyed by git blob id.
+"""Parsed and validated record files, keyed by git blob id (the ``records`` kind of
+:mod:`opsgov_hooks.cachestore`, which says where, how and how safely it is kept).
 
 A ledger month file that has not changed is never parsed twice: the result of
 :func:`~opsgov_hooks.records.store.parse_record_file` (declarations, entries and
 findings, as plain tuples) is stored under ``(path, blob id)``, and a warm run
 skips reading, YAML and schema work for every file whose blob id it knows.
 
-* Where: ``<git common dir>/opsgov-cache/`` -- inside ``.git``, so it is never
-  committed, belongs to one clone, and is shared by its linked worktrees.
-* Validity: the file name carries a fingerprint of everything a parse depends on
-  (opsgov version, the schemas, the source of the parsing modules, the policy,
-  the Python version, since :mod:`marshal` is per version). Anything else in the
-  folder is stale and removed on the next write.
-* Safety: :mod:`marshal` holds only plain data (it cannot run code when
-  loaded), every write is atomic (temporary file + ``os.replace``), and a cache
-  that cannot be read or has the wrong shape is ignored and rebuilt: the cache
-  can make opsgov faster, never wrong or broken.
-* Working tree: files have no blob id until git hashes them. Files that git
-  reports unchanged since they were staged (``ls-files -s`` minus
-  ``diff-files``, regular files only) take the index's blob id; any other file
-  is parsed every time. Working-tree results are kept apart from results of
-  git objects, because checkout filters (CRLF, smudge) may make the bytes differ.
-
-``OPSGOV_NO_CACHE=1`` turns it off.
+Working tree: files have no blob id until git hashes them. Files that git
+reports unchanged since they were staged (``ls-files -s`` minus ``diff-files``,
+regular files only) take the index's blob id; any other file is parsed every
+time. Working-tree results are kept apart from results of git objects, because
+checkout filters (CRLF, smudge) may make the bytes differ.
 """
 from __future__ import annotations
 
 import dataclasses
 import gc
-import hashlib
 import marshal
 import os
-import sys
-import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from opsgov_hooks import __version__
+from opsgov_hooks.cachestore import Store, open_store
 from opsgov_hooks.config import Policy
-from opsgov_hooks.findings import Finding, Severity
+from opsgov_hooks.findings import from_tuple, to_tuple
 from opsgov_hooks.gitio import Git, GitError
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import RecordSet, parse_record_file, record_prefixes
 from opsgov_hooks.sources import Source, WorktreeSource
 
-CACHE_DIR = "opsgov-cache"
-FORMAT = 1
-_MAGIC = b"opsgov record cache\n"
-# The modules whose code decides what a parse returns: editing one invalidates the cache.
-_PARSER_MODULES = ("opsgov_hooks.yamlstrict", "opsgov_hooks.schemas", "opsgov_hooks.records.ids",
-                   "opsgov_hooks.records.declaration", "opsgov_hooks.records.ledger",
-                   "opsgov_hooks.records.store", "opsgov_hooks.findings", __name__)
+__all__ = ["cache_for", "cache_for_git", "load_with_cache", "parse_blobs", "parse_many"]
 
 Parsed = tuple[Any, ...]
 
 
-def fingerprint(policy: Policy) -> str:
-    """A digest of everything a parse result depends on besides the file itself."""
-    from opsgov_hooks import schemas
-
-    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{sys.version_info[:2]}\0{policy!r}".encode())
-    folder = schemas.schema_dir()
-    for name in sorted(os.listdir(folder)):
-        digest.update(name.encode() + b"\0")
-        with open(folder / name, "rb") as f:
-            digest.update(f.read())
-    for module in _PARSER_MODULES:
-        origin = getattr(sys.modules.get(module), "__file__", None)
-        if origin:
-            with open(origin, "rb") as f:
-                digest.update(f.read())
-    return digest.hexdigest()[:24]
-
-
-class RecordCache:
-    """Parse results of one fingerprint, loaded once and written back when something was added."""
-
-    def __init__(self, directory: str, key: str) -> None:
-        self.directory = directory
-        self.key = key
-        self.file = os.path.join(directory, f"records-{key}.bin")
-        self.entries: dict[str, Parsed] = {}
-        self.used: set[str] = set()
-        self.dirty = False
-        self._load()
-
-    def _load(self) -> None:
-        was_enabled = gc.isenabled()
-        gc.disable()  # see load_with_cache
-        try:
-            self._read()
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    def _read(self) -> None:
-        try:
-            with open(self.file, "rb") as f:
-                data = f.read()
-            header = _MAGIC + self.key.encode() + b"\n"
-            if not data.startswith(header):
-                return
-            entries = marshal.loads(data[len(header):])
-        except (OSError, ValueError, EOFError, TypeError):
-            return  # missing or corrupt: start empty, the next save rewrites it
-        if isinstance(entries, dict):
-            self.entries = entries
-
-    def get(self, key: str) -> Parsed | None:
-        value = self.entries.get(key)
-        if value is not None:
-            self.used.add(key)
-        return value
-
-    def put(self, key: str, value: Parsed) -> None:
-        self.entries[key] = value
-        self.used.add(key)
-        self.dirty = True
-
-    def drop(self, key: str) -> None:
-        if self.entries.pop(key, None) is not None:
-            self.dirty = True
-
-    def save(self) -> None:
-        """Write atomically if anything changed; a failed write only costs speed."""
-        if not self.dirty:
-            return
-        if len(self.entries) > 2 * len(self.used) + 2000:
-            self.entries = {k: v for k, v in self.entries.items() if k in self.used}
-        try:
-            os.makedirs(self.directory, exist_ok=True)
-            payload = _MAGIC + self.key.encode() + b"\n" + marshal.dumps(self.entries)
-            fd, tmp = tempfile.mkstemp(prefix=".records-", dir=self.directory)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(payload)
-                os.replace(tmp, self.file)
-            except BaseException:
-                os.unlink(tmp)
-                raise
-            self._remove_stale()
-        except OSError:
-            return
-        self.dirty = False
-
-    def _remove_stale(self) -> None:
-        mine = os.path.basename(self.file)
-        for name in os.listdir(self.directory):
-            if name.startswith("records-") and name != mine:
-                try:
-                    os.unlink(os.path.join(self.directory, name))
-                except OSError:
-                    pass
-
-
-# -- one cache per clone and policy, per process ------------------------------------
-
-_OPEN: dict[tuple[str, str], RecordCache] = {}
-
-
-def cache_for(source: Source, policy: Policy) -> RecordCache | None:
-    """The cache of the clone ``source`` reads from, or None (not in git, or turned off)."""
-    if os.environ.get("OPSGOV_NO_CACHE"):
-        return None
+def cache_for(source: Source, policy: Policy) -> Store | None:
+    """The record cache of the clone ``source`` reads from, or None (not in git, or turned off)."""
     git = _git_of(source)
     return cache_for_git(git, policy) if git is not None else None
 
 
-def cache_for_git(git: Git, policy: Policy) -> RecordCache | None:
-    """The cache of the clone ``git`` works in, or None (turned off, or no git directory)."""
-    if os.environ.get("OPSGOV_NO_CACHE"):
-        return None
-    directory = _cache_dir(git)
-    if directory is None:
-        return None
-    key = fingerprint(policy)
-    cache = _OPEN.get((directory, key))
-    if cache is None:
-        cache = _OPEN[(directory, key)] = RecordCache(directory, key)
-    return cache
+def cache_for_git(git: Git, policy: Policy) -> Store | None:
+    """The record cache of the clone ``git`` works in, or None (turned off, or no git directory)."""
+    return open_store(git, "records", policy)
 
 
 def _git_of(source: Source) -> Git | None:
@@ -190,17 +55,9 @@ def _git_of(source: Source) -> Git | None:
     return None
 
 
-def _cache_dir(git: Git) -> str | None:
-    try:
-        common = git.common_dir()
-    except GitError:
-        return None
-    return os.path.join(common, CACHE_DIR) if common else None
-
-
 # -- loading records through the cache -------------------------------------------------
 
-def load_with_cache(cache: RecordCache, source: Source, policy: Policy, paths: Sequence[str],
+def load_with_cache(cache: Store, source: Source, policy: Policy, paths: Sequence[str],
                     records: RecordSet) -> None:
     """:func:`parse_record_file` for each of ``paths``, in order, reusing cached results.
 
@@ -218,7 +75,7 @@ def load_with_cache(cache: RecordCache, source: Source, policy: Policy, paths: S
             gc.enable()
 
 
-def _load(cache: RecordCache, source: Source, policy: Policy, paths: Sequence[str], records: RecordSet) -> None:
+def _load(cache: Store, source: Source, policy: Policy, paths: Sequence[str], records: RecordSet) -> None:
     ns, ids = _blob_ids(source, policy, paths)
     keys = {p: f"{ns}\0{p}\0{ids[p]}" for p in paths if p in ids}
     missing = [p for p in paths if p not in keys or keys[p] not in cache.entries]
@@ -230,7 +87,7 @@ def _load(cache: RecordCache, source: Source, policy: Policy, paths: Sequence[st
         if hit is not None and _apply(hit, records):
             continue
         if hit is not None:  # a damaged entry: forget it, read the file after all
-            cache.drop(key)  # type: ignore[arg-type]
+            cache.drop(key)
             contents.update(source.read_many([path]))
         result = fresh.get(path)
         if result is None:
@@ -375,7 +232,7 @@ def _dump(records: RecordSet) -> Parsed:
         tuple(records.files),
         tuple(_values(d) for d in records.declarations),
         tuple(_values(e) for e in records.entries),
-        tuple((f.code, f.message, f.path, f.line, f.column, f.severity.value, f.hint) for f in records.findings),
+        tuple(to_tuple(f) for f in records.findings),
         tuple(sorted(records.invalid_ids)),
     )
 
@@ -391,7 +248,7 @@ def _apply(data: Parsed, records: RecordSet) -> bool:
         files, declarations, entries, findings, invalid = data
         decl = [Declaration(*d) for d in declarations]
         ents = [_entry(e) for e in entries]
-        finds = [Finding(c, m, p, ln, col, Severity(s), h) for c, m, p, ln, col, s, h in findings]
+        finds = [from_tuple(f) for f in findings]
         files, invalid = list(files), set(invalid)
     except (TypeError, ValueError):
         return False

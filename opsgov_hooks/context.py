@@ -50,3 +50,10 @@ class CheckContext:
     base_sha: str | None = None         # HEAD for staged, BASE for a range, None for a new repository
     git: Git | None = None              # for preparers only (batch look-ups before the pure rules run)
     tag_facts: Mapping[str, TagFacts] = dataclasses.field(default_factory=dict)  # tag name -> facts
+    # The operations whose ledger entries the change adds, edits or removes; None: every operation
+    # (--all). The history rules answer only for these: an entry the change leaves as it was, on
+    # a history that only grows, was judged when it was written (and is --all's business since).
+    answerable: frozenset[str] | None = None
+
+    def answers_for(self, operation_id: str) -> bool:
+        return self.answerable is None or operation_id in self.answerable

@@ -33,6 +33,20 @@ class Finding:
         }
 
 
+FindingTuple = tuple[str, str, str, int, int, str, "str | None"]
+
+
+def to_tuple(f: Finding) -> FindingTuple:
+    """A finding as plain data (for caches: :mod:`marshal` holds nothing else)."""
+    return (f.code, f.message, f.path, f.line, f.column, f.severity.value, f.hint)
+
+
+def from_tuple(data: FindingTuple) -> Finding:
+    """The inverse of :func:`to_tuple`; raises TypeError or ValueError on anything else."""
+    code, message, path, line, column, severity, hint = data
+    return Finding(code, message, path, line, column, Severity(severity), hint)
+
+
 def error(code: str, message: str, path: str, line: int = 1, column: int = 1,
           hint: str | None = None) -> Finding:
     return Finding(code, message, path, line, column, Severity.ERROR, hint)

@@ -70,6 +70,7 @@ class Git:
     def __init__(self, root: str) -> None:
         self.root = root
         self._batch: subprocess.Popen[bytes] | None = None
+        self._common_dir: str | None = None
 
     # -- plumbing -------------------------------------------------------------
     def run(self, *args: str, stdin: bytes | None = None, check: bool = True) -> bytes:
@@ -310,8 +311,11 @@ class Git:
     # -- lifecycle: ledger lock, rollback references, tags ----------------------------
     def common_dir(self) -> str:
         """The repository's shared git directory (the same for every worktree): where the ledger lock lives."""
-        out = self.run("rev-parse", "--path-format=absolute", "--git-common-dir")
-        return out.decode("utf-8", "surrogateescape").rstrip("\n")
+        cached = self._common_dir
+        if cached is None:
+            out = self.run("rev-parse", "--path-format=absolute", "--git-common-dir")
+            cached = self._common_dir = out.decode("utf-8", "surrogateescape").rstrip("\n")
+        return cached
 
     def check_objects(self, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
         """name -> (type, full sha) for every name, from ONE ``cat-file --batch-check``.

@@ -5,9 +5,10 @@ import os
 from collections.abc import Sequence
 from typing import TextIO
 
+from opsgov_hooks.cachestore import open_store
 from opsgov_hooks.config import CONFIG_FILE, PYPROJECT_FILE, Policy, load_policy
 from opsgov_hooks.findings import Finding, UsageError, has_errors, sort_findings
-from opsgov_hooks.gitio import TagRef
+from opsgov_hooks.gitio import Git, TagRef
 from opsgov_hooks.records.store import RecordSet, load_records, record_kind, record_prefixes
 from opsgov_hooks.reporters import get_reporter
 from opsgov_hooks.rules.registry import run_record_rules
@@ -40,7 +41,8 @@ def validate_paths(root: str, paths: Sequence[str] | None, start: str | None = N
         # Cross-record rules see every record, so a single file is still checked against the rest.
         everything = records if selected is None else load_records(source, policy, tags=tags)
         wanted = None if selected is None else set(selected)
-        findings += [f for f in run_record_rules(everything, policy) if wanted is None or f.path in wanted]
+        memo = open_store(Git(root), "findings", policy)
+        findings += [f for f in run_record_rules(everything, policy, memo=memo) if wanted is None or f.path in wanted]
     return policy, records, findings
 
 

@@ -57,6 +57,7 @@ def context(repo: Repo, base: str | None, head: str | None, *, mode: str = "rang
     from opsgov_hooks.config import load_policy
     from opsgov_hooks.context import CheckContext
     from opsgov_hooks.gitio import Git
+    from opsgov_hooks.gate.pipeline import answerable_operations
     from opsgov_hooks.records.store import load_records
     from opsgov_hooks.sources import CommitSource, IndexSource
 
@@ -66,9 +67,12 @@ def context(repo: Repo, base: str | None, head: str | None, *, mode: str = "rang
     tag_refs = git.ops_tags() if tags else []
     head_source = CommitSource(git, head) if head else IndexSource(git)
     tagged = tag_refs if policy.ledger_backend == "tags" else []
-    return CheckContext(policy, load_records(head_source, policy, tags=tagged),
-                        load_records(CommitSource(git, base), policy, tags=tagged), mode, now,
-                        tags=tag_refs, head_sha=head, base_sha=base, git=git)
+    head_records = load_records(head_source, policy, tags=tagged)
+    base_records = load_records(CommitSource(git, base), policy, tags=tagged)
+    # As the gate does: a change answers for the entries it changes (all of them under --all).
+    answerable = answerable_operations(git, mode, head_records, base_records, head, base)
+    return CheckContext(policy, head_records, base_records, mode, now, tags=tag_refs, head_sha=head,
+                        base_sha=base, git=git, answerable=answerable)
 
 
 def history(repo: Repo, base: str | None, head: str | None, **kwargs: object) -> list[str]:

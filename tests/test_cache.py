@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from conftest import Repo, declaration_text, entry_text
-from opsgov_hooks import cache
+from opsgov_hooks import cache, cachestore
 from opsgov_hooks.config import Policy, default_policy
 from opsgov_hooks.gitio import Git
 from opsgov_hooks.records import store
@@ -23,7 +23,7 @@ OP2 = "OPS-2026-01-28-001"
 def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each load below behaves like a new process: nothing kept in memory between them."""
     monkeypatch.delenv("OPSGOV_NO_CACHE", raising=False)
-    monkeypatch.setattr(cache, "_OPEN", {})
+    monkeypatch.setattr(cachestore, "_OPEN", {})
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def cache_files(repo: Repo) -> list[str]:
 
 
 def reload(source: Any, policy: Policy | None = None) -> RecordSet:
-    cache._OPEN.clear()
+    cachestore._OPEN.clear()
     return load_records(source, policy or default_policy())
 
 
@@ -216,7 +216,7 @@ def test_validate_output_is_the_same_cold_and_warm(repo: Repo, run_cli: Any, mon
     repo.commit("bad outcome")
     repo.chdir(monkeypatch)
     cold = run_cli("validate")
-    cache._OPEN.clear()
+    cachestore._OPEN.clear()
     warm = run_cli("validate")
     assert cold == warm
     assert cold[0] == 1
@@ -275,7 +275,7 @@ def test_parse_blobs_serves_file_versions_by_blob_id(repo: Repo, parses: list[st
     assert [len(parts[items[0]].entries), len(parts[items[1]].entries)] == [2, 1]
     assert [f.code for f in parts[items[3]].findings] == ["F012"]  # an unreadable version is not cached
     parses.clear()
-    cache._OPEN.clear()
+    cachestore._OPEN.clear()
     again = cache.parse_blobs(git, default_policy(), items)
     assert parses == ["ops/ledger/2026-02.yaml"]
     assert {k: snapshot(v) for k, v in again.items()} == {k: snapshot(v) for k, v in parts.items()}

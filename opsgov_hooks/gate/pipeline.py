@@ -19,6 +19,7 @@ import dataclasses
 import datetime
 import re
 
+from opsgov_hooks.cachestore import Store, open_store
 from opsgov_hooks.config import CONFIG_FILE, PYPROJECT_FILE, Policy, resolve_policy
 from opsgov_hooks.context import CheckContext
 from opsgov_hooks.findings import Finding, Severity
@@ -42,7 +43,8 @@ def trusted_policy(git: Git, rev: str | None, *, remember: bool = False) -> Poli
     return policy
 
 
-def record_findings(head: RecordSet, base: RecordSet, policy: Policy, touched: set[str]) -> list[Finding]:
+def record_findings(head: RecordSet, base: RecordSet, policy: Policy, touched: set[str],
+                    memo: Store | None = None) -> list[Finding]:
     """Record problems the change is answerable for: in files it touches, or new since the base.
 
     Problems already present at the base are left to ``opsgov validate`` / ``--all``, so one
@@ -56,8 +58,8 @@ def record_findings(head: RecordSet, base: RecordSet, policy: Policy, touched: s
     focus = {d.operation_id for d in head.declarations + base.declarations if d.path in touched}
     focus |= {e.operation_id for e in head.entries + base.entries if e.path in touched}
     focus |= {path.rsplit("/", 1)[-1].removesuffix(".md") for path in touched if record_kind(path, policy)}
-    before = {key(f) for f in base.findings + run_record_rules(base, policy, focus)}
-    return [f for f in head.findings + run_record_rules(head, policy, focus)
+    before = {key(f) for f in base.findings + run_record_rules(base, policy, focus, memo)}
+    return [f for f in head.findings + run_record_rules(head, policy, focus, memo)
             if f.path in touched or key(f) not in before]
 
 
@@ -68,8 +70,31 @@ def history_findings(git: Git, judge: Judge, *, mode: str, head: RecordSet, base
     ctx = CheckContext(policy=judge.policy, head_records=head, base_records=base, mode=mode,
                        now=datetime.datetime.now(datetime.timezone.utc), changes=[e.change for e in entries],
                        tags=list(judge.tags), existing_paths=existing, shallow=git.is_shallow(),
-                       head_sha=head_sha, base_sha=base_sha, git=git)
+                       head_sha=head_sha, base_sha=base_sha, git=git,
+                       answerable=answerable_operations(git, mode, head, base, head_sha, base_sha))
     return run_history_rules(ctx)
+
+
+def answerable_operations(git: Git, mode: str, head: RecordSet, base: RecordSet, head_sha: str | None,
+                          base_sha: str | None) -> frozenset[str] | None:
+    """The operations whose ledger entries differ between base and head (None: judge every one).
+
+    A change answers for what it changes. An entry it leaves as it was keeps the findings it had
+    at the base, as long as the head's history contains the base's: then every commit the base
+    reaches, the head reaches too. A push that rewrites history (the base is not an ancestor of
+    the head) is judged in full.
+    """
+    if mode == "all":
+        return None
+    if head_sha is not None and base_sha is not None and git.merge_base(base_sha, head_sha) != base_sha:
+        return None
+    before: dict[str, list[dict[str, object]]] = {}
+    for entry in base.entries:
+        before.setdefault(entry.operation_id, []).append(entry.fields)
+    after: dict[str, list[dict[str, object]]] = {}
+    for entry in head.entries:
+        after.setdefault(entry.operation_id, []).append(entry.fields)
+    return frozenset(op_id for op_id in before.keys() | after.keys() if before.get(op_id) != after.get(op_id))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,7 +142,8 @@ def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
     if judge.needs_content():
         findings += judge.content(added_lines(git.staged_patch(head)))
     base_records = judge.records.load(judge.records.tree_files(head))
-    findings += record_findings(head_records, base_records, policy, set(view.paths))
+    findings += record_findings(head_records, base_records, policy, set(view.paths),
+                                open_store(git, "findings", policy))
     findings += history_findings(git, judge, mode="staged", head=head_records, base=base_records, entries=entries,
                                  existing=frozenset(index), head_sha=None, base_sha=head)
     return findings
@@ -131,7 +157,7 @@ def check_all(git: Git) -> list[Finding]:
     judge = Judge(git, policy, git.ops_tags())
     listing = git.ls_tree(head)
     records = judge.records.load(record_files(listing, policy))
-    findings = records.findings + run_record_rules(records, policy)
+    findings = records.findings + run_record_rules(records, policy, memo=open_store(git, "findings", policy))
     governed = [p for p in listing if not record_kind(p, policy) and judge.governed_by_globs(p)]
     findings += gate_rules.uncovered(governed, records)
     findings += history_findings(git, judge, mode="all", head=records, base=RecordSet(), entries=[],

@@ -19,6 +19,7 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 
+from opsgov_hooks.cachestore import open_store
 from opsgov_hooks.findings import Finding, UsageError
 from opsgov_hooks.gate.judge import Judge
 from opsgov_hooks.gate.patches import added_lines_by_commit
@@ -111,7 +112,7 @@ def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
 def _range_end(git: Git, judge: Judge, job: Job, final: RecordSet, touched: set[str]) -> list[Finding]:
     """Record and history rules, once, on the end of the range against its base."""
     base = judge.records.load(judge.records.tree_files(job.history_base))
-    findings = record_findings(final, base, judge.policy, touched)
+    findings = record_findings(final, base, judge.policy, touched, open_store(git, "findings", judge.policy))
     entries = git.diff_entries(job.history_base, job.head)
     existing = frozenset(git.ls_tree(job.head))
     return findings + history_findings(git, judge, mode=job.mode, head=final, base=base, entries=entries,

@@ -140,17 +140,33 @@ def _success_after_failure(entry: LedgerEntry, failed: Step, d: Declaration) -> 
 
 # -- X010, X011: the scope of the recorded commands ----------------------------------------------
 
+class _ScopeMemo:
+    """Operations repeat the same commands (the same verifications, above all): each distinct
+    (command, allowed services) is judged once per process and policy, however the rule is
+    called (once for every record, or once per operation)."""
+
+    def __init__(self) -> None:
+        self.policy: Policy | None = None   # held, so no other policy can take its identity
+        self.seen: dict[tuple[str, tuple[str, ...]], list[Violation]] = {}
+
+    def violations(self, command: str, services: tuple[str, ...], policy: Policy) -> list[Violation]:
+        if self.policy is not policy:
+            self.policy, self.seen = policy, {}
+        key = (command, services)
+        found = self.seen.get(key)
+        if found is None:
+            found = self.seen[key] = violations_for_text(command, services, policy)
+        return found
+
+
+_SCOPE = _ScopeMemo()
+
+
 def log_scope(records: RecordSet, policy: Policy) -> Iterator[Finding]:
-    # Operations repeat the same commands (the same verifications, above all): judge each
-    # distinct (command, allowed services) once per run.
-    seen: dict[tuple[str, tuple[str, ...]], list[Violation]] = {}
     for d, log in _logs(records):
         for step in log.steps if log is not None else ():
             for command, line in _commands(step):
-                key = (command, d.allowed_services)
-                if key not in seen:
-                    seen[key] = violations_for_text(command, d.allowed_services, policy)
-                for v in seen[key]:
+                for v in _SCOPE.violations(command, d.allowed_services, policy):
                     code = "X010" if v.kind == "service" else "X011"
                     yield error(code, f"step {step.number}: {v.message}", d.path, line, 1, hint=v.needs)
 
@@ -166,9 +182,13 @@ def _commands(step: Step) -> list[tuple[str, int]]:
 
 # -- X012: verification gates per risk class -------------------------------------------------------
 
+def evidence_patterns_valid(records: RecordSet, policy: Policy) -> list[Finding]:
+    """C002 for a pattern that does not compile: once per run, however many operations there are."""
+    return _evidence_patterns(policy)[1]
+
+
 def verification_gates(records: RecordSet, policy: Policy) -> Iterator[Finding]:
-    patterns, findings = _evidence_patterns(policy)
-    yield from findings
+    patterns, _problems = _evidence_patterns(policy)  # reported by evidence_patterns_valid
     entries = records.entries_by_id()
     for d, log in _logs(records):
         required = policy.verification_gates.get(d.risk_class, [])

@@ -96,6 +96,8 @@ def append_only(ctx: CheckContext) -> Iterator[Finding]:
     # An entry that no longer loads is already an error where it stands; "removed" would mislead.
     broken = {f.path for f in ctx.head_records.findings if f.severity is Severity.ERROR}
     for op_id, olds in _group(ctx.base_records.entries).items():
+        if not ctx.answers_for(op_id):
+            continue
         news = head.get(op_id, [])
         if not news and olds[0].path in broken:
             continue
@@ -108,7 +110,8 @@ def append_only(ctx: CheckContext) -> Iterator[Finding]:
             continue
         yield from _compare(olds[0], news)
     for op_id, news in head.items():
-        yield from _collisions(op_id, news)
+        if ctx.answers_for(op_id):
+            yield from _collisions(op_id, news)
 
 
 def _compare(old: LedgerEntry, news: list[LedgerEntry]) -> Iterator[Finding]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 
+from opsgov_hooks.cachestore import Store
 from opsgov_hooks.config import Policy
 from opsgov_hooks.context import CheckContext
 from opsgov_hooks.findings import Finding
@@ -26,6 +27,7 @@ HistoryRule = Callable[[CheckContext], Iterable[Finding]]
 SET_RULES: list[RecordRule] = [
     records.duplicate_declarations,
     records.duplicate_entries,
+    execution.evidence_patterns_valid,   # a policy problem, reported once
 ]
 
 # Rules that look at one operation at a time (its declaration and its ledger entry): a
@@ -46,6 +48,12 @@ RECORD_RULES: list[RecordRule] = [
     report.report_sections,
     report.signoff_agrees,
 
+]
+
+# Per-operation rules whose findings depend on the clock (a timestamp in the future, an
+# emergency approval overdue): run every time, never remembered.
+TIME_DEPENDENT: list[RecordRule] = [
+    timestamps.timestamps,
 ]
 
 PREPARERS: list[Preparer] = [
@@ -69,14 +77,28 @@ HISTORY_RULES: list[HistoryRule] = [
 RECORDING_ENV = "OPSGOV_RECORDING"
 
 
-def run_record_rules(records_: RecordSet, policy: Policy, focus: set[str] | None = None) -> list[Finding]:
-    """Every record rule; with ``focus`` (operation ids) the per-operation rules see only those operations."""
+def run_record_rules(records_: RecordSet, policy: Policy, focus: set[str] | None = None,
+                     memo: Store | None = None) -> list[Finding]:
+    """Every record rule; with ``focus`` (operation ids) the per-operation rules see only those operations.
+
+    With ``memo`` (the clone's ``findings`` store) the per-operation rules that do not read
+    the clock are run per operation, and an operation already judged with the same records
+    is not judged again (:mod:`opsgov_hooks.rules.memo`).
+    """
     findings: list[Finding] = []
     for set_rule in SET_RULES:
         findings.extend(set_rule(records_, policy))
     scoped = records_ if focus is None else records_.restricted(focus)
-    for rule in RECORD_RULES:
-        findings.extend(rule(scoped, policy))
+    if memo is None:
+        for rule in RECORD_RULES:
+            findings.extend(rule(scoped, policy))
+    else:
+        from opsgov_hooks.rules.memo import run_per_operation
+
+        findings.extend(run_per_operation(scoped, policy, [r for r in RECORD_RULES if r not in TIME_DEPENDENT],
+                                          memo))
+        for rule in TIME_DEPENDENT:
+            findings.extend(rule(scoped, policy))
     recording = os.environ.get(RECORDING_ENV)
     if recording:
         findings = [f for f in findings if not (f.code == "X007" and f.path == recording)]

@@ -5,6 +5,8 @@ the checked HEAD (of the tag's commit, for an operation a tag has sealed): a
 commit that lives only on an unmerged or deleted branch can vanish with it. A
 ``procedure:`` that names a repository path needs that path in the checked tree.
 On a shallow clone an unresolved commit is "history too shallow", never "missing".
+A change answers for the commit references of the entries it adds or edits
+(:attr:`CheckContext.answerable`), and for every procedure path, since it may delete one.
 """
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ def prepare(ctx: CheckContext, git: Git) -> None:
     targets = tag_targets(ctx)
     for entry in ctx.head_records.entries:
         ref = str(entry.get("rollback_ref") or "")
-        if refs.commit_name(ref) is not None:
+        if refs.commit_name(ref) is not None and ctx.answers_for(entry.operation_id):
             tip, _label = _tip(ctx, entry, targets)
             wanted.setdefault(ref, [])
             if tip:
@@ -63,8 +65,9 @@ def rollback_refs(ctx: CheckContext) -> Iterator[Finding]:
     for entry in ctx.head_records.entries:
         ref = str(entry.get("rollback_ref") or "")
         if refs.commit_name(ref) is not None:
-            yield from _commit_ref(ctx, entry, ref)
-        elif ref.strip().startswith("procedure:"):
+            if ctx.answers_for(entry.operation_id):
+                yield from _commit_ref(ctx, entry, ref)
+        elif ref.strip().startswith("procedure:"):  # every entry: the change may delete the procedure
             yield from _procedure_ref(ctx, entry, ref)
 
 

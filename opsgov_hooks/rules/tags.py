@@ -34,16 +34,13 @@ _GPG_SIGNER = re.compile(r"\[GNUPG:\] GOODSIG \S+ (.+)")
 def judged_tags(ctx: CheckContext) -> list[TagRef]:
     """The tags a run answers for.
 
-    A staged change cannot change a tag: it answers only for the tags of operations
-    whose ledger entry it changes (the ledger may move on from a seal only by a
-    rollback). Every other mode judges every tag.
+    A change cannot change a tag: it answers only for the tags of operations whose
+    ledger entry it changes (the ledger may move on from a seal only by a rollback).
+    ``--all`` judges every tag.
     """
-    if ctx.mode != "staged":
+    if ctx.answerable is None:
         return list(ctx.tags)
-    before = {e.operation_id: e.fields for e in ctx.base_records.entries}
-    changed = {e.operation_id for e in ctx.head_records.entries if before.get(e.operation_id) != e.fields}
-    changed |= set(before) - {e.operation_id for e in ctx.head_records.entries}
-    names = {op_id.lower() for op_id in changed}
+    names = {op_id.lower() for op_id in ctx.answerable}
     return [t for t in ctx.tags if t.name in names]
 
 

@@ -1,0 +1,76 @@
+"""Per-operation rule findings, remembered by the operation's records.
+
+The per-operation record rules (:data:`~opsgov_hooks.rules.registry.RECORD_RULES`) are pure
+functions of one operation's declarations and ledger entries (and whether its record
+failed to load) under one policy, so their findings can be kept: an operation whose
+records are unchanged since any earlier run in this clone is not judged again. Over
+10,000 runbooks that is most of a check's time (parsing execution logs and reports).
+
+* Key: a digest of the operation's records as plain data, every field included (a
+  declaration's runbook body, an entry's positions), so any edit is a new key.
+* What is never kept: rules that read the clock (``TIME_DEPENDENT`` in the registry)
+  run every time; the store's fingerprint covers the policy and every module of
+  opsgov, so a new version or another policy starts afresh.
+* A kept value that does not decode is dropped and the operation judged again.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import marshal
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from opsgov_hooks.cachestore import Store
+from opsgov_hooks.config import Policy
+from opsgov_hooks.findings import Finding, from_tuple, to_tuple
+from opsgov_hooks.records.declaration import Declaration
+from opsgov_hooks.records.ledger import LedgerEntry
+from opsgov_hooks.records.store import RecordSet
+
+Rule = Callable[[RecordSet, Policy], Iterable[Finding]]
+
+# Operations kept beyond those a run used: a staged check uses a handful, and must not
+# evict the other 10,000 that the next --all will want.
+KEEP = 200_000
+
+
+def _plain(obj: Declaration | LedgerEntry) -> tuple[Any, ...]:
+    return tuple(getattr(obj, f.name) for f in dataclasses.fields(obj))
+
+
+def operation_key(op_id: str, declarations: Sequence[Declaration], entries: Sequence[LedgerEntry],
+                  invalid: bool) -> bytes | None:
+    """A digest of everything the per-operation rules see of one operation (None: not plain data)."""
+    try:
+        data = marshal.dumps((op_id, [_plain(d) for d in declarations], [_plain(e) for e in entries], invalid))
+    except ValueError:
+        return None
+    return hashlib.blake2b(data, digest_size=20).digest()
+
+
+def run_per_operation(records: RecordSet, policy: Policy, rules: Sequence[Rule], store: Store) -> list[Finding]:
+    """``rules`` over ``records``, one operation at a time, reusing the findings ``store`` keeps."""
+    groups: dict[str, tuple[list[Declaration], list[LedgerEntry]]] = {}
+    for d in records.declarations:
+        groups.setdefault(d.operation_id, ([], []))[0].append(d)
+    for e in records.entries:
+        groups.setdefault(e.operation_id, ([], []))[1].append(e)
+    findings: list[Finding] = []
+    for op_id, (declarations, entries) in groups.items():
+        invalid = op_id in records.invalid_ids
+        key = operation_key(op_id, declarations, entries, invalid)
+        kept = store.get(key) if key is not None else None
+        if kept is not None:
+            try:
+                findings.extend([from_tuple(f) for f in kept])
+                continue
+            except (TypeError, ValueError):
+                store.drop(key)
+        one = RecordSet(declarations, entries, [], [], {op_id} if invalid else set())
+        found = [f for rule in rules for f in rule(one, policy)]
+        if key is not None:
+            store.put(key, tuple(to_tuple(f) for f in found))
+        findings.extend(found)
+    store.save(keep=KEEP)
+    return findings
