@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from typing import IO
 
 from opsgov_hooks.findings import UsageError
@@ -337,17 +337,43 @@ class Git:
                 result[name] = (kind, sha)
         return result
 
-    def parent_map(self, tips: Sequence[str]) -> dict[str, list[str]]:
-        """commit -> parents for every commit reachable from ``tips``: ONE ``rev-list --parents`` walk."""
+    def walk_parents(self, tips: Sequence[str]) -> Generator[tuple[str, list[str]], None, None]:
+        """(commit, parents) for every commit reachable from ``tips``, from ONE ``rev-list --parents``.
+
+        Streamed, newest first: a caller that has its answer stops reading, and the walk
+        stops with it (rollback commits sit near their tips, so most walks end early
+        instead of listing 100,000 commits). Tips go on stdin, never on the command line.
+        """
         wanted = [t for t in dict.fromkeys(tips) if t]
         if not wanted:
-            return {}
-        out = self.run("rev-list", "--parents", "--stdin", stdin="\n".join(wanted).encode() + b"\n")
-        graph: dict[str, list[str]] = {}
-        for line in out.decode().splitlines():
-            sha, *parents = line.split()
-            graph[sha] = parents
-        return graph
+            return
+        import tempfile
+
+        with tempfile.TemporaryFile() as errors:
+            try:
+                proc = subprocess.Popen(("git", "rev-list", "--parents", "--stdin"), cwd=self.root,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+                                        env={**os.environ, **_ENV})
+            except FileNotFoundError:
+                raise GitError("git is not installed or not on PATH; install git and run again") from None
+            assert proc.stdin is not None and proc.stdout is not None
+            finished = False
+            try:
+                proc.stdin.write("\n".join(wanted).encode() + b"\n")
+                proc.stdin.close()
+                for line in proc.stdout:
+                    sha, *parents = line.decode().split()
+                    yield sha, parents
+                finished = True
+            finally:
+                if not finished and proc.poll() is None:
+                    proc.kill()  # the caller has what it needs
+                proc.stdout.close()
+                code = proc.wait()
+            if finished and code != 0:
+                errors.seek(0)
+                message = errors.read().decode("utf-8", "replace").strip()
+                raise GitError(f"git rev-list failed: {message}")
 
     def local_tag(self, name: str) -> str | None:
         """The object a local tag ref points at, or None."""

@@ -12,7 +12,7 @@ import functools
 
 import re
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from opsgov_hooks.context import RefFacts
 from opsgov_hooks.gitio import Git
@@ -73,27 +73,44 @@ def resolve(git: Git, wanted: Mapping[str, Sequence[str]]) -> dict[str, RefFacts
     commits = {ref: f.sha for ref, f in facts.items() if f.is_commit and f.sha}
     tips = sorted({tip for ref in commits for tip in wanted[ref] if tip})
     if commits and tips:
-        ancestry = Ancestry(git.parent_map(tips))
-        for ref, sha in commits.items():
-            facts[ref].reachable = bool(wanted[ref]) and all(ancestry.reaches(tip, sha) for tip in wanted[ref])
+        walk = git.walk_parents(tips)
+        try:
+            ancestry = Ancestry(walk)
+            for ref, sha in commits.items():
+                facts[ref].reachable = bool(wanted[ref]) and all(ancestry.reaches(tip, sha) for tip in wanted[ref])
+        finally:
+            walk.close()  # stops the walk as soon as every question is answered
     return facts
 
 
 class Ancestry:
-    """Is-ancestor questions answered from one parent map, walking from a tip only as far as needed."""
+    """Is-ancestor questions answered from one streamed parent walk, read only as far as needed."""
 
-    def __init__(self, parents: dict[str, list[str]]) -> None:
-        self.parents = parents
+    def __init__(self, walk: Iterator[tuple[str, list[str]]]) -> None:
+        self.walk = walk
+        self.parents: dict[str, list[str]] = {}
+        self.exhausted = False
         self.seen: dict[str, set[str]] = {}
         self.frontier: dict[str, deque[str]] = {}  # breadth first: rollback commits sit near their tip
 
+    def parents_of(self, commit: str) -> list[str] | None:
+        """The commit's parents, reading the walk until it has shown them (None: not in the walk)."""
+        while commit not in self.parents and not self.exhausted:
+            try:
+                sha, parents = next(self.walk)
+            except StopIteration:
+                self.exhausted = True
+                break
+            self.parents[sha] = parents
+        return self.parents.get(commit)
+
     def reaches(self, tip: str, sha: str) -> bool:
         seen = self.seen.setdefault(tip, set())
-        frontier = self.frontier.setdefault(tip, deque([tip] if tip in self.parents else []))
+        frontier = self.frontier.setdefault(tip, deque([tip] if self.parents_of(tip) is not None else []))
         while sha not in seen and frontier:
             commit = frontier.popleft()
             if commit in seen:
                 continue
             seen.add(commit)
-            frontier.extend(p for p in self.parents.get(commit, ()) if p not in seen)
+            frontier.extend(p for p in self.parents_of(commit) or () if p not in seen)
         return sha in seen

@@ -168,9 +168,56 @@ def test_all_references_resolve_in_one_batch(repo: Repo, monkeypatch) -> None:  
         calls.append(args)
         return original(self, *args, **kwargs)
 
+    walk = Git.walk_parents
+
+    def counting_walk(self: Git, tips):  # type: ignore[no-untyped-def]
+        calls.append(("rev-list",))
+        return walk(self, tips)
+
     monkeypatch.setattr(Git, "run", counting)
+    monkeypatch.setattr(Git, "walk_parents", counting_walk)
     refs = [*commits, "0" * 40, "commit:nope"]
     assert len(_judge(repo, *refs)) == 2
     by_command = [c[0] for c in calls]
     assert by_command.count("cat-file") == 1 and by_command.count("rev-list") == 1
     assert "merge-base" not in by_command
+
+
+def test_the_ancestry_walk_is_read_only_as_far_as_the_answer_needs(repo: Repo) -> None:
+    """A rollback commit near its tip is found without listing the rest of history."""
+    from opsgov_hooks.refs import Ancestry
+
+    commits = [repo.commit(f"c{i}") for i in range(60)]
+    git = Git(str(repo.path))
+    shown: list[str] = []
+
+    def counted():  # type: ignore[no-untyped-def]
+        for sha, parents in git.walk_parents([commits[-1]]):
+            shown.append(sha)
+            yield sha, parents
+
+    walk = counted()
+    ancestry = Ancestry(walk)
+    assert ancestry.reaches(commits[-1], commits[-3])
+    assert len(shown) <= 4
+    assert not ancestry.reaches(commits[-1], "f" * 40)  # not an ancestor: now the whole walk is read
+    assert len(shown) == len(commits)  # every commit of the history
+    walk.close()
+
+
+def test_an_unfinished_walk_stops_its_git_process(repo: Repo) -> None:
+    commits = [repo.commit(f"c{i}") for i in range(30)]
+    walk = Git(str(repo.path)).walk_parents([commits[-1]])
+    assert next(walk)[0] == commits[-1]
+    walk.close()  # kills rev-list and reaps it; no error for a walk the caller stopped
+    assert list(Git(str(repo.path)).walk_parents([commits[-1]]))[-1][1] == []
+
+
+def test_a_failing_walk_is_an_error(repo: Repo) -> None:
+    import pytest
+
+    from opsgov_hooks.gitio import GitError
+
+    repo.commit("first")
+    with pytest.raises(GitError, match="rev-list"):
+        list(Git(str(repo.path)).walk_parents(["0" * 40]))
