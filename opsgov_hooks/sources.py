@@ -116,6 +116,18 @@ class CommitSource(_GitSource):
     def _listing(self) -> dict[str, str]:
         return self.git.ls_tree(self.rev) if self.rev else {}
 
+    def read_few(self, paths: Sequence[str]) -> dict[str, bytes | None]:
+        """A few files named exactly (the configuration), without listing the whole tree first."""
+        if not self.rev or self._files is not None:
+            return self.read_many(paths)
+        # "rev:./x" and "rev:../x" would be read relative to the current directory: never here.
+        exact = [p for p in paths if p and "\n" not in p and not p.startswith(("/", "./", "../"))]
+        objects = self.git.read_objects((f"{self.rev}:{p}" for p in exact), limit=READ_LIMIT)
+        result: dict[str, bytes | None] = dict.fromkeys(paths)
+        for path, (kind, data) in zip(exact, objects):
+            result[path] = data if kind == "blob" else None
+        return result
+
 
 class IndexSource(_GitSource):
     """The staged index: what the next commit will contain."""

@@ -277,3 +277,17 @@ def test_policy_from_a_commit_ignores_the_working_tree(repo: Repo) -> None:
     with Git(str(repo.path)) as git:
         assert load_policy(CommitSource(git, base)).governed_paths == ("ops/**",)
     assert load_policy(WorktreeSource(str(repo.path))).governed_paths == ("nothing/**",)
+
+
+def test_the_trusted_configuration_is_read_without_listing_the_tree(repo: Repo) -> None:
+    """read_few names each file exactly: a directory or a missing file is 'no configuration'."""
+    repo.write(".opsgov.yaml", "governed_paths: [deploy/**]\n")
+    repo.write("pyproject.toml/nested.txt", "a directory, not a file\n")
+    head = repo.commit("config")
+    with Git(str(repo.path)) as git:
+        source = CommitSource(git, head)
+        contents = source.read_few([".opsgov.yaml", "pyproject.toml", "missing.yaml", "./.opsgov.yaml"])
+        assert contents == {".opsgov.yaml": b"governed_paths: [deploy/**]\n", "pyproject.toml": None,
+                            "missing.yaml": None, "./.opsgov.yaml": None}
+        assert source.read_few([".opsgov.yaml"]) == source.read_many([".opsgov.yaml"])
+        assert CommitSource(git, None).read_few([".opsgov.yaml"]) == {".opsgov.yaml": None}

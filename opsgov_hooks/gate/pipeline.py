@@ -36,7 +36,7 @@ from opsgov_hooks.sources import CommitSource
 
 def trusted_policy(git: Git, rev: str | None, *, remember: bool = False) -> Policy:
     """The policy as the trusted revision ``rev`` holds it (None: the empty tree, i.e. the defaults)."""
-    contents = CommitSource(git, rev).read_many([CONFIG_FILE, PYPROJECT_FILE])
+    contents = CommitSource(git, rev).read_few([CONFIG_FILE, PYPROJECT_FILE])
     policy = resolve_policy(contents.get(CONFIG_FILE), contents.get(PYPROJECT_FILE))
     if remember:
         fastpath.remember(contents.get(CONFIG_FILE), contents.get(PYPROJECT_FILE), policy)
