@@ -29,13 +29,14 @@ import hashlib
 import marshal
 import os
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsgov_hooks import __version__
-from opsgov_hooks.config import Policy
 from opsgov_hooks.gitio import Git, GitError
+
+if TYPE_CHECKING:
+    from opsgov_hooks.config import Policy
 
 CACHE_DIR = "opsgov-cache"
 FORMAT = 2
@@ -65,8 +66,8 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def fingerprint(policy: Policy) -> str:
-    """The code's fingerprint with the policy's (every cached answer depends on both)."""
+def fingerprint(policy: Policy | None) -> str:
+    """The code's fingerprint with the policy's (None: a kind whose keys hold the policy's source)."""
     return hashlib.sha256(f"{code_fingerprint()}\0{policy!r}".encode()).hexdigest()[:24]
 
 
@@ -134,6 +135,8 @@ class Store:
             payload = self._header() + marshal.dumps(self.entries)
         except ValueError:
             return  # something that is not plain data: never cached
+        import tempfile
+
         try:
             os.makedirs(self.directory, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.kind}-", dir=self.directory)
@@ -162,7 +165,7 @@ class Store:
 _OPEN: dict[tuple[str, str, str], Store] = {}
 
 
-def open_store(git: Git, kind: str, policy: Policy) -> Store | None:
+def open_store(git: Git, kind: str, policy: Policy | None) -> Store | None:
     """The ``kind`` store of the clone ``git`` works in (one per process), or None (turned off, no git dir)."""
     if not enabled():
         return None

@@ -118,6 +118,14 @@ class Git:
     def is_shallow(self) -> bool:
         return self.run("rev-parse", "--is-shallow-repository").strip() == b"true"
 
+    def ref_snapshot(self) -> bytes:
+        """Every ref and the object it names (one ``for-each-ref``): changes whenever any ref moves."""
+        return self.run("for-each-ref", "--format=%(objectname) %(refname)")
+
+    def object_counts(self) -> bytes:
+        """``count-objects -v``: changes whenever an object arrives, loose or in a pack."""
+        return self.run("count-objects", "-v")
+
     def head(self) -> str | None:
         """HEAD's commit, or None in a repository with no commit yet."""
         out = self.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).strip()

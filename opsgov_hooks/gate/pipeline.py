@@ -31,6 +31,7 @@ from opsgov_hooks.gitio import DiffEntry, Git
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.rules import gate as gate_rules
 from opsgov_hooks.rules.registry import run_history_rules, run_record_rules
+from opsgov_hooks.rules import timestamps
 from opsgov_hooks.sources import CommitSource
 
 
@@ -150,10 +151,29 @@ def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
 
 
 def check_all(git: Git) -> list[Finding]:
+    """Every record valid, every governed file covered, every tag honest, at HEAD.
+
+    A repeated run with nothing changed is answered from what the last one found
+    (:mod:`opsgov_hooks.gate.results` says what "nothing changed" covers).
+    """
     head = git.head()
     if head is None:
         return []  # no commit yet: nothing exists to be governed
+    from opsgov_hooks.gate import results
+
+    now = timestamps.utc_now()   # the clock the timestamp rules read
+    key = results.inputs_key(git, head)
+    kept = results.recall(git, key, now) if key is not None else None
+    if kept is not None:
+        return kept
     policy = trusted_policy(git, head)
+    findings, records = _check_all(git, head, policy)
+    if key is not None and not policy.require_signed_tags:  # signatures depend on keys outside the repository
+        results.remember(git, key, findings, timestamps.horizon(records, policy, now))
+    return findings
+
+
+def _check_all(git: Git, head: str, policy: Policy) -> tuple[list[Finding], RecordSet]:
     judge = Judge(git, policy, git.ops_tags())
     listing = git.ls_tree(head)
     records = judge.records.load(record_files(listing, policy))
@@ -162,4 +182,4 @@ def check_all(git: Git) -> list[Finding]:
     findings += gate_rules.uncovered(governed, records)
     findings += history_findings(git, judge, mode="all", head=records, base=RecordSet(), entries=[],
                                  existing=frozenset(listing), head_sha=head, base_sha=None)
-    return findings
+    return findings, records

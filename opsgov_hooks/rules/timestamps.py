@@ -78,3 +78,25 @@ def _emergency(entry: LedgerEntry, policy: Policy, approved: datetime.datetime |
     elif approved is not None and approved > deadline:
         yield error("L107", f"{entry.operation_id}: emergency approval at {entry.get('approval_timestamp')} came "
                     f"after the {policy.emergency_approval_hours}h window (due by {stamp})", *where)
+
+
+def horizon(records: RecordSet, policy: Policy, now: datetime.datetime) -> datetime.datetime | None:
+    """The first instant after ``now`` at which these rules could answer differently (None: never).
+
+    A timestamp ``v`` stops being "in the future" when the clock reaches ``v - clock skew``;
+    a pending emergency approval becomes overdue at its deadline. Whoever keeps this
+    rule's findings (a cached ``--all``) must not use them from that instant on.
+    """
+    skew = datetime.timedelta(seconds=policy.clock_skew_seconds)
+    window = datetime.timedelta(hours=policy.emergency_approval_hours)
+    instants: list[datetime.datetime] = []
+    for entry in records.entries:
+        times = {k: parse_utc(str(entry.get(k))) for k in TIMESTAMP_FIELDS if entry.get(k) is not None}
+        instants.extend(value - skew for value in times.values() if value is not None)
+        executed = times.get("execution_timestamp")
+        if entry.get("emergency") is True and executed is not None:
+            instants.append(executed + window)
+    # ">=": an approval becomes overdue just *after* its deadline, so findings kept at the deadline
+    # itself must already expire there.
+    later = [t for t in instants if t >= now]
+    return min(later) if later else None
