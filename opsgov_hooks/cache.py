@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import marshal
-import os
 from collections.abc import Sequence
 from typing import Any
 
+from opsgov_hooks import parallel
 from opsgov_hooks.cachestore import Store, open_store
 from opsgov_hooks.config import Policy
 from opsgov_hooks.findings import from_tuple, to_tuple
@@ -105,63 +104,11 @@ PARALLEL_MIN_FILES = 1000
 
 def parse_many(items: Sequence[tuple[str, bytes | None]], policy: Policy) -> list[Parsed]:
     """Parse results of ``(path, bytes)`` items, in order; with many files and a second core,
-    a forked child parses every other one.
+    a forked child parses every other one (:func:`opsgov_hooks.parallel.split_map`)."""
+    def work(part: Sequence[tuple[str, bytes | None]]) -> list[Parsed]:
+        return [_dump(_parse_one(path, raw, policy)) for path, raw in part]
 
-    Parsing is pure and per file, so the halves are independent; the child sends
-    its results back as :mod:`marshal` data (plain tuples, as stored in the cache).
-    If the child fails in any way its half is parsed here: never a wrong answer.
-    """
-    child = None
-    if len(items) >= PARALLEL_MIN_FILES and _cores() >= 2 and hasattr(os, "fork"):
-        child = _fork_parser(items[1::2], policy)
-    results: list[Parsed | None] = [None] * len(items)
-    step = 1 if child is None else 2
-    for i in range(0, len(items), step):
-        results[i] = _dump(_parse_one(*items[i], policy))
-    if child is not None:
-        theirs = _join_parser(*child)
-        if theirs is None or len(theirs) != len(items[1::2]):
-            theirs = [_dump(_parse_one(path, raw, policy)) for path, raw in items[1::2]]
-        results[1::2] = theirs
-    return results  # type: ignore[return-value]  # every slot is filled above
-
-
-def _cores() -> int:
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
-
-
-def _fork_parser(items: Sequence[tuple[str, bytes | None]], policy: Policy) -> tuple[int, int] | None:
-    try:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-    except OSError:
-        return None
-    if pid == 0:  # the child: parse, send, and leave without running any of the parent's cleanup
-        code = 1
-        try:
-            os.close(read_end)
-            data = marshal.dumps([_dump(_parse_one(path, raw, policy)) for path, raw in items])
-            with os.fdopen(write_end, "wb") as f:
-                f.write(data)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    return pid, read_end
-
-
-def _join_parser(pid: int, read_end: int) -> list[Parsed] | None:
-    with os.fdopen(read_end, "rb") as f:
-        data = f.read()
-    _pid, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        return None
-    try:
-        results = marshal.loads(data)
-    except (ValueError, EOFError, TypeError):
-        return None
-    return results if isinstance(results, list) else None
+    return parallel.split_map(work, items, PARALLEL_MIN_FILES)
 
 
 def _parse_one(path: str, raw: bytes | None, policy: Policy) -> RecordSet:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from conftest import Repo, declaration_text, entry_text
-from opsgov_hooks import cache, cachestore
+from opsgov_hooks import cache, cachestore, parallel
 from opsgov_hooks.config import Policy, default_policy
 from opsgov_hooks.gitio import Git
 from opsgov_hooks.records import store
@@ -233,20 +233,20 @@ def test_a_forked_child_parsing_half_gives_the_same_records(repo: Repo, monkeypa
     source = CommitSource(Git(str(repo.path)), repo.head())
     serial = load_records(source, default_policy(), cache=False)
     monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 2)
-    monkeypatch.setattr(cache, "_cores", lambda: 2)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
     forks: list[int] = []
-    real_fork = cache._fork_parser
+    real_fork = parallel.fork_worker
 
     def counting(*args: Any) -> Any:
         started = real_fork(*args)
         forks.append(started[0] if started else 0)
         return started
 
-    monkeypatch.setattr(cache, "_fork_parser", counting)
-    parallel = reload(source)
+    monkeypatch.setattr(parallel, "fork_worker", counting)
+    forked = reload(source)
     assert len(forks) == 1 and forks[0] > 0
-    assert snapshot(parallel) == snapshot(serial)
-    assert [f.code for f in parallel.findings] == ["D002"]
+    assert snapshot(forked) == snapshot(serial)
+    assert [f.code for f in forked.findings] == ["D002"]
 
 
 def test_a_failed_child_costs_only_time(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -254,8 +254,8 @@ def test_a_failed_child_costs_only_time(repo: Repo, monkeypatch: pytest.MonkeyPa
     source = IndexSource(Git(str(repo.path)))
     serial = load_records(source, default_policy(), cache=False)
     monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 2)
-    monkeypatch.setattr(cache, "_cores", lambda: 2)
-    monkeypatch.setattr(cache, "_join_parser", lambda pid, fd: (os.close(fd), os.waitpid(pid, 0), None)[2])
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel, "join_worker", lambda pid, fd: (os.close(fd), os.waitpid(pid, 0), None)[2])
     assert snapshot(reload(source)) == snapshot(serial)
 
 

@@ -21,6 +21,7 @@ import marshal
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from opsgov_hooks import parallel
 from opsgov_hooks.cachestore import Store
 from opsgov_hooks.config import Policy
 from opsgov_hooks.findings import Finding, from_tuple, to_tuple
@@ -49,14 +50,24 @@ def operation_key(op_id: str, declarations: Sequence[Declaration], entries: Sequ
     return hashlib.blake2b(data, digest_size=20).digest()
 
 
+# Below this many operations to judge, a second process costs more than it saves.
+PARALLEL_MIN_OPERATIONS = 500
+
+Group = tuple[str, list[Declaration], list[LedgerEntry], bool]
+
+
 def run_per_operation(records: RecordSet, policy: Policy, rules: Sequence[Rule], store: Store) -> list[Finding]:
-    """``rules`` over ``records``, one operation at a time, reusing the findings ``store`` keeps."""
+    """``rules`` over ``records``, one operation at a time, reusing the findings ``store`` keeps.
+
+    The operations not kept are judged on two cores when there are many (a cold run).
+    """
     groups: dict[str, tuple[list[Declaration], list[LedgerEntry]]] = {}
     for d in records.declarations:
         groups.setdefault(d.operation_id, ([], []))[0].append(d)
     for e in records.entries:
         groups.setdefault(e.operation_id, ([], []))[1].append(e)
     findings: list[Finding] = []
+    todo: list[tuple[bytes | None, Group]] = []
     for op_id, (declarations, entries) in groups.items():
         invalid = op_id in records.invalid_ids
         key = operation_key(op_id, declarations, entries, invalid)
@@ -67,10 +78,21 @@ def run_per_operation(records: RecordSet, policy: Policy, rules: Sequence[Rule],
                 continue
             except (TypeError, ValueError):
                 store.drop(key)
-        one = RecordSet(declarations, entries, [], [], {op_id} if invalid else set())
-        found = [f for rule in rules for f in rule(one, policy)]
+        todo.append((key, (op_id, declarations, entries, invalid)))
+
+    def work(part: Sequence[Group]) -> list[tuple[Any, ...]]:
+        return [_judge(group, policy, rules) for group in part]
+
+    judged = parallel.split_map(work, [group for _key, group in todo], PARALLEL_MIN_OPERATIONS)
+    for (key, _group), found in zip(todo, judged):
         if key is not None:
-            store.put(key, tuple(to_tuple(f) for f in found))
-        findings.extend(found)
+            store.put(key, found)
+        findings.extend(from_tuple(f) for f in found)
     store.save(keep=KEEP)
     return findings
+
+
+def _judge(group: Group, policy: Policy, rules: Sequence[Rule]) -> tuple[Any, ...]:
+    op_id, declarations, entries, invalid = group
+    one = RecordSet(declarations, entries, [], [], {op_id} if invalid else set())
+    return tuple(to_tuple(f) for rule in rules for f in rule(one, policy))
