@@ -11,7 +11,7 @@ import posixpath
 from collections.abc import Mapping, Sequence
 
 from opsgov_hooks.config import Policy
-from opsgov_hooks.gate.globs import matches
+from opsgov_hooks.gate.globs import CoverageIndex, matches
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import ID_RE
 from opsgov_hooks.records.ledger import LedgerEntry
@@ -81,23 +81,33 @@ def named_ids(view: ChangeView, known: set[str]) -> tuple[str, ...]:
     return tuple(sorted({t for t in view.trailers or () if ID_RE.match(t) and t in known}))
 
 
-def covering(path: str, declarations: Mapping[str, Declaration]) -> list[str]:
-    return sorted(op_id for op_id, d in declarations.items() if matches(d.allowed_paths, path))
+def covering(path: str, declarations: Mapping[str, Declaration], index: CoverageIndex | None = None) -> list[str]:
+    """The operations of ``declarations`` whose ALLOWED_PATHS cover ``path``.
+
+    With ``index`` (many operations: a whole tree's), only the lists that can match are tried.
+    """
+    if index is None:
+        return sorted(op_id for op_id, d in declarations.items() if matches(d.allowed_paths, path))
+    lists = {op_id: d.allowed_paths for op_id, d in declarations.items()}
+    index.add(lists)
+    return index.covering(path, lists)
 
 
-def candidates(view: ChangeView, declarations: Mapping[str, Declaration], known: set[str]) -> set[str]:
+def candidates(view: ChangeView, declarations: Mapping[str, Declaration], known: set[str],
+               index: CoverageIndex | None = None) -> set[str]:
     """Every operation the association could name (the pipeline asks git which of them are closed)."""
     found = set(view.record_ids) | set(named_ids(view, known))
     for path in view.governed:
-        found.update(covering(path, declarations))
+        found.update(covering(path, declarations, index))
     return found
 
 
-def associate(view: ChangeView, declarations: Mapping[str, Declaration], known: set[str]) -> Association:
+def associate(view: ChangeView, declarations: Mapping[str, Declaration], known: set[str],
+              index: CoverageIndex | None = None) -> Association:
     """``known``: ids declared in the resulting tree, including those whose record is invalid."""
     explicit = set(view.record_ids) | set(named_ids(view, known))
     if explicit:
         return Association(tuple(sorted(explicit)), True)
     open_ops = {op_id: d for op_id, d in declarations.items() if op_id not in view.closed}
-    found = {op_id for path in view.governed for op_id in covering(path, open_ops)}
+    found = {op_id for path in view.governed for op_id in covering(path, open_ops, index)}
     return Association(tuple(sorted(found)), False)

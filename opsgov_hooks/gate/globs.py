@@ -1,8 +1,9 @@
 """Glob matching in gitignore syntax (``pathspec``), compiled once per pattern list."""
 from __future__ import annotations
 
+import bisect
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 _WILDCARDS = "*?[\\"
@@ -76,3 +77,74 @@ def covered_by_any(paths: Sequence[str], pattern_lists: Iterable[Sequence[str]])
                                                                   for n in negated):
             covered.add(path)
     return covered
+
+
+class CoverageIndex:
+    """Which operations' ALLOWED_PATHS cover a path, without trying every operation's list.
+
+    Ten thousand operations share a few thousand distinct pattern lists, and an anchored
+    pattern (``ops/services/svc-1/**``) can only match below its literal directory. The
+    index files each distinct list under those directories (or under "anywhere" when one
+    of its patterns is unanchored), so a path is matched against the lists filed under
+    its own ancestors only, once per path however many times it is asked. Exact: the
+    final word is always pathspec's.
+    """
+
+    def __init__(self) -> None:
+        self._ops: dict[tuple[str, ...], set[str]] = {}   # pattern list -> operations ever seen with it
+        self._known: set[tuple[str, tuple[str, ...]]] = set()
+        self._anywhere: list[tuple[str, ...]] = []
+        self._by_prefix: dict[str, list[tuple[str, ...]]] = {}
+        self._prefixes: list[str] = []                      # sorted keys of _by_prefix
+        self._matching: dict[str, tuple[tuple[str, ...], ...]] = {}
+
+    def add(self, lists: Mapping[str, Sequence[str]]) -> None:
+        """Register operation -> ALLOWED_PATHS pairs (pairs seen before cost a set lookup)."""
+        for op_id, patterns in lists.items():
+            key = tuple(patterns)
+            if not key or (op_id, key) in self._known:
+                continue
+            self._known.add((op_id, key))
+            if key not in self._ops:
+                self._ops[key] = set()
+                self._file(key)
+            self._ops[key].add(op_id)
+
+    def _file(self, key: tuple[str, ...]) -> None:
+        prefixes = [literal_prefix(p) for p in key]
+        if any(prefix is None for prefix in prefixes):
+            self._anywhere.append(key)
+        else:
+            for prefix in {p for p in prefixes if p}:
+                if prefix not in self._by_prefix:
+                    bisect.insort(self._prefixes, prefix)
+                self._by_prefix.setdefault(prefix, []).append(key)
+        self._matching.clear()
+
+    def matching(self, path: str) -> tuple[tuple[str, ...], ...]:
+        """The registered pattern lists that match ``path``."""
+        found = self._matching.get(path)
+        if found is None:
+            candidates = set(self._anywhere)
+            cut = path.find("/")
+            while cut != -1:  # every directory above the path
+                candidates.update(self._by_prefix.get(path[:cut + 1], ()))
+                cut = path.find("/", cut + 1)
+            # pathspec lets ``dir/**`` match ``dir`` itself: prefixes below the path are candidates too.
+            below = path + "/"
+            for prefix in self._prefixes[bisect.bisect_left(self._prefixes, below):]:
+                if not prefix.startswith(below):
+                    break
+                candidates.update(self._by_prefix[prefix])
+            found = self._matching[path] = tuple(k for k in candidates if compile_globs(k).match_file(path))
+        return found
+
+    def covering(self, path: str, declared: Mapping[str, Sequence[str]]) -> list[str]:
+        """The operations of ``declared`` (operation -> ALLOWED_PATHS, registered) whose list matches ``path``."""
+        found = []
+        for key in self.matching(path):
+            for op_id in self._ops[key]:
+                patterns = declared.get(op_id)
+                if patterns is not None and tuple(patterns) == key:
+                    found.append(op_id)
+        return sorted(found)

@@ -13,7 +13,7 @@ from opsgov_hooks.findings import Finding, UsageError, error
 from opsgov_hooks.gate.association import (Association, ChangeView, associate, candidates, changed_entry_ids,
                                           rolled_back_ids,
                                            operation_of_record)
-from opsgov_hooks.gate.globs import matches
+from opsgov_hooks.gate.globs import CoverageIndex, matches
 from opsgov_hooks.gate.patches import AddedLine
 from opsgov_hooks.gate.records import RecordCache
 from opsgov_hooks.gitio import NULL_SHA, DiffEntry, Git, TagRef
@@ -32,6 +32,7 @@ class Judge:
         self.records = RecordCache(git, policy, tags)
         self._tagged = {id_from_tag(t.name) for t in tags}
         self._merged: dict[str, set[str]] = {}
+        self._coverage = CoverageIndex()   # shared by every change of the run (a range: every commit)
 
     # -- facts about a change ----------------------------------------------------------
     def governed(self, entries: Sequence[DiffEntry]) -> tuple[str, ...]:
@@ -101,13 +102,15 @@ class Judge:
         paths = tuple(dict.fromkeys(p for e in entries for p in e.paths))
         record_ids, rolling_back = self.record_ids(entries)
         view = ChangeView(paths, self.governed(entries), record_ids, trailers, commit, rolling_back=rolling_back)
-        maybe = candidates(view, head.by_id(), set(head.by_id()) | head.invalid_ids)
+        declared = head.by_id()
+        maybe = candidates(view, declared, set(declared) | head.invalid_ids, self._coverage)
         # Recording its rollback re-opens a closed operation for exactly that change.
         return dataclasses.replace(view, closed=self.closed_for(base, maybe) - rolling_back)
 
     # -- verdicts ----------------------------------------------------------------------
     def association(self, view: ChangeView, head: RecordSet) -> Association:
-        return associate(view, head.by_id(), set(head.by_id()) | head.invalid_ids)
+        declared = head.by_id()
+        return associate(view, declared, set(declared) | head.invalid_ids, self._coverage)
 
     def judge(self, view: ChangeView, head: RecordSet, final: RecordSet, *, entry_may_follow: bool = False,
               range_end: bool = False, message_path: str | None = None,
