@@ -211,3 +211,36 @@ def test_range_reports_new_record_problems_once(gate_repo: Repo, check: Check) -
     code, out, _ = check(gate_repo, "--range", f"{base}..HEAD")
     assert code == 1
     assert [c for c in codes(out)] == ["G002", "G003", "D001"]
+
+
+def test_a_tag_merged_in_from_outside_the_range_closes_its_operation(gate_repo: Repo, check: Check,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """What each commit builds on is derived from its parents: one --merged walk per parent outside the range."""
+    from opsgov_hooks.gitio import Git
+
+    fork = gate_repo.head()
+    gate_repo.git("checkout", "-q", "-b", "feature")
+    gate_repo.write("notes.txt", "feature work\n")
+    gate_repo.commit("feature work")
+    gate_repo.git("checkout", "-q", "main")
+    operation(gate_repo)
+    gate_repo.write(PROM, "x: 1\n")
+    gate_repo.commit("main operation")
+    close(gate_repo, title="closed on main")
+    gate_repo.git("checkout", "-q", "feature")
+    gate_repo.git("merge", "-q", "--no-edit", "main")
+    gate_repo.write(PROM, "x: 2\n")
+    gate_repo.commit("edits the closed operation's file after the merge")
+    gate_repo.write(PROM, "x: 3\n")
+    gate_repo.commit("and again")
+    walks: list[str] = []
+    real = Git.tags_merged_into
+
+    def counting(self: Git, commit: str, *args: str) -> set[str]:
+        walks.append(commit)
+        return real(self, commit, *args)
+
+    monkeypatch.setattr(Git, "tags_merged_into", counting)
+    code, out, _ = check(gate_repo, "--range", f"{fork}..HEAD")
+    assert code == 1 and codes(out) == ["G005", "G005"]
+    assert len(walks) == len(set(walks)) <= 2   # the fork and main's tip, each once

@@ -17,6 +17,7 @@ from opsgov_hooks.gate.globs import CoverageIndex, matches
 from opsgov_hooks.gate.patches import AddedLine
 from opsgov_hooks.gate.records import RecordCache
 from opsgov_hooks.gitio import NULL_SHA, DiffEntry, Git, TagRef
+from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import id_from_tag
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.rules import gate as rules
@@ -33,6 +34,8 @@ class Judge:
         self._tagged = {id_from_tag(t.name) for t in tags}
         self._merged: dict[str, set[str]] = {}
         self._coverage = CoverageIndex()   # shared by every change of the run (a range: every commit)
+        self._range_parents: dict[str, list[str]] = {}
+        self._declared: tuple[RecordSet, dict[str, Declaration]] | None = None
 
     # -- facts about a change ----------------------------------------------------------
     def governed(self, entries: Sequence[DiffEntry]) -> tuple[str, ...]:
@@ -93,23 +96,52 @@ class Judge:
         relevant = set(ops) & self._tagged
         if not relevant or base is None:
             return frozenset()
-        if base not in self._merged:
-            self._merged[base] = {id_from_tag(name) for name in self.git.tags_merged_into(base)}
-        return frozenset(relevant & self._merged[base])
+        return frozenset(relevant & self._merged_into(base))
+
+    def know_range(self, commits: Sequence[tuple[str, list[str]]]) -> None:
+        """The commits of a range and their parents: what a commit of the range builds on is then
+        derived from its parents, with one ``--merged`` walk per parent outside the range, not per commit."""
+        self._range_parents.update(commits)
+
+    def _merged_into(self, base: str) -> set[str]:
+        """The tagged operations whose tag is ``base`` or one of its ancestors."""
+        pending = [base]
+        while pending:  # parents before children, without recursion (a range may hold thousands)
+            commit = pending[-1]
+            if commit in self._merged:
+                pending.pop()
+                continue
+            parents = self._range_parents.get(commit)
+            if parents is None:
+                self._merged[commit] = {id_from_tag(name) for name in self.git.tags_merged_into(commit)}
+                continue
+            todo = [p for p in parents if p not in self._merged]
+            if todo:
+                pending.extend(todo)
+                continue
+            own = {id_from_tag(t.name) for t in self.tags if t.target_sha == commit}
+            self._merged[commit] = own.union(*(self._merged[p] for p in parents))
+        return self._merged[base]
+
+    def declared(self, head: RecordSet) -> dict[str, Declaration]:
+        """``head.by_id()``, built once per record set (every rule of one change asks for it)."""
+        if self._declared is None or self._declared[0] is not head:
+            self._declared = (head, head.by_id())
+        return self._declared[1]
 
     def view(self, entries: Sequence[DiffEntry], trailers: tuple[str, ...] | None, commit: str | None,
              base: str | None, head: RecordSet) -> ChangeView:
         paths = tuple(dict.fromkeys(p for e in entries for p in e.paths))
         record_ids, rolling_back = self.record_ids(entries)
         view = ChangeView(paths, self.governed(entries), record_ids, trailers, commit, rolling_back=rolling_back)
-        declared = head.by_id()
+        declared = self.declared(head)
         maybe = candidates(view, declared, set(declared) | head.invalid_ids, self._coverage)
         # Recording its rollback re-opens a closed operation for exactly that change.
         return dataclasses.replace(view, closed=self.closed_for(base, maybe) - rolling_back)
 
     # -- verdicts ----------------------------------------------------------------------
     def association(self, view: ChangeView, head: RecordSet) -> Association:
-        declared = head.by_id()
+        declared = self.declared(head)
         return associate(view, declared, set(declared) | head.invalid_ids, self._coverage)
 
     def judge(self, view: ChangeView, head: RecordSet, final: RecordSet, *, entry_may_follow: bool = False,
@@ -117,7 +149,7 @@ class Judge:
               trailer_lines: Mapping[str, int] | None = None) -> list[Finding]:
         """Rules 1-3 and rule 4's path part for one change."""
         gi = rules.GateInput(view, self.association(view, head), head, final, self.policy, entry_may_follow,
-                             range_end)
+                             range_end, self.declared(head))
         findings: list[Finding] = []
         for rule in rules.GATE_RULES:
             findings.extend(rule(gi))

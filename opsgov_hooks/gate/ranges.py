@@ -90,6 +90,7 @@ def _judge_each(judge: Judge, pairs: Sequence[tuple[str, str | None]], diffs: Ma
 
 
 def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
+    judge.know_range(job.commits)
     pairs = [(c, parents[0] if parents else None) for c, parents in job.commits]
     diffs = git.commit_diffs(pairs)
     if any(commit not in diffs for commit, _parent in pairs):

@@ -5,14 +5,16 @@ Pure functions over plain data; the pipeline collects the change and the records
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from opsgov_hooks.config import Policy
 from opsgov_hooks.findings import Finding, error, warning
 from opsgov_hooks.gate.association import Association, ChangeView, covering, own_record_files
 from opsgov_hooks.gate.globs import covered_by_any, matches
 from opsgov_hooks.gate.patches import AddedLine
+from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import ID_RE, tag_name
 from opsgov_hooks.records.store import RecordSet
 
@@ -28,10 +30,20 @@ class GateInput:
     policy: Policy
     entry_may_follow: bool = False   # staged mode with allow_ledger_followup: a missing entry warns
     range_end: bool = False          # the ledger entry is looked for at the end of a range
+    known: Mapping[str, Declaration] | None = None   # head.by_id(), when the caller has it already
+
+    @functools.cached_property
+    def declared(self) -> Mapping[str, Declaration]:
+        return self.known if self.known is not None else self.head.by_id()
+
+    @functools.cached_property
+    def recorded(self) -> frozenset[str]:
+        """Operations with a valid ledger entry where it must be (built once, asked per operation)."""
+        return frozenset(e.operation_id for e in self.final.entries)
 
 
 def _closed_coverers(gi: GateInput, path: str) -> list[str]:
-    declared = {d.operation_id: d for d in gi.head.declarations if d.operation_id in gi.view.closed}
+    declared = {op_id: d for op_id, d in gi.declared.items() if op_id in gi.view.closed}
     return covering(path, declared)
 
 
@@ -56,7 +68,7 @@ def unassociated(gi: GateInput) -> Iterator[Finding]:
 
 def declarations(gi: GateInput) -> Iterator[Finding]:
     """Rule 2a: each operation the change belongs to has a valid declaration."""
-    declared = gi.head.by_id()
+    declared = gi.declared
     for op in gi.association.ops:
         if op in declared:
             continue
@@ -74,7 +86,7 @@ def ledger_entries(gi: GateInput) -> Iterator[Finding]:
     if gi.policy.ledger_backend == "tags":
         return  # the entry is the closing tag itself, checked when the operation is tagged
     for op in gi.association.ops:
-        if gi.final.entry(op) is not None:
+        if op in gi.recorded:
             continue
         when = " by the end of the range" if gi.range_end else ""
         hint = f"add its P5 ledger entry to {gi.policy.ledger_file_for(op)}"
@@ -90,7 +102,7 @@ def scope(gi: GateInput) -> Iterator[Finding]:
     ops = gi.association.ops
     if not ops:
         return
-    declared = gi.head.by_id()
+    declared = gi.declared
     own = set().union(*(own_record_files(op, gi.policy) for op in ops))
     open_ops = [declared[op] for op in ops if op in declared and op not in gi.view.closed]
     closed_ops = {op: declared[op] for op in ops if op in declared and op in gi.view.closed}
@@ -109,7 +121,7 @@ def scope(gi: GateInput) -> Iterator[Finding]:
 
 def trailers(gi: GateInput, where: str, line_of: dict[str, int] | None = None) -> Iterator[Finding]:
     """Each ``Ops-Id`` trailer names one declared operation."""
-    known = set(gi.head.by_id()) | gi.head.invalid_ids
+    known = set(gi.declared) | gi.head.invalid_ids
     for value in gi.view.trailers or ():
         line = (line_of or {}).get(value, 1)
         if not ID_RE.match(value):
