@@ -88,8 +88,7 @@ def covering(path: str, declarations: Mapping[str, Declaration], index: Coverage
     """
     if index is None:
         return sorted(op_id for op_id, d in declarations.items() if matches(d.allowed_paths, path))
-    lists = {op_id: d.allowed_paths for op_id, d in declarations.items()}
-    index.add(lists)
+    lists = index.lists_of(declarations)
     return index.covering(path, lists)
 
 

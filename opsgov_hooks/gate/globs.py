@@ -4,7 +4,7 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 _WILDCARDS = "*?[\\"
 
@@ -97,6 +97,19 @@ class CoverageIndex:
         self._by_prefix: dict[str, list[tuple[str, ...]]] = {}
         self._prefixes: list[str] = []                      # sorted keys of _by_prefix
         self._matching: dict[str, tuple[tuple[str, ...], ...]] = {}
+        self._lists_memo: tuple[Mapping[str, Any], Mapping[str, Sequence[str]]] | None = None
+
+    def lists_of(self, declarations: Mapping[str, Any]) -> Mapping[str, Sequence[str]]:
+        """operation -> ALLOWED_PATHS of ``declarations`` (objects with ``allowed_paths``), registered.
+
+        Built once per mapping: a change asks for every governed path it touches, and twice.
+        """
+        memo = self._lists_memo
+        if memo is None or memo[0] is not declarations:
+            lists = {op_id: d.allowed_paths for op_id, d in declarations.items()}
+            self.add(lists)
+            memo = self._lists_memo = (declarations, lists)
+        return memo[1]
 
     def add(self, lists: Mapping[str, Sequence[str]]) -> None:
         """Register operation -> ALLOWED_PATHS pairs (pairs seen before cost a set lookup)."""

@@ -36,6 +36,7 @@ class Judge:
         self._coverage = CoverageIndex()   # shared by every change of the run (a range: every commit)
         self._range_parents: dict[str, list[str]] = {}
         self._declared: tuple[RecordSet, dict[str, Declaration]] | None = None
+        self._recorded: tuple[RecordSet, frozenset[str]] | None = None
 
     # -- facts about a change ----------------------------------------------------------
     def governed(self, entries: Sequence[DiffEntry]) -> tuple[str, ...]:
@@ -129,6 +130,12 @@ class Judge:
             self._declared = (head, head.by_id())
         return self._declared[1]
 
+    def recorded(self, final: RecordSet) -> frozenset[str]:
+        """Operations with a valid ledger entry in ``final`` (a range's end is the same for every commit)."""
+        if self._recorded is None or self._recorded[0] is not final:
+            self._recorded = (final, frozenset(e.operation_id for e in final.entries))
+        return self._recorded[1]
+
     def view(self, entries: Sequence[DiffEntry], trailers: tuple[str, ...] | None, commit: str | None,
              base: str | None, head: RecordSet) -> ChangeView:
         paths = tuple(dict.fromkeys(p for e in entries for p in e.paths))
@@ -149,7 +156,7 @@ class Judge:
               trailer_lines: Mapping[str, int] | None = None) -> list[Finding]:
         """Rules 1-3 and rule 4's path part for one change."""
         gi = rules.GateInput(view, self.association(view, head), head, final, self.policy, entry_may_follow,
-                             range_end, self.declared(head))
+                             range_end, self.declared(head), self.recorded(final))
         findings: list[Finding] = []
         for rule in rules.GATE_RULES:
             findings.extend(rule(gi))

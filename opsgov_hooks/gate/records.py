@@ -45,7 +45,8 @@ class RecordCache:
 
     def load(self, files: Mapping[str, str]) -> RecordSet:
         """The record set of a tree whose record files are ``files``."""
-        self.prefetch([files])
+        if any(item not in self._parts for item in files.items()):
+            self.prefetch([files])
         result = RecordSet()
         for path in sorted(files):
             part = self._parts[(path, files[path])]

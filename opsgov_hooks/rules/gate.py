@@ -31,6 +31,7 @@ class GateInput:
     entry_may_follow: bool = False   # staged mode with allow_ledger_followup: a missing entry warns
     range_end: bool = False          # the ledger entry is looked for at the end of a range
     known: Mapping[str, Declaration] | None = None   # head.by_id(), when the caller has it already
+    known_recorded: frozenset[str] | None = None      # ids of final's entries, likewise
 
     @functools.cached_property
     def declared(self) -> Mapping[str, Declaration]:
@@ -39,6 +40,8 @@ class GateInput:
     @functools.cached_property
     def recorded(self) -> frozenset[str]:
         """Operations with a valid ledger entry where it must be (built once, asked per operation)."""
+        if self.known_recorded is not None:
+            return self.known_recorded
         return frozenset(e.operation_id for e in self.final.entries)
 
 
