@@ -192,8 +192,8 @@ def remember(config: bytes | None, pyproject: bytes | None, policy: Policy) -> N
     if target is None:
         return
     records, anchors, globs = rules_of(policy)
-    tokens = [FORMAT, *("r" + p for p in records), *("a" + p for p in anchors or ()), *([] if anchors else ["u"]),
-              *("g" + p for p in globs), "end"]
+    tokens = [FORMAT, *("r" + p for p in records), *("a" + p for p in anchors or ()),
+              *(["u"] if anchors is None else []), *("g" + p for p in globs), "end"]
     try:
         data = "\0".join(tokens).encode("utf-8")
     except UnicodeEncodeError:

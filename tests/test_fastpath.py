@@ -333,6 +333,17 @@ def test_the_rules_agree_with_pathspec(path: str) -> None:
         assert may_match_any(patterns, [path]) is expected, (patterns, path)
 
 
+@pytest.mark.parametrize("patterns", PATTERN_LISTS)
+def test_remembered_rules_read_back_the_same(patterns: list[str], tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    policy = Policy(governed_paths=tuple(patterns))
+    fastpath.remember(b"governed_paths: ...", None, policy)
+    assert fastpath.rules_for(b"1234 blob 19\ngoverned_paths: ...\nHEAD:pyproject.toml missing\n") \
+        == fastpath.rules_of(policy)
+    assert fastpath.rules_for(b"1234 blob 19\ngoverned_paths: !!!\nHEAD:pyproject.toml missing\n") is None
+
+
 @pytest.mark.parametrize(("pattern", "prefix"), [
     ("ops/**", "ops/"), ("/ops/x.yml", "ops/"), ("docs/governance/**", "docs/governance/"), ("a/b*/c", "a/"),
     ("*.pem", None), ("ops/", None), ("ops", None), ("o*/x", None), ("!ops/x", ""),
