@@ -5,7 +5,7 @@ every one of them. The floor of a staged check is a bare interpreter plus one
 ``git diff-index``; importing Click, YAML or even ``subprocess`` would cost more than
 that floor. So ``main``, the ``opsgov`` console script, first asks :func:`nothing_to_judge`
 and imports the CLI only when it cannot answer. The full command asks it too (for
-``--format``, ``--repo`` and the like), so there is one answer, computed in one place.
+``--format`` or ``-C``), so there is one answer, computed in one place.
 
 What it proves: the staged change (index against HEAD, every path, deletions and both
 sides of a rename included) touches no governed path, no record file and no
