@@ -1,20 +1,26 @@
-"""``opsgov check --staged`` on a commit that touches nothing governed, answered before Click loads.
+"""The no-op fast path of ``opsgov check --staged``: "nothing governed is staged", proved with git alone.
 
-Most commits of a repository touch no governed path, and the pre-commit hook runs
-on every one of them. The floor of any check is a bare interpreter plus one
-``git diff-index`` (about 11 ms here); importing Click alone costs 18 ms more, so
-the full command cannot come near the floor. This module can: it imports nothing
-beyond what the interpreter has already loaded, runs two git processes, and
-answers "exit 0" only when it can *prove* that the staged change touches no
-governed path, no record and no configuration file. In every other case (a
-governed path, a rename from one, no HEAD yet, a configuration it cannot read
-as plain path prefixes, any git problem, any other arguments) it returns None
-and the full command runs and decides.
+Why it exists: most commits touch nothing governed, and the pre-commit hook runs on
+every one of them. The floor of a staged check is a bare interpreter plus one
+``git diff-index``; importing Click, YAML or even ``subprocess`` would cost more than
+that floor. So ``main``, the ``opsgov`` console script, first asks :func:`nothing_to_judge`
+and imports the CLI only when it cannot answer. The full command asks it too (for
+``--format`` or ``-C``), so there is one answer, computed in one place.
 
-Why git is called here and not through :mod:`opsgov_hooks.gitio`: importing
-``subprocess`` and ``dataclasses`` alone would cost more than the whole floor.
-The rules of gitio are kept: no shell, NUL-separated output, nothing from
-input on the command line.
+What it proves: the staged change (index against HEAD, every path, deletions and both
+sides of a rename included) touches no governed path, no record file and no
+configuration file, and holds no unresolved conflict. The governed patterns come from
+HEAD's ``.opsgov.yaml`` and ``pyproject.toml``: with neither, the defaults below; with
+either, the rules :func:`remember` wrote when the full command last read that
+configuration, in ``$XDG_CACHE_HOME/opsgov`` (``~/.cache/opsgov``) under a key made of
+the exact bytes of both files and the opsgov version, so a rule set can never be
+stale. No HEAD, a git error, an unknown status, no or an unreadable cache entry: it
+answers "not sure" and the full command decides. It never passes by default.
+
+Why it runs git itself and not through :mod:`opsgov_hooks.gitio`: importing
+``subprocess`` alone (6 to 13 ms here) costs more than a ``git diff-index``. It keeps gitio's
+rules: no shell, NUL-separated output, only constant arguments (object names go on
+stdin), the same environment (no prompt, no pager, no optional locks).
 
 ``OPSGOV_NO_FASTPATH=1`` turns it off.
 """
@@ -23,12 +29,20 @@ from __future__ import annotations
 import os
 import sys
 
-CONFIG_FILE = ".opsgov.yaml"
-PYPROJECT_FILE = "pyproject.toml"
-# The standard's defaults (config.Policy): governed paths, and where records live.
-DEFAULT_PREFIXES = ("ops/", "docs/governance/")
-_GLOB_CHARS = frozenset("*?[]!\\")
+from opsgov_hooks import __version__
+
+CONFIG_FILES = (".opsgov.yaml", "pyproject.toml")   # staged, either always takes the full path
+FORMAT = "opsgov-governed-1"                          # of a cache entry; part of its key
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "PAGER": "cat", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+TYPE_CHECKING = False   # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from opsgov_hooks.config import Policy
+
+# What makes a staged path interesting: (where records live, the literal prefixes of the governed globs
+# or None when a glob has none, the governed globs). The default policy's are kept equal by a test.
+Rules = tuple[tuple[str, ...], tuple[str, ...] | None, tuple[str, ...]]
+DEFAULT_RULES: Rules = (("ops/operations", "ops/ledger"), ("ops/", "docs/governance/"),
+                        ("ops/**", "docs/governance/**"))
 
 
 def main() -> int:
@@ -42,166 +56,210 @@ def main() -> int:
 
 
 def quick_check(argv: list[str]) -> int | None:
-    """0 when ``opsgov check [--staged]`` would certainly pass with no output, else None."""
-    if argv not in (["check"], ["check", "--staged"]) or not _eligible():
-        return None
-    # Both git processes run at once: on two cores that hides one of them.
-    diff = _spawn("diff-index", "--cached", "--name-only", "-z", "--no-renames", "--no-ext-diff", "HEAD")
-    config = _spawn("cat-file", "--batch", stdin=f"HEAD:{CONFIG_FILE}\nHEAD:{PYPROJECT_FILE}\n".encode())
-    staged, blobs = _collect(diff), _collect(config)
-    if staged is None:
-        return None  # no HEAD yet, not a repository, no git: the full command says what to do
-    paths = [p for p in staged.split(b"\0") if p]
-    if not paths:
-        return 0
-    prefixes = governed_prefixes(blobs)
-    if prefixes is None:
-        return None
-    for raw in paths:
-        path = raw.decode("utf-8", "surrogateescape")
-        if path in (CONFIG_FILE, PYPROJECT_FILE) or path.startswith(prefixes):
-            return None
-    return 0
-
-
-def _eligible() -> bool:
+    """0 when ``opsgov check [--staged]`` would certainly pass and print nothing, else None."""
     env = os.environ
-    if env.get("OPSGOV_NO_FASTPATH") or env.get("GITHUB_ACTIONS") == "true":
-        return False  # under GitHub Actions the default report format is not text
+    if argv not in (["check"], ["check", "--staged"]) or env.get("GITHUB_ACTIONS") == "true":
+        return None   # other arguments, or another default report format
     if env.get("PRE_COMMIT_FROM_REF") or env.get("PRE_COMMIT_TO_REF"):
-        return False  # pre-commit asks for a range: not a staged check
-    # Until the gate exists, "check" is an unknown command and must fail as such.
-    return os.path.exists(os.path.join(os.path.dirname(__file__), "commands", "check.py"))
+        return None   # pre-commit asks for a range
+    return 0 if nothing_to_judge() else None
 
 
-def governed_prefixes(out: bytes | None) -> tuple[str, ...] | None:
-    """Path prefixes that make a staged path interesting, from HEAD's configuration; None if unsure.
+def nothing_to_judge(repo: str = ".") -> bool:
+    """True only when the staged change of ``repo`` provably touches nothing the gate judges."""
+    if os.environ.get("OPSGOV_NO_FASTPATH") or not hasattr(os, "posix_spawnp"):
+        return False
+    where = () if repo == "." else ("-C", repo)   # an option's value: never read as an option itself
+    # Both at once: next to the first process, the second costs little wall time.
+    diff = _spawn((*where, "diff-index", "--cached", "-z", "--name-status", "--no-renames", "HEAD", "--"))
+    config = _spawn((*where, "cat-file", "--batch"), b"HEAD:.opsgov.yaml\nHEAD:pyproject.toml\n")
+    staged, blobs = _collect(diff), _collect(config)
+    paths = None if staged is None else staged_paths(staged)
+    if paths is None:
+        return False   # no HEAD yet, not a repository, a conflict: the full command says what to do
+    if not paths:
+        return True
+    rules = None if blobs is None else rules_for(blobs)
+    return rules is not None and not may_be_governed(rules, paths)
 
-    ``out`` is what ``cat-file --batch`` answered for HEAD's two configuration files.
-    """
-    if out is None:
+
+def staged_paths(out: bytes) -> list[str] | None:
+    """The paths ``diff-index --name-status -z --no-renames`` lists; None for a status other than A, D, M, T."""
+    tokens = out.split(b"\0")
+    if tokens.pop() != b"" or len(tokens) % 2:
         return None
-    blobs = _batch_blobs(out)
-    if blobs is None:
+    if any(status not in (b"A", b"D", b"M", b"T") for status in tokens[::2]):
+        return None   # U: an unresolved conflict, which the full command reports
+    return [path.decode("utf-8", "surrogateescape") for path in tokens[1::2]]
+
+
+def may_be_governed(rules: Rules, paths: list[str]) -> bool:
+    """False only when no path is a configuration file, lies where records live, or matches a governed glob."""
+    records, anchors, globs = rules
+    candidates = []
+    for path in paths:
+        if path in CONFIG_FILES or path.startswith(records):
+            return True
+        # A glob with a literal prefix matches only below it (and pathspec lets ``dir/**`` match ``dir``).
+        if anchors is None or any(path.startswith(a) or a.startswith(path + "/") for a in anchors):
+            candidates.append(path)
+    if not candidates:
+        return False
+    try:
+        import pathspec   # rare: a path near a governed glob, or a glob without a literal prefix
+    except ImportError:
+        return True
+    spec = pathspec.GitIgnoreSpec.from_lines(globs)   # as gate.globs.compile_globs builds it
+    return any(spec.match_file(path) for path in candidates)
+
+
+# -- the rules of HEAD's configuration ------------------------------------------------------------------
+
+def rules_for(blobs: bytes) -> Rules | None:
+    """The rules for HEAD's configuration, from ``cat-file --batch`` output for its two files."""
+    contents = batch_contents(blobs)
+    if contents is None:
         return None
-    config, pyproject = blobs
-    if config is None and (pyproject is None or b"opsgov" not in pyproject[1]):
-        return DEFAULT_PREFIXES
-    return _configured_prefixes(config, pyproject)
+    if contents == (None, None):
+        return DEFAULT_RULES
+    return _read_rules(cache_file(*contents))
 
 
-def _batch_blobs(out: bytes) -> tuple[tuple[str, bytes] | None, tuple[str, bytes] | None] | None:
-    """The two answers of ``cat-file --batch``: (sha, content) or None when missing."""
-    result: list[tuple[str, bytes] | None] = []
+def batch_contents(out: bytes) -> tuple[bytes | None, bytes | None] | None:
+    """The two answers of ``cat-file --batch``: a blob's bytes, or None when missing; None for anything else."""
+    found: list[bytes | None] = []
     pos = 0
     for _ in range(2):
         end = out.find(b"\n", pos)
-        header = out[pos:end].split(b" ")
-        if end < 0 or header[-1] == b"missing":
-            result.append(None)
+        header = out[pos:end].split(b" ") if end >= 0 else []
+        if len(header) == 2 and header[1] == b"missing":
+            found.append(None)
             pos = end + 1
-            continue
-        if len(header) != 3 or header[1] != b"blob":
-            return None
-        size = int(header[2])
-        result.append((header[0].decode(), out[end + 1:end + 1 + size]))
-        pos = end + 1 + size + 1
-    return result[0], result[1]
+        elif len(header) == 3 and header[1] == b"blob" and header[2].isdigit():
+            size = int(header[2])
+            found.append(out[end + 1:end + 1 + size])
+            pos = end + 1 + size + 1
+        else:
+            return None   # a tree, a submodule, an ambiguous name, cut-off output
+    return (found[0], found[1]) if pos == len(out) else None
 
 
-def _configured_prefixes(config: tuple[str, bytes] | None,
-                         pyproject: tuple[str, bytes] | None) -> tuple[str, ...] | None:
-    """Prefixes of a configured policy, remembered per configuration blob in the clone's cache folder."""
-    common = _git("rev-parse", "--git-common-dir")
-    if common is None:
-        return None
-    folder = os.path.join(os.fsdecode(common.strip()), "opsgov-cache")
-    name = f"fastpath-{config[0] if config else '-'}-{pyproject[0] if pyproject else '-'}"
+def cache_file(config: bytes | None, pyproject: bytes | None) -> str | None:
+    """Where the rules of exactly this configuration are kept (None: there is no cache folder)."""
     try:
-        with open(os.path.join(folder, name), encoding="utf-8") as f:
-            lines = f.read().split("\n")
-        return tuple(lines[1:-1]) if lines[0] == "prefixes" else None
+        from _blake2 import blake2b   # hashlib's blake2b, without the OpenSSL hashlib loads first
+    except ImportError:
+        from hashlib import blake2b
+    digest = blake2b(f"{FORMAT}\0{__version__}\0".encode(), digest_size=20)
+    for raw in (config, pyproject):
+        digest.update(b"-" if raw is None else b"+%d\0" % len(raw) + raw)
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):   # the XDG rule: a relative path is ignored
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "opsgov", f"governed-{digest.hexdigest()}") if os.path.isabs(base) else None
+
+
+def _read_rules(path: str | None) -> Rules | None:
+    """A cache entry; None when there is none, or it is unreadable or not exactly what :func:`remember` writes."""
+    try:
+        data = _read_all(os.open(path, os.O_RDONLY)) if path else b""
+        tokens = data.decode("utf-8").split("\0")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if tokens[0] != FORMAT or tokens[-1] != "end":
+        return None
+    found: dict[str, list[str]] = {"r": [], "a": [], "u": [], "g": []}
+    for token in tokens[1:-1]:
+        if token[:1] not in found:
+            return None
+        found[token[:1]].append(token[1:])
+    return tuple(found["r"]), None if found["u"] else tuple(found["a"]), tuple(found["g"])
+
+
+def rules_of(policy: Policy) -> Rules:
+    """The rules of a policy: where its records live, and its governed globs (called by the full command)."""
+    from opsgov_hooks.gate.globs import literal_prefix
+    from opsgov_hooks.records.store import record_prefixes
+
+    prefixes = [literal_prefix(p) for p in policy.governed_paths]
+    anchors = None if None in prefixes else tuple(p for p in prefixes if p)
+    return tuple(record_prefixes(policy)), anchors, tuple(policy.governed_paths)
+
+
+def remember(config: bytes | None, pyproject: bytes | None, policy: Policy) -> None:
+    """Keep the rules of a configuration the full command has read; best effort (no cache folder, no cache)."""
+    target = cache_file(config, pyproject) if config is not None or pyproject is not None else None
+    if target is None:
+        return
+    records, anchors, globs = rules_of(policy)
+    tokens = [FORMAT, *("r" + p for p in records), *("a" + p for p in anchors or ()),
+              *(["u"] if anchors is None else []), *("g" + p for p in globs), "end"]
+    try:
+        data = "\0".join(tokens).encode("utf-8")
+    except UnicodeEncodeError:
+        return
+    if any("\0" in t for t in tokens) or _read_file(target) == data:
+        return
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        tmp = f"{target}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
     except OSError:
         pass
-    prefixes = _prefixes_from_policy(config[1] if config else None, pyproject[1] if pyproject else None)
-    _remember(folder, name, prefixes)
-    return prefixes
 
 
-def _prefixes_from_policy(config: bytes | None, pyproject: bytes | None) -> tuple[str, ...] | None:
-    from opsgov_hooks.config import resolve_policy
-    from opsgov_hooks.findings import UsageError
-
+def _read_file(path: str) -> bytes | None:
     try:
-        policy = resolve_policy(config, pyproject)
-    except UsageError:
-        return None  # a broken configuration: the full command reports it
-    prefixes = []
-    for pattern in policy.governed_paths:
-        prefix = literal_prefix(pattern)
-        if prefix is None:
-            return None
-        prefixes.append(prefix)
-    prefixes += [policy.operations_dir + "/", policy.ledger_path]
-    return tuple(p for p in prefixes if p)
-
-
-def literal_prefix(pattern: str) -> str | None:
-    """``dir/sub/**`` -> ``dir/sub/``; None for anything a prefix cannot express exactly."""
-    body = pattern.removeprefix("/")
-    if not body.endswith("/**"):
-        return None
-    body = body[:-3]
-    if not body or any(c in _GLOB_CHARS for c in body) or "//" in body or body.startswith("/"):
-        return None
-    return body + "/"
-
-
-def _remember(folder: str, name: str, prefixes: tuple[str, ...] | None) -> None:
-    text = "prefixes\n" + "".join(p + "\n" for p in prefixes) if prefixes is not None else "unsure\n"
-    try:
-        os.makedirs(folder, exist_ok=True)
-        tmp = os.path.join(folder, f".{name}.{os.getpid()}")
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, os.path.join(folder, name))
+        return _read_all(os.open(path, os.O_RDONLY))
     except OSError:
-        pass
+        return None
 
 
-def _git(*args: str) -> bytes | None:
-    return _collect(_spawn(*args))
+# -- git, without subprocess --------------------------------------------------------------------------
 
-
-def _spawn(*args: str, stdin: bytes = b"") -> tuple[int, int] | None:
-    """Start one git process (os.posix_spawn: no imports); (pid, stdout fd), or None if it cannot start."""
+def _spawn(args: tuple[str, ...], stdin: bytes = b"") -> tuple[int, int] | None:
+    """Start ``git *args`` reading ``stdin``; (pid, stdout fd), or None when it cannot start."""
     r_in, w_in = os.pipe()
     r_out, w_out = os.pipe()
     devnull = os.open(os.devnull, os.O_WRONLY)
-    env = {**os.environ, **_ENV}
     actions = [(os.POSIX_SPAWN_DUP2, r_in, 0), (os.POSIX_SPAWN_DUP2, w_out, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)]
     try:
-        pid = os.posix_spawnp("git", ["git", *args], env, file_actions=actions)
+        pid = os.posix_spawnp("git", ["git", *args], {**os.environ, **_ENV}, file_actions=actions)
     except OSError:
-        for fd in (r_in, w_in, r_out, w_out, devnull):
-            os.close(fd)
-        return None
+        pid = 0
     for fd in (r_in, w_out, devnull):
         os.close(fd)
     try:
-        with os.fdopen(w_in, "wb") as f:  # a few bytes at most: fits the pipe, cannot block
-            f.write(stdin)
+        if pid and stdin:
+            os.write(w_in, stdin)   # a few bytes: they fit the pipe, so this cannot block
     except BrokenPipeError:
-        pass  # git exited before reading (e.g. not a repository): its exit code says so
+        pass   # git exited first (e.g. not a repository): its exit code says so
+    os.close(w_in)
+    if not pid:
+        os.close(r_out)
+        return None
     return pid, r_out
 
 
 def _collect(started: tuple[int, int] | None) -> bytes | None:
-    """All of a started process's stdout, or None when it could not start or failed."""
+    """All of a started process's output, or None when it could not start or failed."""
     if started is None:
         return None
     pid, r_out = started
-    with os.fdopen(r_out, "rb") as f:
-        out = f.read()
-    _pid, status = os.waitpid(pid, 0)
+    try:
+        out = _read_all(r_out)
+    finally:
+        _pid, status = os.waitpid(pid, 0)
     return out if os.waitstatus_to_exitcode(status) == 0 else None
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    try:
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)

@@ -611,24 +611,6 @@ def _diff_tree_input(pairs: Sequence[tuple[str, str | None]]) -> bytes:
     return "".join(f"{c} {p}\n" if p else f"{c}\n" for c, p in pairs).encode()
 
 
-def quick_staged_paths(cwd: str) -> list[str] | None:
-    """Paths of the staged change against HEAD from one ``git diff-index``; None when that is not possible.
-
-    The hot path of ``opsgov check --staged``: no rename detection (a rename lists both
-    paths, all this needs) and no discovery. None (no HEAD yet, not a repository, no
-    git) sends the caller to the full, careful path, which reports such problems.
-    """
-    env = {**os.environ, **_ENV}
-    try:
-        proc = subprocess.run(("git", "diff-index", "--cached", "-z", "--name-only", "--no-renames", "HEAD",
-                               "--"), cwd=cwd, capture_output=True, env=env)
-    except OSError:
-        return None
-    if proc.returncode != 0:
-        return None
-    return [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]
-
-
 def _decode_path(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 

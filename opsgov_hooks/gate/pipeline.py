@@ -19,11 +19,11 @@ import dataclasses
 import datetime
 import re
 
+from opsgov_hooks import fastpath
 from opsgov_hooks.cachestore import Store, open_store
 from opsgov_hooks.config import CONFIG_FILE, PYPROJECT_FILE, Policy, resolve_policy
 from opsgov_hooks.context import CheckContext
 from opsgov_hooks.findings import Finding, Severity
-from opsgov_hooks.gate import fastpath
 from opsgov_hooks.gate.judge import Judge
 from opsgov_hooks.gate.patches import added_lines
 from opsgov_hooks.gate.records import record_files

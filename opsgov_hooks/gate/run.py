@@ -76,7 +76,7 @@ def run_check(args: CheckArgs, out: TextIO, stdin: TextIO) -> int:
     args = choose_mode(args, os.environ)
     render = get_reporter(args.output_format or default_format(), quiet=args.quiet)
     if args.mode == "staged":
-        from opsgov_hooks.gate.fastpath import nothing_to_judge
+        from opsgov_hooks.fastpath import nothing_to_judge
 
         if nothing_to_judge(args.repo):
             out.write(render([]))
