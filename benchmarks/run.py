@@ -352,6 +352,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # Measure what a user runs: pip compiles an installed package's bytecode, and an editable
+    # install caches it on first import. A machine (or container) with PYTHONDONTWRITEBYTECODE
+    # set would make every measured run, ours and the peer's, recompile every module it imports.
+    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
+        print("note: PYTHONDONTWRITEBYTECODE unset for the measured processes (bytecode cached, as after pip install)")
     runs = 3 if args.quick else args.runs
     load_before = f"{os.getloadavg()[0]:.2f}"
     small = generate.ensure(generate.Shape(commits=1_000))
