@@ -165,14 +165,16 @@ def load_documents(path: str, text: str, *, line_offset: int = 0) -> tuple[list[
 class _Frame:
     """An open mapping or sequence while its events arrive."""
 
-    __slots__ = ("node", "data", "key_node", "skip", "flow")
+    __slots__ = ("node", "nodes", "data", "key_node", "skip", "flow", "mapping")
 
-    def __init__(self, node: yaml.CollectionNode, data: Any, flow: bool) -> None:
+    def __init__(self, node: yaml.CollectionNode, data: Any, flow: bool, mapping: bool) -> None:
         self.node = node
+        self.nodes: list[Any] = node.value      # the node's children, appended to as they arrive
         self.data = data
         self.key_node: yaml.Node | None = None   # mappings: the key whose value comes next
         self.skip = False                         # mappings: that key is refused, drop its value
         self.flow = flow
+        self.mapping = mapping
 
 
 class _Builder:
@@ -192,26 +194,74 @@ class _Builder:
         self.lines: list[str] | None = None
 
     def run(self) -> None:
+        # One loop with everything it touches bound to locals: this runs once per event (about 25
+        # per ledger entry), so attribute and global look-ups and method calls are most of its cost.
+        # Scalars, the bulk of the events, are handled inline; rarer events call methods.
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+        mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+        mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+        document_start, document_end = yaml.DocumentStartEvent, yaml.DocumentEndEvent
+        scalar_node, mark_type = yaml.ScalarNode, yaml.Mark
+        constant, numeric, str_tag = _CONSTANTS.get, _NUMERIC, _STR_TAG
+        stack, findings, offset = self.stack, self.findings, self.offset
         event: Any
         for event in yaml.parse(self.text, Loader=_Loader):
             kind = type(event)
-            if kind is yaml.ScalarEvent:
-                self._scalar(event)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            if kind is scalar_event:
+                decorated = event.anchor is not None or event.tag is not None
+                if decorated:
+                    self._refuse_decorations(event)
+                value: str = event.value
+                style = event.style or None
+                end = event.end_mark
+                if value or style:
+                    self.last = (end.line, end.column, style == "|" or style == ">")
+                start = event.start_mark
+                if offset:
+                    start = mark_type("", 0, start.line + offset, start.column, None, None)  # type: ignore[arg-type]
+                    end = mark_type("", 0, end.line + offset, end.column, None, None)  # type: ignore[arg-type]
+                node = scalar_node(str_tag, value, start, end, style)
+                data = (value if style else constant(value, value) if value[:1] not in numeric
+                        else _plain_number(value))
+                if not stack:
+                    self.root = (node, data)
+                else:
+                    frame = stack[-1]
+                    if not frame.mapping:
+                        frame.nodes.append(node)
+                        frame.data.append(data)
+                    elif frame.key_node is None:
+                        frame.key_node = node
+                        # The common key is neither a merge key nor a duplicate: only a refused one
+                        # pays for the call that reports it.
+                        if (value == "<<" and style is None) or value in frame.data:
+                            frame.skip = self._refused_key(frame, node)
+                            decorated = True
+                        else:
+                            frame.skip = False
+                    else:
+                        frame.nodes.append((frame.key_node, node))
+                        if not frame.skip:
+                            frame.data[frame.key_node.value] = data
+                        frame.key_node = None
+                if decorated and len(findings) >= MAX_FINDINGS:   # only a finding can reach the limit
+                    return
+                continue
+            if kind is mapping_start or kind is sequence_start:
                 if not self._open(event):
                     return
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            elif kind is mapping_end or kind is sequence_end:
                 self._close(event)
-            elif kind is yaml.AliasEvent:
+            elif kind is alias_event:
                 self._report("F007", f"YAML alias '*{event.anchor}' is not allowed in records", event.start_mark,
                              "write the value out in full")
                 mark = self._mark(event.start_mark)
-                self._attach(yaml.ScalarNode(_STR_TAG, "", mark, mark), None)
-            elif kind is yaml.DocumentStartEvent:
+                self._attach(scalar_node(str_tag, "", mark, mark), None)
+            elif kind is document_start:
                 self._start_document(event)
-            elif kind is yaml.DocumentEndEvent:
+            elif kind is document_end:
                 self._end_document()
-            if len(self.findings) >= MAX_FINDINGS:
+            if len(findings) >= MAX_FINDINGS:
                 return
 
     # -- positions and findings --------------------------------------------------
@@ -283,9 +333,9 @@ class _Builder:
         mark = self._mark(event.start_mark)
         flow = bool(event.flow_style)
         if type(event) is yaml.MappingStartEvent:
-            frame = _Frame(yaml.MappingNode("tag:yaml.org,2002:map", [], mark, mark, flow), {}, flow)
+            frame = _Frame(yaml.MappingNode("tag:yaml.org,2002:map", [], mark, mark, flow), {}, flow, True)
         else:
-            frame = _Frame(yaml.SequenceNode("tag:yaml.org,2002:seq", [], mark, mark, flow), [], flow)
+            frame = _Frame(yaml.SequenceNode("tag:yaml.org,2002:seq", [], mark, mark, flow), [], flow, False)
         self.stack.append(frame)
         return True
 
@@ -301,7 +351,7 @@ class _Builder:
             self.root = (node, value)
             return
         frame = self.stack[-1]
-        if isinstance(frame.data, list):
+        if not frame.mapping:
             frame.node.value.append(node)
             frame.data.append(value)
         elif frame.key_node is None:
