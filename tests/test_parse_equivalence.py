@@ -8,7 +8,9 @@ have had nothing to report. Hostile and unusual input must be refused by the fas
 """
 from __future__ import annotations
 
+import itertools
 import random
+import re
 from typing import Any
 
 import pytest
@@ -179,3 +181,72 @@ def test_fast_path_documents_build_their_node_tree_only_when_asked(monkeypatch: 
     assert isinstance(node, yaml.MappingNode) and node.start_mark.line == 13 and calls == ["f.yaml"]
     assert isinstance(docs[0].node, yaml.MappingNode) and calls == ["f.yaml"]
     assert docs[0].node.value[0][1].value == "OPS-2026-01-27-001"
+
+
+# -- finding one entry in a month file without a regex per operation id ----------------------------------
+
+def _month_variants(seed: int, count: int) -> list[str]:
+    """Month files with the key line written every way the key pattern allows, and ways it does not."""
+    rnd = random.Random(seed)
+    ids = ["OPS-2026-01-27-001", "OPS-2026-01-27-0011", "OPS-2026-01-27-00", "OPS.2026", "a+b", ""]
+    keys = ["operation_id: {}", "operation_id:{}", "operation_id:\t '{}'", "operation_id: \"{}\" # c",
+            "operation_id: {}#c", "operation_id: '{}\"", "operation_id: {} x", "operation_id: {}\r",
+            " operation_id: {}", "operation_id: {}{}", "operation_id: ''{}", "notes: operation_id: {}",
+            "operation_id: {} # {}"]
+    lines = ["---", "--- # entry", "---\t", "---x", "----", " ---", "...", "notes: x", "", "# c", "notes: |",
+             "  ---", "  operation_id: {}"]
+    texts = []
+    for _ in range(count):
+        body = []
+        for _ in range(rnd.randint(1, 12)):
+            template = rnd.choice(keys if rnd.random() < 0.5 else lines)
+            body.append(template.format(*[rnd.choice(ids)] * template.count("{}")))
+        texts.append("\n".join(body) + rnd.choice(["", "\n"]))
+    return texts
+
+
+def test_key_line_is_where_the_key_pattern_matches_first() -> None:
+    from opsgov_hooks.records import ledger
+
+    matched = 0
+    for text in _month_variants(20260127, 3000):
+        for op_id in ["OPS-2026-01-27-001", "OPS-2026-01-27-00", "a+b", "OPS.2026", "", "x\nnotes"]:
+            m = re.search(rf"^operation_id:[ \t]*['\"]?{re.escape(op_id)}['\"]?[ \t]*(?:#.*)?$", text, re.M)
+            assert ledger._key_line(text, op_id) == (m and m.span()), (text, op_id)
+            matched += m is not None
+        for at in range(len(text) + 1):
+            if at == 0 or text[at - 1] == "\n":     # what find_yaml_entry asks: line starts, line ends
+                starts = [m.start() for m in ledger._DOC_START.finditer(text, 0, at)]
+                assert ledger._document_start_before(text, at) == (starts[-1] if starts else 0), (text, at)
+            if at == len(text) or text[at] == "\n":
+                after = ledger._DOC_START.search(text, at)
+                assert ledger._document_start_after(text, at) == (after and after.start()), (text, at)
+    assert matched > 1000
+
+
+# -- front matter, sliced out of the record instead of split and joined ----------------------------------
+
+def _reference_split(text: str) -> tuple[str, str, int] | str:
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        return "an operation record must start with a '---' line and its YAML declaration"
+    for i in range(1, len(lines)):
+        if lines[i].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:i]) + "\n", "\n".join(lines[i + 1:]), i + 2
+    return "the front matter opened on line 1 is never closed by a '---' line"
+
+
+def test_front_matter_split_agrees_with_the_line_list_definition() -> None:
+    from opsgov_hooks.findings import Finding
+    from opsgov_hooks.records.declaration import split_front_matter
+
+    pool = ["---", "--- ", "---\r", "...", "...\t", " ---", "----", "-- -", "a: 1", "", "x\r", "\r", "# body"]
+    closed = 0
+    for size in range(5):
+        for chars in itertools.product(pool, repeat=size):
+            for text in ("\n".join(chars), "\n".join(chars) + "\n", "\r\n".join(chars)):
+                got = split_front_matter("f.md", text)
+                expected = _reference_split(text)
+                assert (got.message if isinstance(got, Finding) else got) == expected, repr(text)
+                closed += isinstance(expected, tuple)
+    assert closed > 1000
