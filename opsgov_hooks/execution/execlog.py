@@ -205,8 +205,11 @@ class _Parser:
         for label, content in self.fields.items():
             while content and not content[-1][0].strip():
                 content.pop()
-            fields[label] = Field(tuple(t for t, _ in content), self.field_lines[label],
-                                  tuple(n for _, n in content))
+            texts: tuple[str, ...] = ()
+            numbers: tuple[int, ...] = ()
+            if content:
+                texts, numbers = zip(*content)   # (text, line) pairs -> the texts, the lines
+            fields[label] = Field(texts, self.field_lines[label], numbers)
         self.steps.append(Step(number, timestamp, mark, line, fields, tuple(self.repeated), self.stray))
         self.header, self.fields, self.field_lines, self.label = None, {}, {}, None
         self.repeated, self.stray = [], None

@@ -66,11 +66,15 @@ class Outline:
             if within is not None and not within.start <= h.index < within.end:
                 continue
             if (level is None or h.level == level) and match(title):
-                known = self._sections.get(h.index)
-                if known is None:
-                    known = self._sections[h.index] = Section(h, h.index + 1, self._ends[position])
-                return known
+                return self._section_at(position)
         return None
+
+    def _section_at(self, position: int) -> Section:
+        h = self.headings[position]
+        known = self._sections.get(h.index)
+        if known is None:
+            known = self._sections[h.index] = Section(h, h.index + 1, self._ends[position])
+        return known
 
 
 @functools.lru_cache(maxsize=4096)   # the same few titles recur in every runbook
