@@ -40,8 +40,7 @@ class Outline:
     def __init__(self, text: str, first_line: int = 1) -> None:
         self.lines = split_lines(text)
         self.first_line = first_line
-        self.in_fence = _fenced(self.lines)
-        self.headings = _headings(self.lines, self.in_fence)
+        self.in_fence, self.headings = _scan(self.lines)
         # Rules look sections up by title several times per record: each title is normalised and
         # each section's end found once, and a section is built the first time it is asked for.
         self._titles = [normalise(h.title) for h in self.headings]
@@ -96,17 +95,43 @@ def split_lines(text: str) -> list[str]:
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
-def _headings(lines: Sequence[str], fenced: Sequence[bool]) -> list[Heading]:
-    found = []
+def _scan(lines: Sequence[str]) -> tuple[list[bool], list[Heading]]:
+    """For each line, is it a fence line or inside fenced code (CommonMark rules, simplified);
+    and the headings outside fenced code. One pass, looking only at lines whose first
+    character lets them be a fence or a heading.
+
+    Only fence lines change the fence state: a block runs from its opening fence line through
+    its closing one (or to the end), so the lines in between are filled in, not matched. A
+    heading line is never a fence line, so it is fenced exactly when a block is open.
+    """
+    fenced = [False] * len(lines)
+    headings = []
+    opener: str | None = None
+    opened = 0
     for i, line in enumerate(lines):
-        if line[:1] != "#" or fenced[i]:
+        first = line[:1]
+        if first == "#":
+            if opener is None:
+                heading = _heading(line)
+                if heading is not None:
+                    headings.append(Heading(heading[0], heading[1], i))
             continue
-        heading = _heading(line)
-        if heading is not None:
-            found.append(Heading(heading[0], heading[1], i))
-    return found
+        if first != "`" and first != "~" and first != " ":    # a fence starts with one of these
+            continue
+        m = _FENCE.match(line)
+        if m is None:
+            continue
+        if opener is None:
+            opener, opened = m[1], i
+        elif m[1][0] == opener[0] and len(m[1]) >= len(opener) and not line[m.end():].strip():
+            fenced[opened:i + 1] = [True] * (i + 1 - opened)
+            opener = None
+    if opener is not None:
+        fenced[opened:] = [True] * (len(lines) - opened)
+    return fenced, headings
 
 
+@functools.lru_cache(maxsize=4096)   # most heading lines ('## 5) Report') recur in every runbook
 def _heading(line: str) -> tuple[int, str] | None:
     """(level, title) of an ATX heading line: what ``_HEADING`` matches, in string operations.
 
@@ -124,32 +149,6 @@ def _heading(line: str) -> tuple[int, str] | None:
     if len(bare) < len(title) and bare[-1:] in (" ", "\t"):
         title = bare.rstrip(" \t")
     return level, title
-
-
-def _fenced(lines: Sequence[str]) -> list[bool]:
-    """For each line: is it a fence line or inside fenced code (CommonMark rules, simplified)?
-
-    Only fence lines change the answer: a block runs from its opening fence line through its
-    closing one (or to the end), so the lines in between are filled in, not matched.
-    """
-    result = [False] * len(lines)
-    opener: str | None = None
-    opened = 0
-    for i, line in enumerate(lines):
-        first = line[:1]
-        if first != "`" and first != "~" and first != " ":    # a fence starts with one of these
-            continue
-        m = _FENCE.match(line)
-        if m is None:
-            continue
-        if opener is None:
-            opener, opened = m[1], i
-        elif m[1][0] == opener[0] and len(m[1]) >= len(opener) and not line[m.end():].strip():
-            result[opened:i + 1] = [True] * (i + 1 - opened)
-            opener = None
-    if opener is not None:
-        result[opened:] = [True] * (len(lines) - opened)
-    return result
 
 
 def _section_ends(headings: Sequence[Heading], count: int) -> list[int]:
