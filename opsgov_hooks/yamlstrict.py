@@ -497,18 +497,6 @@ class _Builder:
         return line + 1 + self.offset
 
     # -- nodes ------------------------------------------------------------------------
-    def _scalar(self, event: Any) -> None:
-        if event.anchor is not None or event.tag is not None:
-            self._refuse_decorations(event)
-        value: str = event.value
-        style = event.style or None
-        end = event.end_mark
-        node = yaml.ScalarNode(_STR_TAG, value, self._mark(event.start_mark), self._mark(end), style)
-        if value or style:
-            self.last = (end.line, end.column, style == "|" or style == ">")
-        self._attach(node, value if style else _CONSTANTS.get(value, value) if value[:1] not in _NUMERIC
-                     else _plain_number(value))
-
     def _open(self, event: Any) -> bool:
         if len(self.stack) >= MAX_DEPTH:
             self._report("F005", f"YAML nested deeper than {MAX_DEPTH} levels", event.start_mark)
