@@ -31,6 +31,7 @@ ROLLBACK = "ROLLBACK"
 _HEADER = re.compile(r"\[STEP\s+(\d{1,9})\s*\|\s*([^|\]]*?)\s*(?:\|\s*([^|\]]*?)\s*)?\]\s*\Z")
 _LABEL = re.compile(r"(Command|Result|Status|Verification):(.*)\Z")
 _FENCE = re.compile(r" {0,3}(?:`{3,}|~{3,})")
+_LABEL_INITIALS = frozenset(label[0] for label in LABELS)   # a line starting otherwise is no label
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,11 +119,14 @@ def parse_log(body: str, body_line: int) -> ExecutionLog | None:
     if section is None:
         return None
     parser = _Parser(outline)
-    for index in range(section.start, section.end):
-        parser.feed(index)
+    parser.feed(section.start, section.end)
     steps, problems = parser.finish()
-    last = max((i for i in range(section.start, section.end) if outline.lines[i].strip()),
-               default=section.heading.index)
+    lines = outline.lines
+    last = section.heading.index
+    for i in range(section.end - 1, section.start - 1, -1):   # the last non-blank line, from the end
+        if lines[i].strip():
+            last = i
+            break
     return ExecutionLog(outline.file_line(section.heading.index), tuple(steps), tuple(problems),
                         outline.file_line(last + 1))
 
@@ -141,21 +145,24 @@ class _Parser:
         self.skipping = False
         self.in_comment = False
 
-    def feed(self, index: int) -> None:
-        line = self.outline.lines[index]
-        number = self.outline.file_line(index)
-        if self.header is None and self._comment(line):
-            return
-        if _FENCE.match(line):
-            return
-        if line.startswith("[STEP"):
-            self._header(line, number)
-        elif (m := _LABEL.match(line)) is not None:
-            self._label(m[1], m[2], number)
-        elif self.label is not None:
-            self.fields[self.label].append((line[4:] if line.startswith("    ") else line.lstrip(" "), number))
-        elif self.header is not None and line.strip() and self.stray is None:
-            self.stray = number
+    def feed(self, start: int, end: int) -> None:
+        """Read lines ``start``..``end`` of the outline. Most lines are content or blank: only a line
+        whose first character allows it is matched against the fence or the label pattern."""
+        fence, label_match = _FENCE.match, _LABEL.match
+        for number, line in enumerate(self.outline.lines[start:end], self.outline.file_line(start)):
+            first = line[:1]
+            if self.header is None and (self.in_comment or first == "<") and self._comment(line):
+                continue
+            if (first == " " or first == "`" or first == "~") and fence(line):
+                continue
+            if first == "[" and line.startswith("[STEP"):
+                self._header(line, number)
+            elif first in _LABEL_INITIALS and (m := label_match(line)) is not None:
+                self._label(m[1], m[2], number)
+            elif self.label is not None:
+                self.fields[self.label].append((line[4:] if line.startswith("    ") else line.lstrip(" "), number))
+            elif self.header is not None and self.stray is None and line.strip():
+                self.stray = number
 
     def _comment(self, line: str) -> bool:
         """HTML comments outside steps (template guidance) are skipped."""
@@ -198,8 +205,11 @@ class _Parser:
         for label, content in self.fields.items():
             while content and not content[-1][0].strip():
                 content.pop()
-            fields[label] = Field(tuple(t for t, _ in content), self.field_lines[label],
-                                  tuple(n for _, n in content))
+            texts: tuple[str, ...] = ()
+            numbers: tuple[int, ...] = ()
+            if content:
+                texts, numbers = zip(*content)   # (text, line) pairs -> the texts, the lines
+            fields[label] = Field(texts, self.field_lines[label], numbers)
         self.steps.append(Step(number, timestamp, mark, line, fields, tuple(self.repeated), self.stray))
         self.header, self.fields, self.field_lines, self.label = None, {}, {}, None
         self.repeated, self.stray = [], None

@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import posixpath
 from typing import Any
 
 from opsgov_hooks import schemas
 from opsgov_hooks.config import Policy
 from opsgov_hooks.findings import Finding, error
-from opsgov_hooks.records.globs import glob_problem
+from opsgov_hooks.records import globs
 from opsgov_hooks.records.ids import id_date
 from opsgov_hooks.yamlstrict import Document, check_bytes, load_documents
+
+
+# Many records share their ALLOWED_PATHS patterns, and compiling one with pathspec costs more than
+# the rest of the record's checks: each distinct pattern is judged once per process.
+_glob_problem = functools.lru_cache(maxsize=65536)(globs.glob_problem)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,13 +54,20 @@ def split_front_matter(path: str, text: str) -> tuple[str, str, int] | Finding:
     next ``---`` or ``...`` line (trailing spaces and a CRLF ending allowed). Lines
     are counted on ``\n`` only, as editors and git count them.
     """
-    lines = text.split("\n")
-    if lines[0].rstrip() != "---":
+    # Lines are found one by one and the parts sliced out of the text: a runbook is mostly
+    # body, which is neither split into lines nor joined again.
+    end = opening_end = text.find("\n")
+    if (text if end < 0 else text[:end]).rstrip() != "---":
         return error("F010", "an operation record must start with a '---' line and its YAML declaration", path,
                      hint="see docs/records.md for the operation record format")
-    for i in range(1, len(lines)):
-        if lines[i].rstrip() in ("---", "..."):
-            return "\n".join(lines[1:i]) + "\n", "\n".join(lines[i + 1:]), i + 2
+    number = 1                  # the 0-based number of the line starting at ``start``
+    start = end + 1
+    while end >= 0:
+        end = text.find("\n", start)
+        if (text[start:] if end < 0 else text[start:end]).rstrip() in ("---", "..."):
+            front = text[opening_end + 1:start] if number > 1 else "\n"   # lines 2..number, each with its '\n'
+            return front, "" if end < 0 else text[end + 1:], number + 2
+        number, start = number + 1, end + 1
     return error("F010", "the front matter opened on line 1 is never closed by a '---' line", path, 1, 1,
                  hint="end the declaration with a '---' line before the runbook")
 
@@ -105,7 +118,7 @@ def _semantic_checks(doc: Document, policy: Policy) -> list[Finding]:
         at("D004", ("RISK_CLASS",), f"unknown RISK_CLASS {data['RISK_CLASS']}",
            f"use one of {', '.join(policy.risk_classes)}, or declare it in custom_risk_classes")
     for i, pattern in enumerate(data["ALLOWED_PATHS"]):
-        problem = glob_problem(pattern)
+        problem = _glob_problem(pattern)
         if problem:
             at("D002", ("ALLOWED_PATHS", i), f"ALLOWED_PATHS.{i}: {pattern!r} {problem}",
                "write a repository-relative glob, e.g. ops/monitoring/**")

@@ -120,6 +120,11 @@ def parse_ledger_yaml(path: str, raw: bytes) -> tuple[list[LedgerEntry], list[Fi
 
 
 _DOC_START = re.compile(r"^---(?:[ \t].*)?$", re.M)
+# The key line of an entry is ``operation_id:<HEAD><the id><TAIL>`` (the id optionally quoted, an
+# optional comment): these two patterns are fixed, so no regex is compiled per operation id.
+_KEY = "operation_id:"
+_KEY_HEAD = re.compile(r"[ \t]*['\"]?")
+_KEY_TAIL = re.compile(r"['\"]?[ \t]*(?:#.*)?")
 
 
 def find_yaml_entry(path: str, raw: bytes, operation_id: str) -> LedgerEntry | None:
@@ -133,19 +138,68 @@ def find_yaml_entry(path: str, raw: bytes, operation_id: str) -> LedgerEntry | N
     text, problems = check_bytes(path, raw)
     if text is None or operation_id not in text:
         return None
-    key = re.compile(rf"^operation_id:[ \t]*['\"]?{re.escape(operation_id)}['\"]?[ \t]*(?:#.*)?$", re.M)
-    found = key.search(text)
+    found = _key_line(text, operation_id)
     if found is not None:
-        starts = [m.start() for m in _DOC_START.finditer(text, 0, found.start())]
-        after = _DOC_START.search(text, found.end())
-        begin = starts[-1] if starts else 0
-        chunk = text[begin:after.start() if after else len(text)]
+        begin = _document_start_before(text, found[0])
+        after = _document_start_after(text, found[1])
+        chunk = text[begin:len(text) if after is None else after]
         docs, findings = load_documents(path, chunk, line_offset=text.count("\n", 0, begin))
         entries, more = _entries_from_docs(docs)
         if not findings and not more and len(entries) == 1 and entries[0].operation_id == operation_id:
             return entries[0]
     entries, _findings = parse_ledger_yaml(path, raw)
     return next((e for e in entries if e.operation_id == operation_id), None)
+
+
+def _key_line(text: str, operation_id: str) -> tuple[int, int] | None:
+    """(start, end) of the first line ``operation_id: <operation_id>`` (quoted or not, maybe with a
+    comment), as ``re.search`` of that line's pattern in multi-line mode would find it."""
+    if not operation_id or "\n" in operation_id:   # every position, or a match across lines: the regex decides
+        pattern = rf"^operation_id:[ \t]*['\"]?{re.escape(operation_id)}['\"]?[ \t]*(?:#.*)?$"
+        m = re.search(pattern, text, re.M)
+        return None if m is None else (m.start(), m.end())
+    # Only a line holding the id can match: visit those lines in order (the id occurs a few times
+    # in a month file, the key on every entry).
+    checked = -1
+    at = text.find(operation_id)
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        if start != checked and text.startswith(_KEY, start):
+            checked = start
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end
+            rest = text[start + len(_KEY):end]
+            # The line matches if the id occurs in it with only HEAD before and TAIL after it.
+            found = rest.find(operation_id)
+            while found >= 0:
+                if _KEY_HEAD.fullmatch(rest, 0, found) and _KEY_TAIL.fullmatch(rest, found + len(operation_id)):
+                    return start, end
+                found = rest.find(operation_id, found + 1)
+        at = text.find(operation_id, at + 1)
+    return None
+
+
+def _document_start_before(text: str, end: int) -> int:
+    """The start of the last ``---`` line before the line starting at ``end``, or 0."""
+    while end > 0:
+        at = text.rfind("\n---", 0, end)
+        if at < 0:
+            break
+        if _DOC_START.match(text, at + 1):
+            return at + 1
+        end = at
+    return 0
+
+
+def _document_start_after(text: str, start: int) -> int | None:
+    """The start of the first ``---`` line after ``start`` (inside a line), or None."""
+    while True:
+        at = text.find("\n---", start)
+        if at < 0:
+            return None
+        if _DOC_START.match(text, at + 1):
+            return at + 1
+        start = at + 1
 
 
 def yaml_blocks(text: str) -> tuple[list[tuple[str, int, int]], list[tuple[int, str]]]:
