@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 from collections.abc import Mapping
 from typing import TextIO
@@ -41,6 +42,23 @@ def pre_push_range(env: Mapping[str, str]) -> tuple[str | None, str]:
 
 
 def collect_findings(args: CheckArgs, stdin: TextIO) -> list[Finding]:
+    """The findings of the chosen mode, with the cyclic garbage collector paused.
+
+    A check builds hundreds of thousands of small, acyclic, long-lived objects (records,
+    outlines, findings) and frees almost nothing until it exits: measured on 10,000
+    operations, six full collections cost about a second of a cold ``--all`` and found
+    about 570 objects to free. Reference counting still frees everything else.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _collect(args, stdin)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _collect(args: CheckArgs, stdin: TextIO) -> list[Finding]:
     from opsgov_hooks.gate import pipeline, ranges
     from opsgov_hooks.gitio import Git
 
