@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
+import threading
 from collections.abc import Generator, Iterable, Sequence
 from typing import IO
 
@@ -235,24 +236,32 @@ class Git:
             return []
         proc = self._batch_process()
         assert proc.stdin is not None and proc.stdout is not None
-        results: list[tuple[str, bytes | None]] = []
-        for name in names:
-            if "\n" in name:
-                results.append(("missing", None))
-                continue
-            proc.stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
-            proc.stdin.flush()
-            header = proc.stdout.readline().rstrip(b"\n").split()
-            if len(header) != 3:
-                results.append(("missing", None))
-                continue
-            size = int(header[2])
-            keep = size if limit is None else min(size, limit)
-            data = proc.stdout.read(keep)
-            _skip(proc.stdout, size - keep)
-            proc.stdout.read(1)
-            results.append((header[1].decode(), data))
-        return results
+        asked = [name for name in names if "\n" not in name]
+        # Pipelined: every name is sent before the first answer is read, so git never waits
+        # for a round trip per object. A thread writes (a big batch would fill the pipe to git
+        # while git's answers fill the pipe back, each side waiting on the other).
+        writer = _write_all(proc.stdin, b"".join(n.encode("utf-8", "surrogateescape") + b"\n" for n in asked),
+                            in_thread=len(asked) > 64)
+        answers: dict[int, tuple[str, bytes | None]] = {}
+        try:
+            for i in range(len(asked)):
+                header = proc.stdout.readline().rstrip(b"\n").split()
+                # "<sha> <type> <size>" for an object; "<name> missing" (or "ambiguous") otherwise,
+                # where the name may hold spaces: only the first shape ends in a size.
+                if len(header) != 3 or not header[2].isdigit() or header[1] == b"missing":
+                    answers[i] = ("missing", None)
+                    continue
+                size = int(header[2])
+                keep = size if limit is None else min(size, limit)
+                data = proc.stdout.read(keep)
+                _skip(proc.stdout, size - keep)
+                proc.stdout.read(1)
+                answers[i] = (header[1].decode(), data)
+        finally:
+            if writer is not None:
+                writer.join()
+        found = iter(answers[i] for i in range(len(asked)))
+        return [("missing", None) if "\n" in name else next(found) for name in names]
 
     def _batch_process(self) -> subprocess.Popen[bytes]:
         if self._batch is None:
@@ -522,6 +531,23 @@ class Git:
         """name -> commit sha for each name that peels to a commit (tags followed), in one process."""
         found = self.object_types([f"{n}^{{commit}}" for n in names])
         return {n: found[f"{n}^{{commit}}"][1] for n in names if f"{n}^{{commit}}" in found}
+
+
+def _write_all(stream: IO[bytes], payload: bytes, *, in_thread: bool) -> threading.Thread | None:
+    """Send ``payload`` to a batch process: inline for a few names, from a thread for many."""
+    def send() -> None:
+        try:
+            stream.write(payload)
+            stream.flush()
+        except (BrokenPipeError, OSError):
+            pass  # git is gone: the reader sees the end of its output and reports what it got
+
+    if not in_thread:
+        send()
+        return None
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    return thread
 
 
 def _skip(stream: IO[bytes], count: int) -> None:

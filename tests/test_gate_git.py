@@ -180,3 +180,23 @@ def test_path_that_is_not_utf8_is_escaped_never_a_crash(gate_repo: Repo, check: 
     code, out, _ = check(gate_repo)
     assert out.splitlines()[0].startswith("ops/bad\\xffname.yml:1:1: G001 ")
     out.encode("utf-8")  # strictly encodable
+
+
+def test_read_objects_answers_a_large_batch_in_order(gate_repo) -> None:  # type: ignore[no-untyped-def]
+    """Pipelined reads: hundreds of names (more than a pipe holds) come back in order, each its own."""
+    from opsgov_hooks.gitio import Git
+
+    for i in range(300):
+        gate_repo.write(f"files/f{i:03d}.txt", f"content {i}\n" * (i + 1))
+    head = gate_repo.commit("many files")
+    names = []
+    for i in range(300):
+        names += [f"{head}:files/f{i:03d}.txt", f"{head}:files/missing{i} 12"]  # a space: "<name> missing"
+    names.append("bad\nname")
+    with Git(str(gate_repo.path)) as git:
+        got = git.read_objects(names, limit=20)
+    assert len(got) == 601
+    for i in range(300):
+        assert got[2 * i] == ("blob", (f"content {i}\n" * (i + 1)).encode()[:20])
+        assert got[2 * i + 1] == ("missing", None)
+    assert got[-1] == ("missing", None)
