@@ -354,12 +354,13 @@ class Git:
                 result[name] = (kind, sha)
         return result
 
-    def walk_parents(self, tips: Sequence[str]) -> Generator[tuple[str, list[str]], None, None]:
+    def walk_parents(self, tips: Sequence[str]) -> Generator[list[tuple[str, list[str]]], None, None]:
         """(commit, parents) for every commit reachable from ``tips``, from ONE ``rev-list --parents``.
 
-        Streamed, newest first: a caller that has its answer stops reading, and the walk
-        stops with it (rollback commits sit near their tips, so most walks end early
-        instead of listing 100,000 commits). Tips go on stdin, never on the command line.
+        Streamed, newest first, in batches of a few thousand commits: a caller that has its
+        answer stops reading, and the walk stops with it (rollback commits sit near their
+        tips, so most walks end early instead of listing 100,000 commits). Tips go on stdin,
+        never on the command line.
         """
         wanted = [t for t in dict.fromkeys(tips) if t]
         if not wanted:
@@ -370,7 +371,7 @@ class Git:
             try:
                 proc = subprocess.Popen(("git", "rev-list", "--parents", "--stdin"), cwd=self.root,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
-                                        env={**os.environ, **_ENV})
+                                        env={**os.environ, **_ENV}, bufsize=0)  # raw: a read returns what is there
             except FileNotFoundError:
                 raise GitError("git is not installed or not on PATH; install git and run again") from None
             assert proc.stdin is not None and proc.stdout is not None
@@ -378,9 +379,14 @@ class Git:
             try:
                 proc.stdin.write("\n".join(wanted).encode() + b"\n")
                 proc.stdin.close()
-                for line in proc.stdout:
-                    sha, *parents = line.decode().split()
-                    yield sha, parents
+                rest = b""
+                while chunk := proc.stdout.read(WALK_CHUNK):
+                    lines = (rest + chunk).split(b"\n")
+                    rest = lines.pop()
+                    yield [(parts[0], parts[1:]) for parts in (line.decode().split() for line in lines) if parts]
+                if rest.strip():
+                    parts = rest.decode().split()
+                    yield [(parts[0], parts[1:])]
                 finished = True
             finally:
                 if not finished and proc.poll() is None:
@@ -531,6 +537,10 @@ class Git:
         """name -> commit sha for each name that peels to a commit (tags followed), in one process."""
         found = self.object_types([f"{n}^{{commit}}" for n in names])
         return {n: found[f"{n}^{{commit}}"][1] for n in names if f"{n}^{{commit}}" in found}
+
+
+# How much of a parent walk is read at a time (about 3,000 commits).
+WALK_CHUNK = 1 << 18
 
 
 def _write_all(stream: IO[bytes], payload: bytes, *, in_thread: bool) -> threading.Thread | None:

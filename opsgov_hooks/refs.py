@@ -86,7 +86,7 @@ def resolve(git: Git, wanted: Mapping[str, Sequence[str]]) -> dict[str, RefFacts
 class Ancestry:
     """Is-ancestor questions answered from one streamed parent walk, read only as far as needed."""
 
-    def __init__(self, walk: Iterator[tuple[str, list[str]]]) -> None:
+    def __init__(self, walk: Iterator[list[tuple[str, list[str]]]]) -> None:
         self.walk = walk
         self.parents: dict[str, list[str]] = {}
         self.exhausted = False
@@ -97,11 +97,9 @@ class Ancestry:
         """The commit's parents, reading the walk until it has shown them (None: not in the walk)."""
         while commit not in self.parents and not self.exhausted:
             try:
-                sha, parents = next(self.walk)
+                self.parents.update(next(self.walk))
             except StopIteration:
                 self.exhausted = True
-                break
-            self.parents[sha] = parents
         return self.parents.get(commit)
 
     def reaches(self, tip: str, sha: str) -> bool:

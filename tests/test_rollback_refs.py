@@ -183,34 +183,37 @@ def test_all_references_resolve_in_one_batch(repo: Repo, monkeypatch) -> None:  
     assert "merge-base" not in by_command
 
 
-def test_the_ancestry_walk_is_read_only_as_far_as_the_answer_needs(repo: Repo) -> None:
+def test_the_ancestry_walk_is_read_only_as_far_as_the_answer_needs(repo: Repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A rollback commit near its tip is found without listing the rest of history."""
+    from opsgov_hooks import gitio
     from opsgov_hooks.refs import Ancestry
 
+    monkeypatch.setattr(gitio, "WALK_CHUNK", 250)  # a few commits per read, as 3,000 are on a big history
     commits = [repo.commit(f"c{i}") for i in range(60)]
     git = Git(str(repo.path))
     shown: list[str] = []
 
     def counted():  # type: ignore[no-untyped-def]
-        for sha, parents in git.walk_parents([commits[-1]]):
-            shown.append(sha)
-            yield sha, parents
+        for batch in git.walk_parents([commits[-1]]):
+            shown.extend(sha for sha, _parents in batch)
+            yield batch
 
     walk = counted()
     ancestry = Ancestry(walk)
     assert ancestry.reaches(commits[-1], commits[-3])
-    assert len(shown) <= 4
+    assert len(shown) <= 8
     assert not ancestry.reaches(commits[-1], "f" * 40)  # not an ancestor: now the whole walk is read
-    assert len(shown) == len(commits)  # every commit of the history
+    assert len(shown) == len(set(shown)) == len(commits)  # every commit of the history, once
     walk.close()
 
 
 def test_an_unfinished_walk_stops_its_git_process(repo: Repo) -> None:
     commits = [repo.commit(f"c{i}") for i in range(30)]
     walk = Git(str(repo.path)).walk_parents([commits[-1]])
-    assert next(walk)[0] == commits[-1]
+    assert next(walk)[0][0] == commits[-1]
     walk.close()  # kills rev-list and reaps it; no error for a walk the caller stopped
-    assert list(Git(str(repo.path)).walk_parents([commits[-1]]))[-1][1] == []
+    everything = [pair for batch in Git(str(repo.path)).walk_parents([commits[-1]]) for pair in batch]
+    assert [sha for sha, _ in everything] == commits[::-1] and everything[-1][1] == []
 
 
 def test_a_failing_walk_is_an_error(repo: Repo) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import marshal
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -36,15 +37,18 @@ Rule = Callable[[RecordSet, Policy], Iterable[Finding]]
 KEEP = 200_000
 
 
-def _plain(obj: Declaration | LedgerEntry) -> tuple[Any, ...]:
-    return tuple(getattr(obj, f.name) for f in dataclasses.fields(obj))
+# Every field of each record type, read in one C call per record (the key is made for each
+# of 10,000 operations, cold or warm).
+_DECLARATION_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(Declaration)))
+_ENTRY_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(LedgerEntry)))
 
 
 def operation_key(op_id: str, declarations: Sequence[Declaration], entries: Sequence[LedgerEntry],
                   invalid: bool) -> bytes | None:
     """A digest of everything the per-operation rules see of one operation (None: not plain data)."""
     try:
-        data = marshal.dumps((op_id, [_plain(d) for d in declarations], [_plain(e) for e in entries], invalid))
+        data = marshal.dumps((op_id, [_DECLARATION_FIELDS(d) for d in declarations],
+                              [_ENTRY_FIELDS(e) for e in entries], invalid))
     except ValueError:
         return None
     return hashlib.blake2b(data, digest_size=20).digest()
