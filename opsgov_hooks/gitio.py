@@ -89,6 +89,10 @@ class Git:
         env = {**os.environ, **_ENV}
         return subprocess.run(("git", *args), cwd=self.root, capture_output=True, env=env).returncode == 0
 
+    def forget_batch(self) -> None:
+        """In a forked child: leave the parent's ``cat-file --batch`` to the parent (one starts on demand)."""
+        self._batch = None
+
     def close(self) -> None:
         if self._batch is not None:
             assert self._batch.stdin is not None

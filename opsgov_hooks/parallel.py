@@ -72,3 +72,34 @@ def join_worker(pid: int, read_end: int) -> list[Any] | None:
     except (ValueError, EOFError, TypeError):
         return None
     return results if isinstance(results, list) else None
+
+
+class Pending:
+    """Work started in a forked child (or not at all); :meth:`result` joins it or does it here."""
+
+    def __init__(self, work: Callable[[], list[Any]], child: tuple[int, int] | None) -> None:
+        self.work = work
+        self.child = child
+
+    def result(self) -> list[Any]:
+        if self.child is not None:
+            found = join_worker(*self.child)
+            self.child = None
+            if found is not None:
+                return found
+        return self.work()
+
+
+def in_background(work: Callable[[], list[Any]], *, before_in_child: Callable[[], None] = lambda: None) -> Pending:
+    """Start ``work()`` (plain data out) in a forked child when a second core is there to run it.
+
+    ``before_in_child`` runs first in the child only, e.g. to drop a pipe the parent keeps using.
+    """
+    if cores() < 2 or not hasattr(os, "fork"):
+        return Pending(work, None)
+
+    def in_child(_items: Sequence[None]) -> list[Any]:
+        before_in_child()
+        return work()
+
+    return Pending(work, fork_worker(in_child, [None]))

@@ -6,6 +6,7 @@ is observed by counting calls of the part that does the work.
 from __future__ import annotations
 
 import datetime
+import os
 from typing import Any
 
 import pytest
@@ -155,3 +156,21 @@ def test_no_cache_means_judging_every_time(gate_repo: Repo, judged: list[str], a
     all_check(gate_repo)
     assert len(judged) == 2
     assert not (gate_repo.path / ".git" / "opsgov-cache").exists()
+
+
+@pytest.mark.parametrize("how", ["one core", "child fails"])
+def test_history_rules_in_a_child_give_what_they_give_here(gate_repo: Repo, all_check: Any,
+                                                           monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """--all runs the history rules in a forked child; without one (or if it fails) they run here, the same."""
+    from opsgov_hooks import parallel
+
+    monkeypatch.setenv("OPSGOV_NO_CACHE", "1")
+    _broken(gate_repo)
+    gate_repo.git("tag", "ops-2026-01-27-001")  # lightweight: T001, another history rule
+    forked = all_check(gate_repo)
+    assert forked[0] == 1 and " H006 " in forked[1] and " T001 " in forked[1]
+    if how == "one core":
+        monkeypatch.setattr(parallel, "cores", lambda: 1)
+    else:
+        monkeypatch.setattr(parallel, "join_worker", lambda pid, fd: (os.close(fd), os.waitpid(pid, 0), None)[2])
+    assert all_check(gate_repo) == forked

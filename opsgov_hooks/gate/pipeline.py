@@ -19,11 +19,11 @@ import dataclasses
 import datetime
 import re
 
-from opsgov_hooks import fastpath
+from opsgov_hooks import fastpath, parallel
 from opsgov_hooks.cachestore import Store, open_store
 from opsgov_hooks.config import CONFIG_FILE, PYPROJECT_FILE, Policy, resolve_policy
 from opsgov_hooks.context import CheckContext
-from opsgov_hooks.findings import Finding, Severity
+from opsgov_hooks.findings import Finding, FindingTuple, Severity, from_tuple, to_tuple
 from opsgov_hooks.gate.judge import Judge
 from opsgov_hooks.gate.patches import added_lines
 from opsgov_hooks.gate.records import record_files
@@ -177,9 +177,17 @@ def _check_all(git: Git, head: str, policy: Policy) -> tuple[list[Finding], Reco
     judge = Judge(git, policy, git.ops_tags())
     listing = git.ls_tree(head)
     records = judge.records.load(record_files(listing, policy))
+
+    def history() -> list[FindingTuple]:
+        return [to_tuple(f) for f in history_findings(git, judge, mode="all", head=records, base=RecordSet(),
+                                                      entries=[], existing=frozenset(listing), head_sha=head,
+                                                      base_sha=None)]
+
+    # The history rules (mostly git: the ancestry walk, the sealed entries) run in a forked
+    # child while the record rules run here; nothing here uses git until the child is joined.
+    pending = parallel.in_background(history, before_in_child=git.forget_batch)
     findings = records.findings + run_record_rules(records, policy, memo=open_store(git, "findings", policy))
     governed = [p for p in listing if not record_kind(p, policy) and judge.governed_by_globs(p)]
     findings += gate_rules.uncovered(governed, records)
-    findings += history_findings(git, judge, mode="all", head=records, base=RecordSet(), entries=[],
-                                 existing=frozenset(listing), head_sha=head, base_sha=None)
+    findings += [from_tuple(f) for f in pending.result()]
     return findings, records
