@@ -174,3 +174,22 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
     return _run
 
 
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Two cores, whatever the machine has; the pid of every child :mod:`opsgov_hooks.parallel` forks
+    (0 when a fork failed)."""
+    from opsgov_hooks import parallel
+
+    started: list[int] = []
+    real_fork = parallel.fork_worker
+
+    def counting(*args: object) -> tuple[int, int] | None:
+        child = real_fork(*args)  # type: ignore[arg-type]
+        started.append(child[0] if child else 0)
+        return child
+
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel, "fork_worker", counting)
+    return started

@@ -223,7 +223,8 @@ def test_validate_output_is_the_same_cold_and_warm(repo: Repo, run_cli: Any, mon
     assert "ops/ledger/2026-01.yaml:24:10: L002 outcome: 'MAYBE' is not one of SUCCESS, ROLLBACK, PARTIAL" in cold[1]
 
 
-def test_a_forked_child_parsing_half_gives_the_same_records(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_forked_child_parsing_half_gives_the_same_records(repo: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                            forks: list[int]) -> None:
     populate(repo)
     for n in range(2, 12):
         op = f"OPS-2026-01-{n:02d}-001"
@@ -233,16 +234,6 @@ def test_a_forked_child_parsing_half_gives_the_same_records(repo: Repo, monkeypa
     source = CommitSource(Git(str(repo.path)), repo.head())
     serial = load_records(source, default_policy(), cache=False)
     monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 2)
-    monkeypatch.setattr(parallel, "cores", lambda: 2)
-    forks: list[int] = []
-    real_fork = parallel.fork_worker
-
-    def counting(*args: Any) -> Any:
-        started = real_fork(*args)
-        forks.append(started[0] if started else 0)
-        return started
-
-    monkeypatch.setattr(parallel, "fork_worker", counting)
     forked = reload(source)
     assert len(forks) == 1 and forks[0] > 0
     assert snapshot(forked) == snapshot(serial)

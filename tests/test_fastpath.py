@@ -49,6 +49,14 @@ def cache_entries(tmp_path: Path) -> list[Path]:
 
 # -- what it answers, and what it leaves to the full command ------------------------------------------
 
+def configured_infra(repo: Repo) -> None:
+    """A committed configuration governing infra/**, and an ungoverned file staged."""
+    repo.write(".opsgov.yaml", "governed_paths:\n  - infra/**\n")
+    repo.commit("config")
+    repo.write("src/app.py", "print('changed')\n")
+    repo.stage()
+
+
 def test_nothing_staged_and_ungoverned_changes_pass(committed: Repo) -> None:
     assert fastpath.quick_check(STAGED) == 0
     assert fastpath.quick_check(["check"]) == 0
@@ -202,10 +210,7 @@ def test_a_configured_policy_is_answered_through_the_cache(committed: Repo, tmp_
 
 
 def test_the_answer_imports_nothing_and_runs_two_git_commands(committed: Repo, tmp_path: Path) -> None:
-    committed.write(".opsgov.yaml", "governed_paths:\n  - infra/**\n")
-    committed.commit("config")
-    committed.write("src/app.py", "print('changed')\n")
-    committed.stage()
+    configured_infra(committed)
     code, modules, _ = probe(committed, tmp_path, "check")
     assert code == 0 and "yaml" in modules and "click" in modules   # no rules yet: the full command ran
     code, modules, commands = probe(committed, tmp_path, "check")
@@ -216,10 +221,7 @@ def test_the_answer_imports_nothing_and_runs_two_git_commands(committed: Repo, t
 def test_a_stale_entry_for_other_configuration_bytes_is_not_used(committed: Repo, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    committed.write(".opsgov.yaml", "governed_paths:\n  - infra/**\n")
-    committed.commit("config")
-    committed.write("src/app.py", "print('changed')\n")
-    committed.stage()
+    configured_infra(committed)
     assert full(monkeypatch, capsys) == (0, "")
     assert fastpath.quick_check(STAGED) == 0
     committed.write(".opsgov.yaml", "governed_paths:\n  - src/**\n")   # now src/ is governed
@@ -237,10 +239,7 @@ def test_a_stale_entry_for_other_configuration_bytes_is_not_used(committed: Repo
 def test_a_corrupt_cache_entry_is_ignored_and_rewritten(committed: Repo, tmp_path: Path, garbage: bytes,
                                                         monkeypatch: pytest.MonkeyPatch,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    committed.write(".opsgov.yaml", "governed_paths:\n  - infra/**\n")
-    committed.commit("config")
-    committed.write("src/app.py", "print('changed')\n")
-    committed.stage()
+    configured_infra(committed)
     assert full(monkeypatch, capsys) == (0, "")
     [entry] = cache_entries(tmp_path)
     entry.write_bytes(garbage)
@@ -252,10 +251,7 @@ def test_a_corrupt_cache_entry_is_ignored_and_rewritten(committed: Repo, tmp_pat
 def test_an_unreadable_cache_folder_is_no_cache(committed: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "cache").write_text("a file where the folder should be\n")
-    committed.write(".opsgov.yaml", "governed_paths:\n  - infra/**\n")
-    committed.commit("config")
-    committed.write("src/app.py", "print('changed')\n")
-    committed.stage()
+    configured_infra(committed)
     assert full(monkeypatch, capsys) == (0, "")
     assert fastpath.quick_check(STAGED) is None
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from conftest import Repo, declaration_text, entry_text, runbook_body
-from opsgov_hooks import cachestore, parallel
+from opsgov_hooks import cachestore
 from opsgov_hooks.config import default_policy
 from opsgov_hooks.findings import sort_findings
 from opsgov_hooks.gitio import Git
@@ -94,20 +94,11 @@ def test_memo_cold_and_warm_equal_the_plain_run(repo: Repo, judged: list[str],
     assert judged == []
 
 
-def test_two_cores_give_the_same_findings(repo: Repo, judged: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_cores_give_the_same_findings(repo: Repo, judged: list[str], monkeypatch: pytest.MonkeyPatch,
+                                          forks: list[int]) -> None:
     corpus(repo)
     plain = _lines(run_record_rules(_records(repo), default_policy()))
-    forks: list[int] = []
-    real_fork = parallel.fork_worker
-
-    def counting(*args: Any) -> Any:
-        started = real_fork(*args)
-        forks.append(started[0] if started else 0)
-        return started
-
     monkeypatch.setattr(memo, "PARALLEL_MIN_OPERATIONS", 2)
-    monkeypatch.setattr(parallel, "cores", lambda: 2)
-    monkeypatch.setattr(parallel, "fork_worker", counting)
     assert _with_memo(repo, monkeypatch) == plain
     assert len(forks) == 1 and forks[0] > 0
     judged.clear()
