@@ -1,12 +1,15 @@
 """Where opsgov keeps what it has already worked out: one marshal file per kind and fingerprint.
 
-Three kinds share this store (each module says what it keys on):
+Several kinds share this store (each module says what it keys on):
 
 * ``records``: parsed record files, by blob id (:mod:`opsgov_hooks.cache`);
 * ``findings``: the per-operation record rules' findings, by the operation's records
   (:mod:`opsgov_hooks.rules.memo`);
 * ``results``: a whole ``check --all``'s findings, by everything it reads
-  (:mod:`opsgov_hooks.gate.results`).
+  (:mod:`opsgov_hooks.gate.results`);
+* ``ancestry``: is-ancestor answers for rollback references, by (tip, commit)
+  (:func:`opsgov_hooks.refs.resolve`), and ``sealed``: the entry a tag's commit holds, by tag
+  object (:mod:`opsgov_hooks.rules.tags`). Both are facts about immutable objects.
 
 * Where: ``<git common dir>/opsgov-cache/`` -- inside ``.git``, so it is never
   committed, belongs to one clone, and is shared by its linked worktrees.

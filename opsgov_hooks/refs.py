@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from opsgov_hooks.context import RefFacts
+from opsgov_hooks.cachestore import Store
 from opsgov_hooks.gitio import Git
 
 _COMMIT = re.compile(r"(?:([0-9a-fA-F]{7,40})|commit:\s*(\S+))\Z")
@@ -61,8 +62,13 @@ def path_exists(path: str, existing: frozenset[str]) -> bool:
     return path in existing or any(p.startswith(path + "/") for p in existing)
 
 
-def resolve(git: Git, wanted: Mapping[str, Sequence[str]]) -> dict[str, RefFacts]:
-    """rollback_ref -> facts, each reachable from every tip given for it."""
+def resolve(git: Git, wanted: Mapping[str, Sequence[str]], known: Store | None = None) -> dict[str, RefFacts]:
+    """rollback_ref -> facts, each reachable from every tip given for it.
+
+    ``known`` keeps is-ancestor answers between runs: a commit's ancestry never changes, so
+    an answer found once holds forever (the caller passes no store on a shallow clone, whose
+    walks stop at cut-off parents).
+    """
     names = {ref: name for ref in wanted if (name := commit_name(ref)) is not None}
     objects = git.check_objects(list(names.values()))
     facts: dict[str, RefFacts] = {}
@@ -71,15 +77,27 @@ def resolve(git: Git, wanted: Mapping[str, Sequence[str]]) -> dict[str, RefFacts
         facts[ref] = RefFacts(exists=kind not in ("missing", "ambiguous"), is_commit=kind == "commit",
                               ambiguous=kind == "ambiguous", sha=sha)
     commits = {ref: f.sha for ref, f in facts.items() if f.is_commit and f.sha}
-    tips = sorted({tip for ref in commits for tip in wanted[ref] if tip})
-    if commits and tips:
-        walk = git.walk_parents(tips)
+    questions = {(tip, sha) for ref, sha in commits.items() for tip in wanted[ref]}
+    answers: dict[tuple[str, str], bool] = {}
+    for tip, sha in questions:
+        kept = known.get(f"{tip}:{sha}") if known is not None else None
+        if isinstance(kept, bool):
+            answers[(tip, sha)] = kept
+    todo = sorted(questions - answers.keys())
+    if todo:
+        walk = git.walk_parents(sorted({tip for tip, _sha in todo}))
         try:
             ancestry = Ancestry(walk)
-            for ref, sha in commits.items():
-                facts[ref].reachable = bool(wanted[ref]) and all(ancestry.reaches(tip, sha) for tip in wanted[ref])
+            for tip, sha in todo:
+                answers[(tip, sha)] = ancestry.reaches(tip, sha)
         finally:
             walk.close()  # stops the walk as soon as every question is answered
+        if known is not None:
+            for tip, sha in todo:
+                known.put(f"{tip}:{sha}", answers[(tip, sha)])
+            known.save(keep=200_000)
+    for ref, sha in commits.items():
+        facts[ref].reachable = bool(wanted[ref]) and all(answers[(tip, sha)] for tip in wanted[ref])
     return facts
 
 

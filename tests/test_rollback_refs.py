@@ -224,3 +224,50 @@ def test_a_failing_walk_is_an_error(repo: Repo) -> None:
     repo.commit("first")
     with pytest.raises(GitError, match="rev-list"):
         list(Git(str(repo.path)).walk_parents(["0" * 40]))
+
+
+def test_ancestry_answers_are_kept_between_runs(repo: Repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A commit's ancestry never changes: the second run asks git nothing about it."""
+    from opsgov_hooks import cachestore
+
+    monkeypatch.delenv("OPSGOV_NO_CACHE", raising=False)
+    monkeypatch.setattr(cachestore, "_OPEN", {})
+    commits = [repo.commit(f"c{i}") for i in range(5)]
+    repo.git("checkout", "-q", "-b", "side", commits[1])
+    side = repo.commit("side only")
+    repo.git("checkout", "-q", "main")
+    walks: list[list[str]] = []
+    real = Git.walk_parents
+
+    def counting(self: Git, tips):  # type: ignore[no-untyped-def]
+        walks.append(list(tips))
+        return real(self, tips)
+
+    monkeypatch.setattr(Git, "walk_parents", counting)
+    first = _judge(repo, commits[2], side)
+    assert len(walks) == 1 and [line.split(": ")[1].split()[0] for line in first] == ["H009"]
+    monkeypatch.setattr(cachestore, "_OPEN", {})  # as a new process would
+    ctx = context(repo, None, repo.head())
+    assert ctx.git is not None
+    rollback_refs.prepare(ctx, ctx.git)
+    assert [format_line(f) for f in rollback_refs.rollback_refs(ctx)] == first
+    assert len(walks) == 1
+
+
+def test_a_shallow_clone_keeps_no_ancestry_answers(repo: Repo, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from opsgov_hooks import cachestore
+
+    monkeypatch.delenv("OPSGOV_NO_CACHE", raising=False)
+    monkeypatch.setattr(cachestore, "_OPEN", {})
+    commits = [repo.commit(f"c{i}") for i in range(4)]
+    repo.write(LEDGER, entry_text(_op(1), rollback_ref=f"'{commits[0]}'") +
+               entry_text(_op(2), rollback_ref=f"'{commits[3]}'"))  # within the clone's depth: walked
+    repo.commit("record")
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{repo.path}", str(clone)], check=True)
+    shallow = Repo(clone)
+    ctx = context(shallow, None, shallow.head())
+    assert ctx.git is not None
+    rollback_refs.prepare(ctx, ctx.git)
+    assert [format_line(f).split(": ")[1].split()[0] for f in rollback_refs.rollback_refs(ctx)] == ["H010"]
+    assert not list((clone / ".git" / "opsgov-cache").glob("ancestry-*"))

@@ -155,3 +155,48 @@ def test_a_staged_change_answers_only_for_the_tags_of_entries_it_changes(declare
     declared.write(LEDGER, entry_text(OP, changes_summary="edited after the seal"))
     declared.stage()
     assert any(" T001 " in line for line in history(declared, head, None, mode="staged"))
+
+
+def test_sealed_entries_are_read_once_per_clone(declared: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A tag names one commit forever: the entry its commit holds is kept, and a damaged kept value re-read."""
+    from opsgov_hooks import cachestore
+    from opsgov_hooks.gitio import Git
+
+    monkeypatch.delenv("OPSGOV_NO_CACHE", raising=False)
+    monkeypatch.setattr(cachestore, "_OPEN", {})
+    _closed(declared, run_cli)
+    declared.write(LEDGER, entry_text(OP, changes_summary="edited after the seal"))
+    declared.commit("edit the sealed entry")
+    reads: list[str] = []
+    real = Git.read_objects
+
+    def counting(self: Git, names, limit=None):  # type: ignore[no-untyped-def]
+        names = list(names)
+        reads.extend(n for n in names if n.endswith(":" + LEDGER))
+        return real(self, names, limit)
+
+    monkeypatch.setattr(Git, "read_objects", counting)
+    for kept in (declared.path / ".git" / "opsgov-cache").glob("sealed-*"):
+        kept.unlink()  # 'opsgov tag' checked (and kept) it already: start from nothing
+    monkeypatch.setattr(cachestore, "_OPEN", {})
+    first = _all(declared)
+    assert any(" T005 " in line for line in first) and len(reads) == 1
+    for damaged in (None, ("not", "an", "entry")):
+        monkeypatch.setattr(cachestore, "_OPEN", {})  # as a new process would
+        if damaged is not None:
+            store = cachestore.open_store(Git(str(declared.path)), "sealed", _policy(declared))
+            assert store is not None and len(store.entries) == 1
+            store.entries = {key: damaged for key in store.entries}
+            store.dirty = True
+            store.save()
+            monkeypatch.setattr(cachestore, "_OPEN", {})
+        assert _all(declared) == first
+    assert len(reads) == 2  # the kept entry served the second run; the damaged one was read again
+
+
+def _policy(repo: Repo):  # type: ignore[no-untyped-def]
+    from opsgov_hooks.config import load_policy
+    from opsgov_hooks.gitio import Git
+    from opsgov_hooks.sources import CommitSource
+
+    return load_policy(CommitSource(Git(str(repo.path)), repo.head()))

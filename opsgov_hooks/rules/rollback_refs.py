@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from opsgov_hooks import refs
+from opsgov_hooks.cachestore import open_store
 from opsgov_hooks.context import CheckContext
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.gitio import Git
@@ -55,7 +56,8 @@ def prepare(ctx: CheckContext, git: Git) -> None:
         procedures = procedures or ref.strip().startswith("procedure:")
     if wanted:  # no git process at all for a run without commit references
         ctx.shallow = ctx.shallow or git.is_shallow()
-        ctx.refs = {**ctx.refs, **refs.resolve(git, wanted)}
+        known = None if ctx.shallow else open_store(git, "ancestry", None)  # answers on cut history may change
+        ctx.refs = {**ctx.refs, **refs.resolve(git, wanted, known)}
     if procedures and not ctx.existing_paths:
         listing = git.ls_tree(ctx.head_sha) if ctx.head_sha else git.ls_index()
         ctx.existing_paths = frozenset(listing)

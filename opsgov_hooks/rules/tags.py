@@ -17,6 +17,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 
+from opsgov_hooks.cachestore import open_store
 from opsgov_hooks.context import CheckContext, TagFacts
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.gitio import Git, TagRef
@@ -54,15 +55,58 @@ def prepare(ctx: CheckContext, git: Git) -> None:
 
 
 def _read_sealed(ctx: CheckContext, git: Git, facts: dict[str, TagFacts]) -> None:
+    """Each tag's operation entry as its commit's ledger file holds it.
+
+    A tag object names one commit forever, so what that commit's file holds is kept between
+    runs (the ``sealed`` store, by tag object and path): the month file at 1,000 tags'
+    commits is read once per clone, not once per ``--all``.
+    """
     annotated = [t for t in ctx.tags
                  if t.name in facts and t.object_type == "tag" and ID_RE.match(id_from_tag(t.name))]
     files = {t.name: ctx.policy.ledger_file_for(id_from_tag(t.name)) for t in annotated}
-    blobs = git.read_objects(f"{t.target_sha}:{files[t.name]}" for t in annotated)
-    for tag, (kind, data) in zip(annotated, blobs):
+    store = open_store(git, "sealed", ctx.policy)
+    unknown = []
+    for tag in annotated:
         fact = facts[tag.name]
         fact.sealed_file = files[tag.name]
+        kept = store.get(_sealed_key(tag, files[tag.name])) if store is not None else None
+        entry = _entry_from(kept) if kept is not None else None
+        if kept is not None and (entry is not None or kept == ()):
+            fact.sealed_entry = entry
+        else:
+            unknown.append(tag)
+    blobs = git.read_objects(f"{t.target_sha}:{files[t.name]}" for t in unknown)
+    for tag, (kind, data) in zip(unknown, blobs):
+        fact = facts[tag.name]
         if kind == "blob" and data is not None:
             fact.sealed_entry = _sealed_entry(ctx, files[tag.name], data, id_from_tag(tag.name))
+        if store is not None:
+            store.put(_sealed_key(tag, files[tag.name]), _entry_data(fact.sealed_entry))
+    if store is not None and unknown:
+        store.save(keep=200_000)
+
+
+def _sealed_key(tag: TagRef, path: str) -> str:
+    # The tag object fixes the commit; the ref's name says which operation's entry is looked for.
+    return f"{tag.object_sha}\0{tag.name}\0{path}"
+
+
+def _entry_data(entry: LedgerEntry | None) -> tuple[object, ...]:
+    """An entry as plain data for the store (() for "no entry there")."""
+    if entry is None:
+        return ()
+    return (entry.fields, entry.path, entry.line, entry.end_line, entry.column, entry.positions)
+
+
+def _entry_from(data: object) -> LedgerEntry | None:
+    """The inverse of :func:`_entry_data`; None for () or anything of the wrong shape."""
+    if not (isinstance(data, tuple) and len(data) == 6):
+        return None
+    fields, path, line, end_line, column, positions = data
+    if not (isinstance(fields, dict) and isinstance(path, str) and isinstance(positions, dict)
+            and isinstance(line, int) and isinstance(end_line, int) and isinstance(column, int)):
+        return None
+    return LedgerEntry(dict(fields), path, line, end_line, column, dict(positions))
 
 
 def _sealed_entry(ctx: CheckContext, path: str, data: bytes, operation_id: str) -> LedgerEntry | None:
