@@ -89,16 +89,45 @@ def resolve(git: Git, wanted: Mapping[str, Sequence[str]], known: Store | None =
         try:
             ancestry = Ancestry(walk)
             for tip, sha in todo:
-                answers[(tip, sha)] = ancestry.reaches(tip, sha)
+                if (tip, sha) not in answers:
+                    _from_earlier_tip(ancestry, known, tip, todo, answers)
+                    if (tip, sha) not in answers:
+                        answers[(tip, sha)] = ancestry.reaches(tip, sha)
         finally:
             walk.close()  # stops the walk as soon as every question is answered
         if known is not None:
             for tip, sha in todo:
                 known.put(f"{tip}:{sha}", answers[(tip, sha)])
+            tips = known.get("tips")
+            earlier = [t for t in tips if isinstance(t, str)] if isinstance(tips, tuple) else []
+            known.put("tips", tuple(dict.fromkeys([*sorted({t for t, _s in todo}), *earlier]))[:_TIPS_KEPT])
             known.save(keep=200_000)
     for ref, sha in commits.items():
         facts[ref].reachable = bool(wanted[ref]) and all(answers[(tip, sha)] for tip in wanted[ref])
     return facts
+
+
+_TIPS_KEPT = 8
+
+
+def _from_earlier_tip(ancestry: Ancestry, known: Store | None, tip: str, todo: Sequence[tuple[str, str]],
+                      answers: dict[tuple[str, str], bool]) -> None:
+    """Answer ``tip``'s questions from a tip of an earlier run that ``tip`` descends from.
+
+    After a new commit, HEAD is a new tip, but every commit its parent reached it reaches too:
+    the walk only has to find the parent (a step or two) instead of listing all history. Only
+    "yes" carries over; the rest is walked.
+    """
+    tips = known.get("tips") if known is not None else None
+    if known is None or not isinstance(tips, tuple):
+        return
+    for earlier in tips:
+        if not isinstance(earlier, str) or earlier == tip or not ancestry.reaches(tip, earlier):
+            continue
+        for question in todo:
+            if question[0] == tip and question not in answers and known.get(f"{earlier}:{question[1]}") is True:
+                answers[question] = True
+        return
 
 
 class Ancestry:

@@ -271,3 +271,32 @@ def test_a_shallow_clone_keeps_no_ancestry_answers(repo: Repo, tmp_path: Path, m
     rollback_refs.prepare(ctx, ctx.git)
     assert [format_line(f).split(": ")[1].split()[0] for f in rollback_refs.rollback_refs(ctx)] == ["H010"]
     assert not list((clone / ".git" / "opsgov-cache").glob("ancestry-*"))
+
+
+def test_a_new_head_reuses_what_its_parent_reached(repo: Repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """After a commit, HEAD is a new tip: the walk finds the earlier tip, not the whole history."""
+    from opsgov_hooks import cachestore, gitio
+
+    monkeypatch.delenv("OPSGOV_NO_CACHE", raising=False)
+    monkeypatch.setattr(cachestore, "_OPEN", {})
+    monkeypatch.setattr(gitio, "WALK_CHUNK", 250)
+    commits = [repo.commit(f"c{i}") for i in range(60)]
+    shown: list[str] = []
+    real = Git.walk_parents
+
+    def counting(self: Git, tips):  # type: ignore[no-untyped-def]
+        for batch in real(self, tips):
+            shown.extend(sha for sha, _parents in batch)
+            yield batch
+
+    monkeypatch.setattr(Git, "walk_parents", counting)
+    assert _judge(repo, commits[1]) == []
+    assert len(shown) >= 60
+    shown.clear()
+    repo.commit("one more")
+    monkeypatch.setattr(cachestore, "_OPEN", {})  # as a new process would
+    ctx = context(repo, None, repo.head())
+    assert ctx.git is not None
+    rollback_refs.prepare(ctx, ctx.git)
+    assert list(rollback_refs.rollback_refs(ctx)) == []
+    assert ctx.refs[commits[1]].reachable and len(shown) <= 8
