@@ -88,11 +88,11 @@ def resolve(git: Git, wanted: Mapping[str, Sequence[str]], known: Store | None =
         walk = git.walk_parents(sorted({tip for tip, _sha in todo}))
         try:
             ancestry = Ancestry(walk)
+            for tip in sorted({t for t, _s in todo}):
+                _from_earlier_tip(ancestry, known, tip, todo, answers)
             for tip, sha in todo:
                 if (tip, sha) not in answers:
-                    _from_earlier_tip(ancestry, known, tip, todo, answers)
-                    if (tip, sha) not in answers:
-                        answers[(tip, sha)] = ancestry.reaches(tip, sha)
+                    answers[(tip, sha)] = ancestry.reaches(tip, sha)
         finally:
             walk.close()  # stops the walk as soon as every question is answered
         if known is not None:
