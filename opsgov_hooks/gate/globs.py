@@ -42,23 +42,6 @@ def literal_prefix(pattern: str) -> str | None:
     return head[:head.rfind("/") + 1] if "/" in head else None
 
 
-def may_match_any(patterns: Iterable[str], paths: Sequence[str]) -> bool:
-    """False only when no path can match any pattern; exact (falls back to pathspec when unsure)."""
-    patterns = tuple(patterns)
-    prefixes = [literal_prefix(p) for p in patterns]
-    if any(prefix is None for prefix in prefixes):
-        return _any_match(patterns, paths)
-    positive = [p for p in prefixes if p]
-    # pathspec lets ``dir/**`` match ``dir`` itself, so a path naming a prefix's directory stays a candidate.
-    candidates = [path for path in paths if any(path.startswith(p) or p.startswith(path + "/") for p in positive)]
-    return bool(candidates) and _any_match(patterns, candidates)
-
-
-def _any_match(patterns: tuple[str, ...], paths: Sequence[str]) -> bool:
-    spec = compile_globs(patterns)
-    return any(spec.match_file(path) for path in paths)
-
-
 def covered_by_any(paths: Sequence[str], pattern_lists: Iterable[Sequence[str]]) -> set[str]:
     """The paths that at least one of the pattern lists matches.
 
