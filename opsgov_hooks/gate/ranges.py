@@ -61,13 +61,20 @@ def _apply(files: Mapping[str, str], entries: Sequence[DiffEntry], judge: Judge)
 
 
 def _record_states(judge: Judge, pairs: Sequence[tuple[str, str | None]],
-                   diffs: Mapping[str, CommitDiff]) -> dict[str, dict[str, str]]:
-    """The record files (path -> blob) of every commit's tree, from one listing per outside parent."""
+                   diffs: Mapping[str, CommitDiff]) -> tuple[dict[str, dict[str, str]], set[tuple[str, str]]]:
+    """The record files (path -> blob) of every commit's tree, from one listing per outside parent,
+    and every file version among them (found as the trees are built, not by scanning each tree)."""
     states: dict[str, dict[str, str]] = {}
+    versions: set[tuple[str, str]] = set()
     for commit, parent in pairs:
-        start = states[parent] if parent in states else judge.records.tree_files(parent)
-        states[commit] = _apply(start, diffs[commit].entries, judge)
-    return states
+        if parent in states:
+            start = states[parent]
+        else:
+            start = judge.records.tree_files(parent)
+            versions.update(start.items())
+        states[commit] = new = _apply(start, diffs[commit].entries, judge)
+        versions.update((entry.path, new[entry.path]) for entry in diffs[commit].entries if entry.path in new)
+    return states, versions
 
 
 def _judge_each(judge: Judge, pairs: Sequence[tuple[str, str | None]], diffs: Mapping[str, CommitDiff],
@@ -81,7 +88,7 @@ def _judge_each(judge: Judge, pairs: Sequence[tuple[str, str | None]], diffs: Ma
         diff = diffs[commit]
         if not diff.trailers and not judge.governed(diff.entries):
             continue  # nothing governed and no operation named: not the gate's business
-        head = judge.records.load(states[commit])
+        head = judge.records.declared(states[commit])  # the rules of one commit read its declarations only
         view = judge.view(diff.entries, diff.trailers, commit, parent, head)
         findings += judge.judge(view, head, final, range_end=True)
         judged.append((commit, parent))
@@ -96,9 +103,9 @@ def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
     if any(commit not in diffs for commit, _parent in pairs):
         raise GitError("git diff-tree did not describe every commit of the range; run again, and report it "
                        "if it persists")
-    states = _record_states(judge, pairs, diffs)
+    states, versions = _record_states(judge, pairs, diffs)
     end_files = states[job.head] if job.head in states else judge.records.tree_files(job.head)
-    judge.records.prefetch([*states.values(), end_files])
+    judge.records.prefetch_versions([*versions, *end_files.items()])
     final = judge.records.load(end_files)
     findings, judged, touched = _judge_each(judge, pairs, diffs, states, final)
     if not judged:

@@ -25,7 +25,7 @@ NEW_OPERATION = "declare a new operation for this change ('opsgov new')"
 class GateInput:
     view: ChangeView
     association: Association
-    head: RecordSet          # records in the tree the change produces
+    head: RecordSet          # records in the tree the change produces (a range gives its declarations only)
     final: RecordSet         # where the ledger entry must be (the index, or the end of the range)
     policy: Policy
     entry_may_follow: bool = False   # staged mode with allow_ledger_followup: a missing entry warns
