@@ -58,11 +58,11 @@ def code_fingerprint() -> str:
     Every module, not a list of them: a rule may import any helper, and a list kept by hand
     goes stale the day someone forgets it.
     """
-    from opsgov_hooks import schemas
+    from opsgov_hooks.resources import schema_dir
 
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{sys.version_info[:2]}\0".encode())
     sources = sorted(p for p in _PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
-    folder = Path(schemas.schema_dir())
+    folder = schema_dir()
     for path in [*sources, *sorted(folder.iterdir())]:
         digest.update(str(path.relative_to(path.parent.parent)).encode() + b"\0")
         digest.update(path.read_bytes())

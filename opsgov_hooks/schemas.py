@@ -11,11 +11,13 @@ import dataclasses
 import functools
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from opsgov_hooks.findings import Finding, error
+from opsgov_hooks.resources import schema_dir
 from opsgov_hooks.yamlstrict import Document
+
+__all__ = ["schema_dir"]  # re-exported: where the schemas are is asked of this module too
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,13 +31,6 @@ class RecordKind:
 DECLARATION = RecordKind("declaration.schema.json", "D001", "D002", "D003")
 LEDGER_ENTRY = RecordKind("ledger-entry.schema.json", "L001", "L002", "L003")
 CONFIG = RecordKind("config.schema.json", "C001", "C001", "C001")
-
-
-def schema_dir() -> Path:
-    """Inside a wheel the schemas sit in the package; in a source checkout, beside it."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "_schemas"
-    return packaged if packaged.is_dir() else here.parent / "schemas"
 
 
 @functools.lru_cache(maxsize=None)
