@@ -25,12 +25,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from opsgov_hooks.config import default_policy  # noqa: E402
+from opsgov_hooks.policy.config import default_policy  # noqa: E402
 from opsgov_hooks.execution.execlog import parse_log  # noqa: E402
 from opsgov_hooks.records import declaration, ledger, markdown  # noqa: E402
 from opsgov_hooks.records.declaration import Declaration, parse_operation_record  # noqa: E402
 from opsgov_hooks.rules import report  # noqa: E402
-from opsgov_hooks.yamlstrict import load_documents  # noqa: E402
+from opsgov_hooks.records.yamlstrict import load_documents  # noqa: E402
 
 
 def git(repo: Path, *args: str, data: bytes | None = None) -> bytes:

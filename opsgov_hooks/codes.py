@@ -2,7 +2,7 @@
 
 Codes are stable: once released, a code keeps its meaning forever (as ruff's and
 flake8's do), so users can rely on them in suppressions, dashboards and audits.
-``docs/rules.md`` is generated from this table (``python -m opsgov_hooks.docgen``)
+``docs/rules.md`` is generated from this table (``python -m tools.docgen``)
 and a test keeps the two in agreement.
 
 Ranges: see :data:`RANGES`.

@@ -17,7 +17,7 @@ the exact bytes of both files and the opsgov version, so a rule set can never be
 stale. No HEAD, a git error, an unknown status, no or an unreadable cache entry: it
 answers "not sure" and the full command decides. It never passes by default.
 
-Why it runs git itself and not through :mod:`opsgov_hooks.gitio`: importing
+Why it runs git itself and not through :mod:`opsgov_hooks.git.gitio`: importing
 ``subprocess`` alone (6 to 13 ms here) costs more than a ``git diff-index``. It keeps gitio's
 rules: no shell, NUL-separated output, only constant arguments (object names go on
 stdin), the same environment (no prompt, no pager, no optional locks).
@@ -36,7 +36,7 @@ FORMAT = "opsgov-governed-1"                          # of a cache entry; part o
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "PAGER": "cat", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 TYPE_CHECKING = False   # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
-    from opsgov_hooks.config import Policy
+    from opsgov_hooks.policy.config import Policy
 
 # What makes a staged path interesting: (where records live, the literal prefixes of the governed globs
 # or None when a glob has none, the governed globs). The default policy's are kept equal by a test.
@@ -178,7 +178,7 @@ def _read_rules(path: str | None) -> Rules | None:
 
 def rules_of(policy: Policy) -> Rules:
     """The rules of a policy: where its records live, and its governed globs (called by the full command)."""
-    from opsgov_hooks.gate.globs import literal_prefix
+    from opsgov_hooks.policy.globs import literal_prefix
     from opsgov_hooks.records.store import record_prefixes
 
     prefixes = [literal_prefix(p) for p in policy.governed_paths]

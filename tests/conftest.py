@@ -178,9 +178,9 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Two cores, whatever the machine has; the pid of every child :mod:`opsgov_hooks.parallel` forks
+    """Two cores, whatever the machine has; the pid of every child :mod:`opsgov_hooks.speed.parallel` forks
     (0 when a fork failed)."""
-    from opsgov_hooks import parallel
+    from opsgov_hooks.speed import parallel
 
     started: list[int] = []
     real_fork = parallel.fork_worker

@@ -54,12 +54,12 @@ def declare(repo: Repo, op_id: str = OP, commit: bool = True, **overrides: objec
 def context(repo: Repo, base: str | None, head: str | None, *, mode: str = "range",
             now: datetime.datetime = NOW, tags: bool = True):  # type: ignore[no-untyped-def]
     """A CheckContext built as the gate builds it: records from real commits (head None: the index)."""
-    from opsgov_hooks.config import load_policy
-    from opsgov_hooks.context import CheckContext
-    from opsgov_hooks.gitio import Git
-    from opsgov_hooks.gate.pipeline import answerable_operations
+    from opsgov_hooks.policy.config import load_policy
+    from opsgov_hooks.rules.context import CheckContext
+    from opsgov_hooks.git.gitio import Git
+    from opsgov_hooks.check.pipeline import answerable_operations
     from opsgov_hooks.records.store import load_records
-    from opsgov_hooks.sources import CommitSource, IndexSource
+    from opsgov_hooks.git.sources import CommitSource, IndexSource
 
     git = Git(str(repo.path))
     trusted = CommitSource(git, base) if base else CommitSource(git, head)
@@ -80,7 +80,7 @@ def history(repo: Repo, base: str | None, head: str | None, **kwargs: object) ->
 
     The gate's own history rules (G codes) are tested by their owner, so they are left out.
     """
-    from opsgov_hooks.reporters.text import format_line
+    from opsgov_hooks.output.text import format_line
     from opsgov_hooks.rules.registry import run_history_rules
 
     ctx = context(repo, base, head, **kwargs)  # type: ignore[arg-type]

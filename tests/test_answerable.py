@@ -10,8 +10,8 @@ from __future__ import annotations
 from conftest import Repo, entry_text
 from lifecycle_helpers import context, history
 
-from opsgov_hooks.gate.pipeline import answerable_operations
-from opsgov_hooks.gitio import Git
+from opsgov_hooks.check.pipeline import answerable_operations
+from opsgov_hooks.git.gitio import Git
 
 pytest_plugins = ["conftest_lifecycle"]
 

@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 
 from conftest import Repo, declaration_text, entry_text
-from opsgov_hooks import cache, cachestore, parallel
-from opsgov_hooks.config import Policy, default_policy
-from opsgov_hooks.gitio import Git
+from opsgov_hooks.speed import records_cache as cache
+from opsgov_hooks.speed import store as cachestore
+from opsgov_hooks.speed import parallel
+from opsgov_hooks.policy.config import Policy, default_policy
+from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.records import store
 from opsgov_hooks.records.store import RecordSet, load_records
-from opsgov_hooks.sources import CommitSource, IndexSource, WorktreeSource
+from opsgov_hooks.git.sources import CommitSource, IndexSource, WorktreeSource
 
 OP1 = "OPS-2026-01-27-001"
 OP2 = "OPS-2026-01-28-001"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from opsgov_hooks.execution.cmdpolicy import simple_commands, split_script, violations, violations_for_text
-from opsgov_hooks.config import default_policy, policy_from_mapping
+from opsgov_hooks.policy.config import default_policy, policy_from_mapping
 
 ALLOWED = ["prometheus", "grafana-server.service", "quantum-api"]
 POLICY = default_policy()

@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 
 from conftest import Repo, declaration_text
-from opsgov_hooks import config
-from opsgov_hooks.config import Policy, default_policy, load_policy, resolve_policy
+from opsgov_hooks.policy import config
+from opsgov_hooks.policy.config import Policy, default_policy, load_policy, resolve_policy
 from opsgov_hooks.findings import UsageError
-from opsgov_hooks.gitio import Git
-from opsgov_hooks.sources import CommitSource, WorktreeSource
+from opsgov_hooks.git.gitio import Git
+from opsgov_hooks.git.sources import CommitSource, WorktreeSource
 
 BROKEN = "opsgov: error: the opsgov configuration is broken:\n"
 FIX = "Fix the configuration (schema: schemas/config.schema.json), then run again.\n"

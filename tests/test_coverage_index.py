@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import itertools
 
-from opsgov_hooks.gate.globs import CoverageIndex, matches
+from opsgov_hooks.policy.globs import CoverageIndex, matches
 
 LISTS = {
     "A": ("ops/services/svc-1/**",),

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import Repo, init_repo
-from opsgov_hooks import codes, docgen
-from opsgov_hooks.config import resolve_policy
+from opsgov_hooks import codes
+from tools import docgen
+from opsgov_hooks.policy.config import resolve_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS_MD = ROOT / "docs" / "records.md"
@@ -132,7 +133,7 @@ def test_records_md_mentions_every_foundation_code() -> None:
 # -- docs/rules.md ---------------------------------------------------------------------
 
 def test_rules_md_is_in_sync() -> None:
-    proc = subprocess.run([sys.executable, "-m", "opsgov_hooks.docgen", "--check"], cwd=ROOT, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "tools.docgen", "--check"], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert (proc.returncode, proc.stderr) == (0, "")
     assert RULES_MD.read_text(encoding="utf-8") == docgen.render()

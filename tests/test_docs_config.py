@@ -4,21 +4,21 @@ from pathlib import Path
 
 import pytest
 
-from opsgov_hooks import docs_config
+from tools import docs_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_configuration_reference_is_in_sync_with_the_schema() -> None:
     assert docs_config.main(["--check", str(ROOT / "docs" / "configuration.md")]) == 0, \
-        "docs/configuration.md is stale: run python -m opsgov_hooks.docs_config"
+        "docs/configuration.md is stale: run python -m tools.docs_config"
 
 
 def test_check_fails_on_a_stale_file_and_writing_fixes_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "configuration.md"
     target.write_text("old\n", encoding="utf-8")
     assert docs_config.main(["--check", str(target)]) == 1
-    assert capsys.readouterr().err == f"{target} is out of date; run: python -m opsgov_hooks.docs_config\n"
+    assert capsys.readouterr().err == f"{target} is out of date; run: python -m tools.docs_config\n"
     assert docs_config.main([str(target)]) == 0
     assert capsys.readouterr().out == f"wrote {target}\n"
     assert docs_config.main(["--check", str(target)]) == 0
@@ -27,7 +27,7 @@ def test_check_fails_on_a_stale_file_and_writing_fixes_it(tmp_path: Path, capsys
 
 
 def test_every_schema_key_is_documented_with_its_default() -> None:
-    from opsgov_hooks.schemas import load_schema
+    from opsgov_hooks.policy.schemas import load_schema
 
     text = docs_config.render()
     for key, prop in load_schema("config.schema.json")["properties"].items():

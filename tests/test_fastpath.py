@@ -12,8 +12,8 @@ import pytest
 
 from conftest import Repo
 from opsgov_hooks import fastpath
-from opsgov_hooks.config import Policy, default_policy
-from opsgov_hooks.gate.globs import literal_prefix
+from opsgov_hooks.policy.config import Policy, default_policy
+from opsgov_hooks.policy.globs import literal_prefix
 
 STAGED = ["check", "--staged"]
 

@@ -1,11 +1,11 @@
 """Association and the diff parsers as pure functions."""
 from __future__ import annotations
 
-from opsgov_hooks.config import default_policy
-from opsgov_hooks.gate.association import (ChangeView, associate, changed_entry_ids, operation_of_record,
+from opsgov_hooks.policy.config import default_policy
+from opsgov_hooks.check.association import (ChangeView, associate, changed_entry_ids, operation_of_record,
                                            own_record_files)
-from opsgov_hooks.gate.patches import AddedLine, added_lines, added_lines_by_commit, unquote_path
-from opsgov_hooks.gitio import parse_commit_diffs, parse_raw
+from opsgov_hooks.check.patches import AddedLine, added_lines, added_lines_by_commit, unquote_path
+from opsgov_hooks.git.gitio import parse_commit_diffs, parse_raw
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ledger import LedgerEntry
 
@@ -106,7 +106,7 @@ def test_parse_commit_diffs() -> None:
 
 
 def test_covered_by_any_is_some_list_matches_even_with_negations() -> None:
-    from opsgov_hooks.gate.globs import covered_by_any
+    from opsgov_hooks.policy.globs import covered_by_any
 
     lists = [["ops/a/**"], ["ops/b/**", "!ops/b/secret.yml"], ["ops/c/x.yml"], []]
     paths = ["ops/a/1", "ops/b/2", "ops/b/secret.yml", "ops/c/x.yml", "ops/c/y.yml", "ops/d/z"]

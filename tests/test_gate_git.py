@@ -184,7 +184,7 @@ def test_path_that_is_not_utf8_is_escaped_never_a_crash(gate_repo: Repo, check: 
 
 def test_read_objects_answers_a_large_batch_in_order(gate_repo) -> None:  # type: ignore[no-untyped-def]
     """Pipelined reads: hundreds of names (more than a pipe holds) come back in order, each its own."""
-    from opsgov_hooks.gitio import Git
+    from opsgov_hooks.git.gitio import Git
 
     for i in range(300):
         gate_repo.write(f"files/f{i:03d}.txt", f"content {i}\n" * (i + 1))

@@ -216,7 +216,7 @@ def test_range_reports_new_record_problems_once(gate_repo: Repo, check: Check) -
 def test_a_tag_merged_in_from_outside_the_range_closes_its_operation(gate_repo: Repo, check: Check,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """What each commit builds on is derived from its parents: one --merged walk per parent outside the range."""
-    from opsgov_hooks.gitio import Git
+    from opsgov_hooks.git.gitio import Git
 
     fork = gate_repo.head()
     gate_repo.git("checkout", "-q", "-b", "feature")

@@ -75,9 +75,9 @@ def test_the_standard_in_this_repository_is_the_one_the_package_ships() -> None:
 
 
 def test_the_config_init_writes_is_the_default_policy(repo: Repo, run_cli: Any) -> None:
-    from opsgov_hooks.config import Policy, default_policy, load_policy
-    from opsgov_hooks.schemas import load_schema
-    from opsgov_hooks.sources import WorktreeSource
+    from opsgov_hooks.policy.config import Policy, default_policy, load_policy
+    from opsgov_hooks.policy.schemas import load_schema
+    from opsgov_hooks.git.sources import WorktreeSource
 
     run_cli("init", "-C", str(repo.path))
     loaded = load_policy(WorktreeSource(str(repo.path)))

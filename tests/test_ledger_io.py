@@ -11,15 +11,15 @@ from lifecycle_helpers import OP, declare
 
 pytest_plugins = ["conftest_lifecycle"]
 
-from opsgov_hooks.config import default_policy, policy_from_mapping
+from opsgov_hooks.policy.config import default_policy, policy_from_mapping
 from opsgov_hooks.findings import UsageError
-from opsgov_hooks.gitio import Git
+from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.ledger_io import open_backend
 from opsgov_hooks.ledger_io.atomic import atomic_write
 from opsgov_hooks.ledger_io.render import render_entry, scalar
 from opsgov_hooks.records.ledger import parse_changelog, parse_ledger_yaml
 from opsgov_hooks.rules.located import at_entry
-from opsgov_hooks.yamlstrict import load_documents
+from opsgov_hooks.records.yamlstrict import load_documents
 
 FIELDS = {
     "operation_id": "OPS-2026-01-27-002",

@@ -12,7 +12,7 @@ import pytest
 from conftest import Repo, declaration_text, entry_text
 from execution_helpers import opsgov
 from opsgov_hooks.atomicfile import write_atomic
-from opsgov_hooks.yamlstrict import load_documents
+from opsgov_hooks.records.yamlstrict import load_documents
 
 FLAGS = ["--name", "Tune Prometheus scrape interval", "--objective", "Reduce scrape load", "--risk",
          "LOW_RISK_CONFIG", "--blast-radius", "Prometheus metrics freshness only", "--rollback",

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from conftest import declaration_text, entry_text
-from opsgov_hooks import yamlstrict
+from opsgov_hooks.records import yamlstrict
 from opsgov_hooks.ledger_io.render import render_entry
 
 TRICKY = [

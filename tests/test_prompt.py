@@ -10,7 +10,7 @@ import pytest
 
 from conftest import Repo, declaration_text
 from execution_helpers import OP, RECORD
-from opsgov_hooks.config import default_policy
+from opsgov_hooks.policy.config import default_policy
 from opsgov_hooks.records.declaration import parse_operation_record
 from opsgov_hooks.lifecycle.templating import PROMPT_TEMPLATE, packaged_template, render, template_values
 

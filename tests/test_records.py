@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from conftest import Repo, declaration_text, entry_text
-from opsgov_hooks.config import default_policy
+from opsgov_hooks.policy.config import default_policy
 from opsgov_hooks.records.declaration import parse_operation_record
 from opsgov_hooks.records.ledger import parse_changelog, parse_ledger_yaml, parse_tag_entry
 
@@ -504,7 +504,7 @@ def test_mangled_records_never_raise() -> None:
     """A seeded mini-fuzz over every parser: whatever the bytes, findings, never an exception."""
     import random
 
-    from opsgov_hooks.config import parse_config, parse_pyproject
+    from opsgov_hooks.policy.config import parse_config, parse_pyproject
 
     rng = random.Random(20260127)
     seeds = [entry_text().encode(), declaration_text().encode(), b"a: [1, {b: 2}]\n",

@@ -23,7 +23,7 @@ def report(path: Path, *args: str, fmt: str = "json") -> tuple[int, str, str]:
     import io
 
     from opsgov_hooks.cli import run_guarded
-    from opsgov_hooks.report import run_report
+    from opsgov_hooks.audit import run_report
 
     options = dict(zip(args[::2], args[1::2]))
     out, err = io.StringIO(), io.StringIO()
@@ -42,9 +42,9 @@ def as_json(path: Path, *args: str) -> dict[str, Any]:
 
 def entry_line(path: Path, operation_id: str) -> int:
     """Where the records say an entry starts (the loader's notion, not a number copied here)."""
-    from opsgov_hooks.config import default_policy
+    from opsgov_hooks.policy.config import default_policy
     from opsgov_hooks.records.store import load_records
-    from opsgov_hooks.sources import WorktreeSource
+    from opsgov_hooks.git.sources import WorktreeSource
 
     return load_records(WorktreeSource(str(path)), default_policy()).entries_by_id()[operation_id].line
 
@@ -232,7 +232,7 @@ def test_markdown_report_tables(audit_repo: AuditRepo) -> None:
 
 
 def test_markdown_cells_cannot_break_the_table() -> None:
-    from opsgov_hooks.report.markdown import cell
+    from opsgov_hooks.audit.markdown import cell
 
     assert cell("a|b\nc") == "a\\|b c"
     assert cell(None) == "-"
@@ -290,13 +290,13 @@ def test_no_progress_when_not_on_a_terminal(audit_repo: AuditRepo) -> None:
     ("fix\n\nOps-Id: OPS-26-1-1\n", []),
 ])
 def test_trailer_ids(message: str, ids: list[str]) -> None:
-    from opsgov_hooks.report.trace import trailer_ids
+    from opsgov_hooks.audit.trace import trailer_ids
 
     assert trailer_ids(message) == ids
 
 
 def test_git_log_parse_survives_hostile_paths(repo: Repo) -> None:
-    from opsgov_hooks.gitio import Git
+    from opsgov_hooks.git.gitio import Git
 
     sha_like = "ops/" + "a" * 40
     repo.write(sha_like, "x")
@@ -314,7 +314,7 @@ def test_git_log_parse_survives_hostile_paths(repo: Repo) -> None:
 
 def test_every_code_bears_on_a_requirement() -> None:
     from opsgov_hooks.codes import CODES
-    from opsgov_hooks.report.requirements import REQUIREMENTS, area_of
+    from opsgov_hooks.audit.requirements import REQUIREMENTS, area_of
 
     ids = {r.id for r in REQUIREMENTS}
     for code in CODES:
@@ -322,13 +322,13 @@ def test_every_code_bears_on_a_requirement() -> None:
 
 
 def test_docs_show_the_requirement_table() -> None:
-    from opsgov_hooks.report.requirements import markdown_table
+    from opsgov_hooks.audit.requirements import markdown_table
 
     assert markdown_table() in (ROOT / "docs" / "report.md").read_text(encoding="utf-8")
 
 
 def test_an_empty_chart_says_so_and_custom_classes_get_a_lane() -> None:
-    from opsgov_hooks.report.timeline import render_svg
+    from opsgov_hooks.audit.timeline import render_svg
 
     empty = render_svg([], ["READ_ONLY"])
     assert "No operation in this period." in empty and 'class="op ' not in empty

@@ -13,8 +13,8 @@ import pytest
 
 from conftest import Repo, entry_text
 from conftest_gate import LEDGER, OPS1, add_entry, declare
-from opsgov_hooks import cachestore
-from opsgov_hooks.gate import pipeline
+from opsgov_hooks.speed import store as cachestore
+from opsgov_hooks.check import pipeline
 from opsgov_hooks.rules import timestamps
 
 pytest_plugins = ["conftest_gate"]
@@ -162,7 +162,7 @@ def test_no_cache_means_judging_every_time(gate_repo: Repo, judged: list[str], a
 def test_history_rules_in_a_child_give_what_they_give_here(gate_repo: Repo, all_check: Any,
                                                            monkeypatch: pytest.MonkeyPatch, how: str) -> None:
     """--all runs the history rules in a forked child; without one (or if it fails) they run here, the same."""
-    from opsgov_hooks import parallel
+    from opsgov_hooks.speed import parallel
 
     monkeypatch.setenv("OPSGOV_NO_CACHE", "1")
     _broken(gate_repo)

@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 
 from conftest import Repo, declaration_text, entry_text, runbook_body
-from opsgov_hooks import cachestore
-from opsgov_hooks.config import default_policy
+from opsgov_hooks.speed import store as cachestore
+from opsgov_hooks.policy.config import default_policy
 from opsgov_hooks.findings import sort_findings
-from opsgov_hooks.gitio import Git
+from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.records.store import RecordSet, load_records
-from opsgov_hooks.rules import memo, timestamps
+from opsgov_hooks.rules import timestamps
+from opsgov_hooks.speed import memo
 from opsgov_hooks.rules.registry import run_record_rules
-from opsgov_hooks.sources import WorktreeSource
+from opsgov_hooks.git.sources import WorktreeSource
 
 UTC = datetime.timezone.utc
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from conftest import Repo, entry_text
 from lifecycle_helpers import OP, context, declare
 
-from opsgov_hooks.reporters.text import format_line
+from opsgov_hooks.output.text import format_line
 from opsgov_hooks.rules.history import append_only
 
 pytest_plugins = ["conftest_lifecycle"]

@@ -8,11 +8,11 @@ import pytest
 from conftest import Repo, entry_text
 from lifecycle_helpers import NOW, OP, declare
 
-from opsgov_hooks.config import default_policy, policy_from_mapping
+from opsgov_hooks.policy.config import default_policy, policy_from_mapping
 from opsgov_hooks.records.store import load_records
-from opsgov_hooks.reporters.text import format_line
+from opsgov_hooks.output.text import format_line
 from opsgov_hooks.rules.timestamps import check_timestamps
-from opsgov_hooks.sources import WorktreeSource
+from opsgov_hooks.git.sources import WorktreeSource
 
 pytest_plugins = ["conftest_lifecycle"]
 

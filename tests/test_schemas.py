@@ -10,8 +10,8 @@ import fastjsonschema
 import jsonschema
 import pytest
 
-from opsgov_hooks import schemas
-from opsgov_hooks.yamlstrict import load_documents
+from opsgov_hooks.policy import schemas
+from opsgov_hooks.records.yamlstrict import load_documents
 
 SCHEMA_FILES = ["declaration.schema.json", "ledger-entry.schema.json", "config.schema.json"]
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ from conftest import Repo, entry_text, init_repo
 from lifecycle_helpers import OP, declare, record_args
 from lifecycle_helpers import RECORDED_YAML as ENTRY_YAML
 
-from opsgov_hooks.gitio import Git
+from opsgov_hooks.git.gitio import Git
 
 pytest_plugins = ["conftest_lifecycle"]
 

@@ -159,8 +159,8 @@ def test_a_staged_change_answers_only_for_the_tags_of_entries_it_changes(declare
 
 def test_sealed_entries_are_read_once_per_clone(declared: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A tag names one commit forever: the entry its commit holds is kept, and a damaged kept value re-read."""
-    from opsgov_hooks import cachestore
-    from opsgov_hooks.gitio import Git
+    from opsgov_hooks.speed import store as cachestore
+    from opsgov_hooks.git.gitio import Git
 
     monkeypatch.delenv("OPSGOV_NO_CACHE", raising=False)
     monkeypatch.setattr(cachestore, "_OPEN", {})
@@ -195,8 +195,8 @@ def test_sealed_entries_are_read_once_per_clone(declared: Repo, run_cli, monkeyp
 
 
 def _policy(repo: Repo):  # type: ignore[no-untyped-def]
-    from opsgov_hooks.config import load_policy
-    from opsgov_hooks.gitio import Git
-    from opsgov_hooks.sources import CommitSource
+    from opsgov_hooks.policy.config import load_policy
+    from opsgov_hooks.git.gitio import Git
+    from opsgov_hooks.git.sources import CommitSource
 
     return load_policy(CommitSource(Git(str(repo.path)), repo.head()))

@@ -13,7 +13,7 @@ import pytest
 from conftest import Repo, entry_text
 from lifecycle_helpers import OP, declare, history, record_args
 
-from opsgov_hooks.gitio import Git
+from opsgov_hooks.git.gitio import Git
 
 pytest_plugins = ["conftest_lifecycle"]
 

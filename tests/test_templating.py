@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 from conftest import Repo
-from opsgov_hooks.config import default_policy, policy_from_mapping
+from opsgov_hooks.policy.config import default_policy, policy_from_mapping
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.lifecycle.templating import (PLACEHOLDERS, PROMPT_TEMPLATE, RUNBOOK_TEMPLATE, Template, TemplateError,
                                      inline, packaged_template, problems, render, template_values, yaml_scalar)
-from opsgov_hooks.yamlstrict import load_documents
+from opsgov_hooks.records.yamlstrict import load_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 DECLARATION = Declaration("OPS-2026-01-27-001", "Tune scrape", "Reduce load", "LOW_RISK_CONFIG", "metrics only",

@@ -237,8 +237,8 @@ def test_a_record_that_links_out_of_the_repository_is_not_read(repo: Repo, run_c
 
 
 def test_a_huge_committed_record_is_refused_without_reading_it_whole(repo: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from opsgov_hooks.gitio import Git
-    from opsgov_hooks.sources import READ_LIMIT, CommitSource
+    from opsgov_hooks.git.gitio import Git
+    from opsgov_hooks.git.sources import READ_LIMIT, CommitSource
 
     repo.write("ops/ledger/2026-01.yaml", b"# " + b"x" * (3 * 1024 * 1024) + b"\n")
     repo.write("ops/ledger/2026-02.yaml", entry_text("OPS-2026-02-01-001"))

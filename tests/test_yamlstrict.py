@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import Repo
-from opsgov_hooks import yamlstrict
-from opsgov_hooks.reporters.text import format_line
+from opsgov_hooks.records import yamlstrict
+from opsgov_hooks.output.text import format_line
 
 LEDGER = "ops/ledger/2026-01.yaml"
 

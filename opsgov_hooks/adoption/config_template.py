@@ -1,7 +1,7 @@
 """The commented ``.opsgov.yaml`` that ``opsgov init`` writes, rendered from the schema and the defaults.
 
 Every key of ``schemas/config.schema.json`` appears with its description as a
-comment and the value of :func:`~opsgov_hooks.config.default_policy`, so the
+comment and the value of :func:`~opsgov_hooks.policy.config.default_policy`, so the
 file a team starts from *is* the standard, and a new key in the schema shows up
 here without anyone remembering to add it (a test loads the file back and
 compares the policy field by field).
@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from opsgov_hooks import schemas
-from opsgov_hooks.config import ForbiddenRule, Policy, default_policy
+from opsgov_hooks.policy import schemas
+from opsgov_hooks.policy.config import ForbiddenRule, Policy, default_policy
 
 HEADER = """\
 # yaml-language-server: $schema={schema_id}

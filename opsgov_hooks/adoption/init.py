@@ -12,7 +12,7 @@ import os
 from importlib import resources
 from typing import TextIO
 
-from opsgov_hooks.config import CONFIG_FILE, PYPROJECT_FILE, Policy, load_policy
+from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy, load_policy
 from opsgov_hooks.term import Printer
 
 GOVERNOR_DOC = "docs/governance/OPS_GOVERNOR.md"
@@ -190,8 +190,8 @@ def write_hooks(init: Initialiser, snippet: str) -> str | None:
 
 
 def run_init(start: str, *, hooks_repo: str | None, hooks_rev: str | None, quiet: bool, out: TextIO) -> int:
-    from opsgov_hooks.gitio import Git
-    from opsgov_hooks.sources import WorktreeSource
+    from opsgov_hooks.git.gitio import Git
+    from opsgov_hooks.git.sources import WorktreeSource
 
     root = Git.discover(start).root
     init = Initialiser(root)

@@ -30,7 +30,7 @@ def check(staged: bool, range_spec: str | None, all_: bool, pre_receive: bool, p
     environment problems (not a repository, unknown revision, history too shallow).
     """
     from opsgov_hooks.cli import run_guarded
-    from opsgov_hooks.gate.run import CheckArgs, run_check
+    from opsgov_hooks.check.run import CheckArgs, run_check
 
     chosen = [mode for mode, given in (("staged", staged), ("range", range_spec is not None), ("all", all_),
                                        ("pre-receive", pre_receive), ("pre-push", pre_push),

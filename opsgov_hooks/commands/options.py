@@ -10,7 +10,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def format_option(f: F) -> F:
-    from opsgov_hooks.reporters import FORMATS
+    from opsgov_hooks.output import FORMATS
 
     return click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
                         help="Output format (default: github under GitHub Actions, text elsewhere).")(f)

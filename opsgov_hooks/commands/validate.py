@@ -18,7 +18,7 @@ def validate(paths: tuple[str, ...], output_format: str | None, quiet: bool, rep
     With no PATH, everything the configuration knows of. Needs no git history.
     """
     from opsgov_hooks.cli import run_guarded
-    from opsgov_hooks.reporters import default_format
-    from opsgov_hooks.validate import run_validate
+    from opsgov_hooks.output import default_format
+    from opsgov_hooks.check.validate import run_validate
 
     return run_guarded(lambda: run_validate(repo, paths or None, output_format or default_format(), sys.stdout, quiet=quiet))

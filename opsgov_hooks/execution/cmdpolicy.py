@@ -30,7 +30,7 @@ import re
 import shlex
 from collections.abc import Iterator, Sequence
 
-from opsgov_hooks.config import Policy
+from opsgov_hooks.policy.config import Policy
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from opsgov_hooks.config import Policy, load_policy
+from opsgov_hooks.policy.config import Policy, load_policy
 from opsgov_hooks.findings import UsageError
 from opsgov_hooks.records.declaration import Declaration, parse_operation_record
 from opsgov_hooks.records.ids import ID_RE
-from opsgov_hooks.sources import WorktreeSource
-from opsgov_hooks.validate import find_root
+from opsgov_hooks.git.sources import WorktreeSource
+from opsgov_hooks.check.validate import find_root
 
 
 def check_id(operation_id: str) -> str:
@@ -34,7 +34,7 @@ def load_operation(root: str, policy: Policy, operation_id: str) -> tuple[Declar
                          "(declare it with 'opsgov new')") from None
     declaration, findings = parse_operation_record(rel, raw, policy)
     if declaration is None:
-        from opsgov_hooks.reporters.text import format_line
+        from opsgov_hooks.output.text import format_line
 
         raise UsageError(f"the record of {operation_id} is not valid:\n"
                          + "\n".join(format_line(f) for f in findings) + "\nFix it, then run again.")

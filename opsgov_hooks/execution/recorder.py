@@ -34,7 +34,7 @@ from typing import TextIO, TypeVar
 
 from opsgov_hooks.atomicfile import write_atomic
 from opsgov_hooks.execution.cmdpolicy import violations
-from opsgov_hooks.config import Policy, load_policy
+from opsgov_hooks.policy.config import Policy, load_policy
 from opsgov_hooks.execution.execlog import IN_PROGRESS, ExecutionLog, Step, parse_log
 from opsgov_hooks.findings import Finding, UsageError
 from opsgov_hooks.execution.operation import load_operation
@@ -45,11 +45,11 @@ from opsgov_hooks.records.ids import parse_utc
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import load_records, record_kind
 from opsgov_hooks.rules.execution import structure_findings
-from opsgov_hooks.sources import WorktreeSource
+from opsgov_hooks.git.sources import WorktreeSource
 from opsgov_hooks.execution.steptext import (FENCE_CLOSE, FENCE_OPEN, command_text, insert_block, replace_lines,
                                    result_lines, step_lines)
-from opsgov_hooks.validate import find_root
-from opsgov_hooks.yamlstrict import MAX_BYTES
+from opsgov_hooks.check.validate import find_root
+from opsgov_hooks.records.yamlstrict import MAX_BYTES
 
 T = TypeVar("T")
 _RUNNING = re.compile(r"pid ([0-9]+) on host (\S+?)\)")
@@ -166,7 +166,7 @@ def ledger_entry(root: str, policy: Policy, operation_id: str) -> LedgerEntry | 
     source = WorktreeSource(root)
     tags = []
     if policy.ledger_backend == "tags" and os.path.exists(os.path.join(root, ".git")):
-        from opsgov_hooks.gitio import Git
+        from opsgov_hooks.git.gitio import Git
 
         tags = Git(root).ops_tags()
     paths = ([] if policy.ledger_backend == "tags"
@@ -221,7 +221,7 @@ def begin_step(text: str, run: _Run) -> tuple[str, Pending]:
     broken = [f for f in structure_findings(log, run.rel)
               if not (f.code == "X007" and last is not None and f.line == last.line)]
     if broken:
-        from opsgov_hooks.reporters.text import format_line
+        from opsgov_hooks.output.text import format_line
 
         raise Halt(f"the Execution log of {run.rel} is broken; nothing was run. Fix it first:\n"
                    + "\n".join(format_line(f) for f in broken))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from opsgov_hooks.findings import Finding, UsageError
 from opsgov_hooks.records.markdown import Outline, fenced_block
 from opsgov_hooks.records.declaration import split_front_matter
-from opsgov_hooks.rules.report import YAML_INFO, find_signoff
+from opsgov_hooks.rules.report_sections import YAML_INFO, find_signoff
 from opsgov_hooks.execution.steptext import insert_block, replace_lines
 
 

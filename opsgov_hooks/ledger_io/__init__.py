@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from opsgov_hooks.config import Policy
-from opsgov_hooks.gitio import Git
+from opsgov_hooks.policy.config import Policy
+from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.ledger_io.base import FileBackend, Plan
 
 LOCK_NAME = "opsgov-ledger.lock"

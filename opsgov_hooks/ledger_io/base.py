@@ -18,7 +18,7 @@ from opsgov_hooks.ledger_io.edit import Edit, apply_edits, entry_edits, newline_
 from opsgov_hooks.ledger_io.render import render_entry
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.rules.located import at_entry
-from opsgov_hooks.yamlstrict import Document, load_documents
+from opsgov_hooks.records.yamlstrict import Document, load_documents
 
 BOM = "\ufeff"
 

@@ -15,7 +15,7 @@ import yaml
 
 from opsgov_hooks.findings import UsageError
 from opsgov_hooks.ledger_io.render import ordered_keys, scalar
-from opsgov_hooks.yamlstrict import Document
+from opsgov_hooks.records.yamlstrict import Document
 
 Edit = tuple[int, int, str]  # (start, end, replacement), character offsets
 

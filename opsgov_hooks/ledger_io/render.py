@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from opsgov_hooks.yamlstrict import load_documents
+from opsgov_hooks.records.yamlstrict import load_documents
 
 # P5's order, then the fields opsgov adds.
 FIELD_ORDER = (

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from opsgov_hooks.findings import Finding, UsageError, error
-from opsgov_hooks.gitio import Git
+from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.ledger_io.base import FileBackend, Plan, only_match, parsed_documents
 from opsgov_hooks.records.ids import tag_name
 from opsgov_hooks.records.ledger import LedgerEntry, parse_tag_entry
-from opsgov_hooks.yamlstrict import Document
+from opsgov_hooks.records.yamlstrict import Document
 
 
 class TagsBackend(FileBackend):

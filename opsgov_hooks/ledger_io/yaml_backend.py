@@ -4,7 +4,7 @@ from __future__ import annotations
 from opsgov_hooks.findings import Finding
 from opsgov_hooks.ledger_io.base import FileBackend, only_match, parsed_documents
 from opsgov_hooks.records.ledger import LedgerEntry, parse_ledger_yaml
-from opsgov_hooks.yamlstrict import Document
+from opsgov_hooks.records.yamlstrict import Document
 
 
 class YamlBackend(FileBackend):

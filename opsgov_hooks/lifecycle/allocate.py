@@ -11,9 +11,9 @@ import datetime
 import os
 import re
 
-from opsgov_hooks.config import Policy
+from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import UsageError
-from opsgov_hooks.sources import WorktreeSource
+from opsgov_hooks.git.sources import WorktreeSource
 
 MAX_SEQUENCE = 999
 
@@ -57,6 +57,6 @@ def ops_tag_names(root: str) -> list[str]:
     """Names of the repository's ``ops-*`` tags (none outside a git repository)."""
     if not os.path.exists(os.path.join(root, ".git")):
         return []
-    from opsgov_hooks.gitio import Git
+    from opsgov_hooks.git.gitio import Git
 
     return [tag.name for tag in Git(root).ops_tags()]

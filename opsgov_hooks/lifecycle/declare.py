@@ -16,12 +16,12 @@ from typing import TextIO
 
 from opsgov_hooks.lifecycle.allocate import next_id, ops_tag_names, parse_day, today_utc
 from opsgov_hooks.atomicfile import write_atomic
-from opsgov_hooks.config import Policy, load_policy
+from opsgov_hooks.policy.config import Policy, load_policy
 from opsgov_hooks.findings import UsageError
 from opsgov_hooks.records.declaration import Declaration, parse_operation_record
-from opsgov_hooks.sources import WorktreeSource
+from opsgov_hooks.git.sources import WorktreeSource
 from opsgov_hooks.lifecycle.templating import RUNBOOK_TEMPLATE, load_template, render, template_values, yaml_scalar
-from opsgov_hooks.validate import find_root
+from opsgov_hooks.check.validate import find_root
 
 FIELDS = ("OPERATION_ID", "OPERATION_NAME", "OBJECTIVE", "RISK_CLASS", "BLAST_RADIUS", "ROLLBACK_STRATEGY",
           "ALLOWED_PATHS", "ALLOWED_SERVICES")
@@ -145,7 +145,7 @@ def compose_record(fields: dict[str, object], policy: Policy,
     rel = policy.record_path(str(fields["OPERATION_ID"]))
     declaration, findings = parse_operation_record(rel, head.encode("utf-8"), policy)
     if declaration is None:
-        from opsgov_hooks.reporters.text import format_line
+        from opsgov_hooks.output.text import format_line
 
         raise UsageError("the declaration is not valid:\n" + "\n".join(format_line(f) for f in findings)
                          + "\nFix the flags and run again.")

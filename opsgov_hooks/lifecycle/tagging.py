@@ -12,16 +12,16 @@ import dataclasses
 import datetime
 from typing import TextIO
 
-from opsgov_hooks.config import Policy, load_policy
-from opsgov_hooks.context import CheckContext
+from opsgov_hooks.policy.config import Policy, load_policy
+from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.findings import Finding, error, has_errors
-from opsgov_hooks.gitio import Git
+from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.ledger_io.render import render_entry
 from opsgov_hooks.lifecycle.workspace import check_operation_id, emit
 from opsgov_hooks.records.ids import tag_name
 from opsgov_hooks.records.store import RecordSet, load_records
 from opsgov_hooks.rules.registry import run_history_rules, run_record_rules
-from opsgov_hooks.sources import CommitSource
+from opsgov_hooks.git.sources import CommitSource
 
 
 @dataclasses.dataclass

@@ -26,7 +26,7 @@ import os
 import re
 from collections.abc import Mapping
 
-from opsgov_hooks.config import TRADING_STREAMS, Policy
+from opsgov_hooks.policy.config import TRADING_STREAMS, Policy
 from opsgov_hooks.findings import UsageError
 from opsgov_hooks.records.declaration import Declaration
 

@@ -6,15 +6,15 @@ import datetime
 from collections.abc import Iterable
 from typing import TextIO
 
-from opsgov_hooks.config import Policy, load_policy
+from opsgov_hooks.policy.config import Policy, load_policy
 from opsgov_hooks.findings import Finding, UsageError
-from opsgov_hooks.gitio import Git
+from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.ledger_io import FileBackend, open_backend
 from opsgov_hooks.records.ids import ID_RE, id_date, parse_utc
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import RecordSet, load_records
-from opsgov_hooks.reporters import get_reporter
-from opsgov_hooks.sources import WorktreeSource
+from opsgov_hooks.output import get_reporter
+from opsgov_hooks.git.sources import WorktreeSource
 
 
 @dataclasses.dataclass

@@ -6,12 +6,12 @@ import functools
 import posixpath
 from typing import Any
 
-from opsgov_hooks import schemas
-from opsgov_hooks.config import Policy
+from opsgov_hooks.policy import schemas
+from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import Finding, error
-from opsgov_hooks.records import globs
+from opsgov_hooks.policy import globs
 from opsgov_hooks.records.ids import id_date
-from opsgov_hooks.yamlstrict import Document, check_bytes, load_documents
+from opsgov_hooks.records.yamlstrict import Document, check_bytes, load_documents
 
 
 # Many records share their ALLOWED_PATHS patterns, and compiling one with pathspec costs more than

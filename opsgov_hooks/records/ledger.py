@@ -14,10 +14,10 @@ import posixpath
 import re
 from typing import Any
 
-from opsgov_hooks import schemas
+from opsgov_hooks.policy import schemas
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.records.ids import id_date, parse_utc
-from opsgov_hooks.yamlstrict import MAX_BYTES, Document, check_bytes, load_documents
+from opsgov_hooks.records.yamlstrict import MAX_BYTES, Document, check_bytes, load_documents
 
 TIMESTAMP_FIELDS = ("approval_timestamp", "execution_timestamp", "rollback_timestamp")
 MONTH_FILE = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])\.yaml\Z")

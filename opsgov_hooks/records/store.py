@@ -9,12 +9,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from opsgov_hooks.config import Policy
+from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import Finding, error
-from opsgov_hooks.gitio import TagRef
+from opsgov_hooks.git.gitio import TagRef
 from opsgov_hooks.records.declaration import Declaration, parse_operation_record
 from opsgov_hooks.records.ledger import LedgerEntry, parse_changelog, parse_ledger_yaml, parse_tag_entry
-from opsgov_hooks.sources import Source
+from opsgov_hooks.git.sources import Source
 
 
 @dataclasses.dataclass
@@ -90,12 +90,12 @@ def load_records(source: Source, policy: Policy, *, paths: Sequence[str] | None 
 
     With the tags backend the ledger comes from ``tags`` (annotated ``ops-*`` tags).
     With ``cache`` (the default), files already parsed in this clone are not parsed
-    again (:mod:`opsgov_hooks.cache`).
+    again (:mod:`opsgov_hooks.speed.records_cache`).
     """
     records = RecordSet()
     if paths is None:
         paths = [p for p in source.list(record_prefixes(policy)) if record_kind(p, policy)]
-    from opsgov_hooks.cache import cache_for, load_with_cache
+    from opsgov_hooks.speed.records_cache import cache_for, load_with_cache
 
     store = cache_for(source, policy) if cache else None
     if store is not None:

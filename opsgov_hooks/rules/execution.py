@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from opsgov_hooks.execution.cmdpolicy import Violation, violations_for_text
-from opsgov_hooks.config import Policy
+from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.execution.execlog import IN_PROGRESS, ExecutionLog, Step, parse_log
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.records.declaration import Declaration

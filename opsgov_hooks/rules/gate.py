@@ -9,11 +9,11 @@ import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
-from opsgov_hooks.config import Policy
+from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import Finding, error, warning
-from opsgov_hooks.gate.association import Association, ChangeView, covering, own_record_files
-from opsgov_hooks.gate.globs import covered_by_any, matches
-from opsgov_hooks.gate.patches import AddedLine
+from opsgov_hooks.check.association import Association, ChangeView, covering, own_record_files
+from opsgov_hooks.policy.globs import covered_by_any, matches
+from opsgov_hooks.check.patches import AddedLine
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import ID_RE, tag_name
 from opsgov_hooks.records.store import RecordSet

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from opsgov_hooks.context import CheckContext
+from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.findings import Finding, Severity, error
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.rules.located import at_entry, at_field

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 
-from opsgov_hooks.cachestore import Store
-from opsgov_hooks.config import Policy
-from opsgov_hooks.context import CheckContext
+from opsgov_hooks.speed.store import Store
+from opsgov_hooks.policy.config import Policy
+from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.findings import Finding
-from opsgov_hooks.gitio import Git
+from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.records.store import RecordSet
-from opsgov_hooks.rules import execution, records, report
+from opsgov_hooks.rules import execution, records
+from opsgov_hooks.rules import report_sections as report
 from opsgov_hooks.rules import history, rollback_refs, signoff, tags, timestamps  # lifecycle
 
 RecordRule = Callable[[RecordSet, Policy], Iterable[Finding]]
@@ -83,7 +84,7 @@ def run_record_rules(records_: RecordSet, policy: Policy, focus: set[str] | None
 
     With ``memo`` (the clone's ``findings`` store) the per-operation rules that do not read
     the clock are run per operation, and an operation already judged with the same records
-    is not judged again (:mod:`opsgov_hooks.rules.memo`).
+    is not judged again (:mod:`opsgov_hooks.speed.memo`).
     """
     findings: list[Finding] = []
     for set_rule in SET_RULES:
@@ -93,7 +94,7 @@ def run_record_rules(records_: RecordSet, policy: Policy, focus: set[str] | None
         for rule in RECORD_RULES:
             findings.extend(rule(scoped, policy))
     else:
-        from opsgov_hooks.rules.memo import run_per_operation
+        from opsgov_hooks.speed.memo import run_per_operation
 
         findings.extend(run_per_operation(scoped, policy, [r for r in RECORD_RULES if r not in TIME_DEPENDENT],
                                           memo))

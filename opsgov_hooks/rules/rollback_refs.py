@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from opsgov_hooks import refs
-from opsgov_hooks.cachestore import open_store
-from opsgov_hooks.context import CheckContext
+from opsgov_hooks.git import refs
+from opsgov_hooks.speed.store import open_store
+from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.findings import Finding, error
-from opsgov_hooks.gitio import Git
+from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.records.ids import tag_name
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.rules.located import at_field

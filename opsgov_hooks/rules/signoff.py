@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from opsgov_hooks.config import Policy
+from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import Finding, error, warning
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.rules.located import at_field

@@ -17,10 +17,10 @@ import re
 import tempfile
 from collections.abc import Iterator
 
-from opsgov_hooks.cachestore import open_store
-from opsgov_hooks.context import CheckContext, TagFacts
+from opsgov_hooks.speed.store import open_store
+from opsgov_hooks.rules.context import CheckContext, TagFacts
 from opsgov_hooks.findings import Finding, error
-from opsgov_hooks.gitio import Git, TagRef
+from opsgov_hooks.git.gitio import Git, TagRef
 from opsgov_hooks.records.ids import ID_RE, id_date, id_from_tag
 from opsgov_hooks.records.ledger import LedgerEntry, find_yaml_entry, parse_changelog, parse_tag_entry
 from opsgov_hooks.rules.history import entry_changes, same_operation

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 
-from opsgov_hooks.config import Policy
+from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import Finding, error, warning
 from opsgov_hooks.records.ids import id_date, parse_utc
 from opsgov_hooks.records.ledger import TIMESTAMP_FIELDS, LedgerEntry

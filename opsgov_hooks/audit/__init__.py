@@ -1,0 +1,52 @@
+"""``opsgov report``: an audit report of a period, in Markdown, JSON or self-contained HTML.
+
+collect (git, batched) -> Facts -> build_report (pure) -> Report -> a renderer (pure).
+"""
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import TextIO
+
+from opsgov_hooks.findings import has_errors
+from opsgov_hooks.audit.model import Report
+
+FORMATS = ("md", "json", "html")
+
+
+def renderer(fmt: str) -> Callable[[Report], str]:
+    if fmt == "json":
+        from opsgov_hooks.audit.jsonout import render
+    elif fmt == "html":
+        from opsgov_hooks.audit.html import render
+    else:
+        from opsgov_hooks.audit.markdown import render
+    return render
+
+
+def run_report(start: str, since: str | None, until: str | None, fmt: str, output: str | None, *,
+               quiet: bool, out: TextIO, err: TextIO, now: datetime.datetime | None = None) -> int:
+    """Write the report; exit 1 when it holds error findings (gaps in the evidence), else 0."""
+    from opsgov_hooks.git.gitio import Git
+    from opsgov_hooks.audit.analyse import build_report
+    from opsgov_hooks.audit.collect import collect
+    from opsgov_hooks.audit.period import UTC, make_period
+    from opsgov_hooks.term import Printer, Progress
+
+    moment = now or datetime.datetime.now(UTC)
+    period = make_period(since, until, moment)
+    with Git.discover(start) as git, Progress(err, quiet=quiet) as progress:
+        facts = collect(git, progress, period)
+        progress.update("building the report...")
+        report = build_report(facts, period, moment)
+    text = renderer(fmt)(report)
+    if output is None:
+        out.write(text)
+    else:
+        from opsgov_hooks.atomicfile import write_atomic
+
+        write_atomic(output, text.encode("utf-8"))
+        gaps = "with error findings" if has_errors(report.findings) else "no error findings"
+        Printer(out, quiet=quiet).info(f"wrote {output}: {len(report.operations)} operation(s), "
+                                       f"{len(report.commits)} governed commit(s), {gaps}")
+    return 1 if has_errors(report.findings) else 0

@@ -1,0 +1,67 @@
+"""Read what a report needs from git: a handful of batched processes, then plain data.
+
+* the policy and the records from HEAD's tree (what was committed is the evidence;
+  an uncommitted edit is not), through one ``cat-file --batch``;
+* the history from one ``git log -z --raw``;
+* the ``ops-*`` tags from two ``for-each-ref`` calls;
+* the ledger blobs that commits changed, through the same batch, so that a
+  commit writing a ledger entry is tied to that entry's operation.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+
+from opsgov_hooks.policy.config import Policy, load_policy
+from opsgov_hooks.git.gitio import NULL_SHA, Git, LogCommit
+from opsgov_hooks.records.store import load_records, record_kind
+from opsgov_hooks.audit.model import Facts
+from opsgov_hooks.audit.period import Period, parse_instant
+from opsgov_hooks.git.sources import CommitSource
+from opsgov_hooks.term import Progress
+
+
+def collect(git: Git, progress: Progress, period: Period) -> Facts:
+    head = git.head()
+    source = CommitSource(git, head)
+    progress.update("reading the policy and records at HEAD...")
+    policy = load_policy(source)
+    tags = git.ops_tags()
+    records = load_records(source, policy, tags=tags)
+    progress.update("reading history...")
+    commits = git.log_with_changes() if head else []
+    progress.update(f"reading the ledger changes of {len(commits)} commits...")
+    touches = ledger_touches(git, commits, policy, period)
+    return Facts(policy, records, tags, git.tag_dates(), commits, touches, os.path.basename(git.root), head)
+
+
+def ledger_touches(git: Git, commits: Iterable[LogCommit], policy: Policy, period: Period) -> dict[str, set[str]]:
+    """commit sha -> ids whose ledger entry the commit adds, changes or removes (one batch read).
+
+    Only the period's commits are looked at. Entries are compared as text blocks
+    (one ``---`` document each), so only the blocks that differ are read for their
+    operation id: a month file of a thousand entries is split, not parsed, per commit.
+    """
+    pairs = [(c.sha, ch.old_blob, ch.new_blob) for c in commits if period.contains(parse_instant(c.commit_date))
+             for ch in c.changes if record_kind(ch.path, policy) == "ledger"]
+    blobs = sorted({b for _s, old, new in pairs for b in (old, new) if b != NULL_SHA})
+    contents = dict(zip(blobs, (data for _kind, data in git.read_objects(blobs))))
+    result: dict[str, set[str]] = {}
+    for sha, old, new in pairs:
+        before, after = entry_blocks(contents.get(old)), entry_blocks(contents.get(new))
+        changed = {op_id for block in before ^ after for op_id in _ENTRY_ID.findall(block)}
+        if changed:
+            result.setdefault(sha, set()).update(changed)
+    return result
+
+
+_ENTRY_ID = re.compile(r"^operation_id:[ \t]*[\"']?(OPS-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{3})\b", re.MULTILINE)
+
+
+def entry_blocks(raw: bytes | None) -> set[str]:
+    """The ``---``-separated blocks of a ledger file (YAML month file or Markdown changelog), as text."""
+    if not raw:
+        return set()
+    text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
+    return {block.strip("\n") for block in re.split(r"^(?:---|\.\.\.)[ \t]*$", text, flags=re.MULTILINE)}

@@ -1,0 +1,116 @@
+"""The audit report as plain data: what the renderers (md, json, html) format and nothing more."""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+from opsgov_hooks.policy.config import Policy
+from opsgov_hooks.findings import Finding
+from opsgov_hooks.git.gitio import LogCommit, TagRef
+from opsgov_hooks.records.store import RecordSet
+from opsgov_hooks.audit.period import Period
+
+OPEN = "OPEN"  # the outcome shown for a declared operation with no ledger entry yet
+
+
+@dataclasses.dataclass(frozen=True)
+class Facts:
+    """Everything the report is computed from, read from git in a few batched processes."""
+
+    policy: Policy
+    records: RecordSet                      # the records at HEAD
+    tags: list[TagRef]
+    tag_dates: dict[str, str]               # ref -> ISO creation time
+    commits: list[LogCommit]                # newest first, as git log gives them
+    ledger_touches: dict[str, set[str]]     # commit sha -> ids whose ledger entry it adds, changes or removes
+    repository: str
+    head: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class TagStatus:
+    name: str
+    present: bool = False
+    annotated: bool = False
+    signed: bool = False
+    created: datetime.datetime | None = None
+    target: str | None = None
+
+    @property
+    def status(self) -> str:
+        """missing, lightweight, signed or unsigned (a signature is reported, not verified)."""
+        if not self.present:
+            return "missing"
+        if not self.annotated:
+            return "lightweight"
+        return "signed" if self.signed else "unsigned"
+
+
+@dataclasses.dataclass(frozen=True)
+class OperationRow:
+    operation_id: str
+    name: str
+    risk_class: str
+    record_path: str | None
+    ledger_location: str | None             # path:line of the ledger entry
+    requested_by: str | None
+    approved_by: str | None
+    declared_at: datetime.datetime | None   # when its record was first committed
+    approval_timestamp: datetime.datetime | None
+    execution_timestamp: datetime.datetime | None
+    outcome: str                            # SUCCESS, ROLLBACK, PARTIAL or OPEN
+    emergency: bool
+    tag: TagStatus
+    rollback_ref: str | None
+    rollback_timestamp: datetime.datetime | None
+    rollback_evidence: str | None
+    commits: tuple[str, ...]                # governed commits of the period traced to it
+
+    @property
+    def when(self) -> datetime.datetime | None:
+        """Where the timeline places it: executed, else declared."""
+        return self.execution_timestamp or self.declared_at
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitRow:
+    sha: str
+    committed_at: datetime.datetime
+    author: str
+    subject: str
+    governed_paths: tuple[str, ...]
+    operation_ids: tuple[str, ...]
+    method: str | None                      # trailer, record, scope; None: not traced
+    note: str = ""
+
+    @property
+    def traced(self) -> bool:
+        return bool(self.operation_ids)
+
+
+@dataclasses.dataclass(frozen=True)
+class OverdueApproval:
+    operation_id: str
+    execution_timestamp: datetime.datetime
+    approval_timestamp: datetime.datetime
+    deadline: datetime.datetime
+    approved_by: str
+    location: str
+
+    @property
+    def hours_late(self) -> float:
+        return round((self.approval_timestamp - self.deadline).total_seconds() / 3600, 2)
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    generated_at: datetime.datetime
+    period: Period
+    repository: str
+    head: str | None
+    policy_source: str
+    governed_paths: tuple[str, ...]
+    operations: tuple[OperationRow, ...]
+    commits: tuple[CommitRow, ...]
+    overdue: tuple[OverdueApproval, ...]
+    findings: tuple[Finding, ...]

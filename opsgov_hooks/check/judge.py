@@ -1,0 +1,188 @@
+"""One change, judged: which paths are governed, which operations it belongs to, what the rules say.
+
+Shared by every mode; the modes differ only in how they collect changes and where
+they read the records (see :mod:`opsgov_hooks.check.pipeline`).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+
+from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy
+from opsgov_hooks.findings import Finding, UsageError, error
+from opsgov_hooks.check.association import (Association, ChangeView, associate, candidates, changed_entry_ids,
+                                          rolled_back_ids,
+                                           operation_of_record)
+from opsgov_hooks.policy.globs import CoverageIndex, matches
+from opsgov_hooks.check.patches import AddedLine
+from opsgov_hooks.check.change_records import RecordCache
+from opsgov_hooks.git.gitio import NULL_SHA, DiffEntry, Git, TagRef
+from opsgov_hooks.records.declaration import Declaration
+from opsgov_hooks.records.ids import id_from_tag
+from opsgov_hooks.records.store import RecordSet, record_kind
+from opsgov_hooks.rules import gate as rules
+
+
+class Judge:
+    """State shared by every change of one run: the policy, parsed records, tag facts."""
+
+    def __init__(self, git: Git, policy: Policy, tags: Sequence[TagRef]) -> None:
+        self.git = git
+        self.policy = policy
+        self.tags = list(tags)
+        self.records = RecordCache(git, policy, tags)
+        self._tagged = {id_from_tag(t.name) for t in tags}
+        self._merged: dict[str, set[str]] = {}
+        self._coverage = CoverageIndex()   # shared by every change of the run (a range: every commit)
+        self._range_parents: dict[str, list[str]] = {}
+        self._declared: tuple[RecordSet, dict[str, Declaration]] | None = None
+        self._recorded: tuple[RecordSet, frozenset[str]] | None = None
+
+    # -- facts about a change ----------------------------------------------------------
+    def governed(self, entries: Sequence[DiffEntry]) -> tuple[str, ...]:
+        """The touched paths that are governed: the configured globs, the records, and the config itself."""
+        found: dict[str, None] = {}
+        for entry in entries:
+            if entry.status == "U":
+                raise UsageError(f"{entry.path} has unresolved merge conflicts; resolve them, then run again")
+            for path in entry.paths:
+                if self._is_governed(path, entry):
+                    found[path] = None
+        return tuple(found)
+
+    def governed_by_globs(self, path: str) -> bool:
+        return matches(self.policy.governed_paths, path)
+
+    def _is_governed(self, path: str, entry: DiffEntry) -> bool:
+        if path == CONFIG_FILE or record_kind(path, self.policy) or self.governed_by_globs(path):
+            return True
+        return path == PYPROJECT_FILE and self._opsgov_table_changed(entry)
+
+    def _opsgov_table_changed(self, entry: DiffEntry) -> bool:
+        import tomllib
+
+        tables: list[object] = []
+        for sha in (entry.old_sha, entry.new_sha):
+            data = self.git.read_objects([sha])[0][1] if sha != NULL_SHA else b""
+            try:
+                tables.append(tomllib.loads((data or b"").decode("utf-8")).get("tool", {}).get("opsgov"))
+            except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+                return True  # cannot tell: treat it as a change to the policy
+        return bool(tables[0] != tables[1])
+
+    def record_ids(self, entries: Sequence[DiffEntry]) -> tuple[tuple[str, ...], frozenset[str]]:
+        """(a) the operations whose records the change adds or modifies, and those whose rollback it records."""
+        found: set[str] = set()
+        rolling_back: set[str] = set()
+        for entry in entries:
+            if entry.status == "D":
+                continue
+            op = operation_of_record(entry.path, self.policy)
+            if op:
+                found.add(op)
+            elif record_kind(entry.path, self.policy) == "ledger":
+                old = self.records.entries(entry.old_path or entry.path, entry.old_sha)
+                new = self.records.entries(entry.path, entry.new_sha)
+                found |= changed_entry_ids(old, new)
+                rolling_back |= rolled_back_ids(old, new)
+        return tuple(sorted(found)), frozenset(rolling_back)
+
+    def closed_for(self, base: str | None, ops: Iterable[str]) -> frozenset[str]:
+        """The operations among ``ops`` whose tag is ``base`` or one of its ancestors.
+
+        An operation is open from its declaration until its tag closes it: a change
+        building on history that already contains the tag gets no permit from it, while
+        the commits the tag itself closes (before it, on its branch) keep theirs.
+        """
+        relevant = set(ops) & self._tagged
+        if not relevant or base is None:
+            return frozenset()
+        return frozenset(relevant & self._merged_into(base))
+
+    def know_range(self, commits: Sequence[tuple[str, list[str]]]) -> None:
+        """The commits of a range and their parents: what a commit of the range builds on is then
+        derived from its parents, with one ``--merged`` walk per parent outside the range, not per commit."""
+        self._range_parents.update(commits)
+
+    def _merged_into(self, base: str) -> set[str]:
+        """The tagged operations whose tag is ``base`` or one of its ancestors."""
+        pending = [base]
+        while pending:  # parents before children, without recursion (a range may hold thousands)
+            commit = pending[-1]
+            if commit in self._merged:
+                pending.pop()
+                continue
+            parents = self._range_parents.get(commit)
+            if parents is None:
+                self._merged[commit] = {id_from_tag(name) for name in self.git.tags_merged_into(commit)}
+                continue
+            todo = [p for p in parents if p not in self._merged]
+            if todo:
+                pending.extend(todo)
+                continue
+            own = {id_from_tag(t.name) for t in self.tags if t.target_sha == commit}
+            self._merged[commit] = own.union(*(self._merged[p] for p in parents))
+        return self._merged[base]
+
+    def declared(self, head: RecordSet) -> dict[str, Declaration]:
+        """``head.by_id()``, built once per record set (every rule of one change asks for it)."""
+        if self._declared is None or self._declared[0] is not head:
+            self._declared = (head, head.by_id())
+        return self._declared[1]
+
+    def recorded(self, final: RecordSet) -> frozenset[str]:
+        """Operations with a valid ledger entry in ``final`` (a range's end is the same for every commit)."""
+        if self._recorded is None or self._recorded[0] is not final:
+            self._recorded = (final, frozenset(e.operation_id for e in final.entries))
+        return self._recorded[1]
+
+    def view(self, entries: Sequence[DiffEntry], trailers: tuple[str, ...] | None, commit: str | None,
+             base: str | None, head: RecordSet) -> ChangeView:
+        paths = tuple(dict.fromkeys(p for e in entries for p in e.paths))
+        record_ids, rolling_back = self.record_ids(entries)
+        view = ChangeView(paths, self.governed(entries), record_ids, trailers, commit, rolling_back=rolling_back)
+        declared = self.declared(head)
+        maybe = candidates(view, declared, set(declared) | head.invalid_ids, self._coverage)
+        # Recording its rollback re-opens a closed operation for exactly that change.
+        return dataclasses.replace(view, closed=self.closed_for(base, maybe) - rolling_back)
+
+    # -- verdicts ----------------------------------------------------------------------
+    def association(self, view: ChangeView, head: RecordSet) -> Association:
+        declared = self.declared(head)
+        return associate(view, declared, set(declared) | head.invalid_ids, self._coverage)
+
+    def judge(self, view: ChangeView, head: RecordSet, final: RecordSet, *, entry_may_follow: bool = False,
+              range_end: bool = False, message_path: str | None = None,
+              trailer_lines: Mapping[str, int] | None = None) -> list[Finding]:
+        """Rules 1-3 and rule 4's path part for one change."""
+        gi = rules.GateInput(view, self.association(view, head), head, final, self.policy, entry_may_follow,
+                             range_end, self.declared(head), self.recorded(final))
+        findings: list[Finding] = []
+        for rule in rules.GATE_RULES:
+            findings.extend(rule(gi))
+        where = message_path or (f"commit {view.commit[:12]}" if view.commit else "commit message")
+        findings.extend(rules.trailers(gi, where, dict(trailer_lines or {})))
+        findings.extend(rules.forbidden_paths(view, self.policy))
+        return findings
+
+    def content(self, lines: Sequence[AddedLine], commit: str | None = None) -> list[Finding]:
+        """Rule 4's content part: NOT ALLOWED patterns and secrets in the added lines."""
+        where = f" (commit {commit[:12]})" if commit else ""
+        findings = list(rules.forbidden_content(lines, self.policy, where))
+        secret_rules = [r for r in self.policy.forbidden if r.secrets]
+        if secret_rules and lines:
+            from opsgov_hooks.check.secrets import find_secrets  # detect-secrets loads only when needed
+
+            rule = secret_rules[0]
+            for added, kind in find_secrets(lines, self._existing_objects):
+                findings.append(error("G008", f"NOT ALLOWED ({rule.id}): {rule.message}: {kind} in an added "
+                                      f"line{where}", added.path, added.line, 1,
+                                      hint="remove the secret from the change (and rotate it); if it is not a "
+                                           "secret, end the line with '# pragma: allowlist secret'"))
+        return findings
+
+    def needs_content(self) -> bool:
+        return any(r.patterns or r.secrets for r in self.policy.forbidden)
+
+    def _existing_objects(self, names: Iterable[str]) -> set[str]:
+        return {name for name, (kind, _sha) in self.git.object_types(list(names)).items() if kind in ("commit", "tag")}

@@ -1,0 +1,195 @@
+"""The gate's modes: collect the change, read the policy from a trusted revision, load the records,
+run the rules, return the findings.
+
+Where each mode reads what (the decisions, also in docs/gate.md):
+
+* staged: the change is the index against HEAD (the empty tree before the first
+  commit). The policy comes from HEAD, not the index: the same "base" rule as in CI,
+  so staging an edit of ``.opsgov.yaml`` cannot loosen the check of that very commit
+  (and the edit is itself a governed change). Records: the index (resulting tree)
+  against HEAD (base).
+* commit-msg: the staged change again, now with the message's ``Ops-Id`` trailers.
+* all: the tree of HEAD with the policy of HEAD; there is no change, so the question
+  is whether every record is valid and every governed file is covered by some operation.
+* range and pre-receive: see :mod:`opsgov_hooks.check.ranges`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+
+from opsgov_hooks import fastpath
+
+from opsgov_hooks.speed import parallel
+from opsgov_hooks.speed.store import Store, open_store
+from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy, resolve_policy
+from opsgov_hooks.rules.context import CheckContext
+from opsgov_hooks.findings import Finding, FindingTuple, Severity, from_tuple, to_tuple
+from opsgov_hooks.check.judge import Judge
+from opsgov_hooks.check.patches import added_lines
+from opsgov_hooks.check.change_records import record_files
+from opsgov_hooks.git.gitio import DiffEntry, Git
+from opsgov_hooks.records.store import RecordSet, record_kind
+from opsgov_hooks.rules import gate as gate_rules
+from opsgov_hooks.rules.registry import run_history_rules, run_record_rules
+from opsgov_hooks.rules import timestamps
+from opsgov_hooks.git.sources import CommitSource
+
+
+def trusted_policy(git: Git, rev: str | None, *, remember: bool = False) -> Policy:
+    """The policy as the trusted revision ``rev`` holds it (None: the empty tree, i.e. the defaults)."""
+    contents = CommitSource(git, rev).read_few([CONFIG_FILE, PYPROJECT_FILE])
+    policy = resolve_policy(contents.get(CONFIG_FILE), contents.get(PYPROJECT_FILE))
+    if remember:
+        fastpath.remember(contents.get(CONFIG_FILE), contents.get(PYPROJECT_FILE), policy)
+    return policy
+
+
+def record_findings(head: RecordSet, base: RecordSet, policy: Policy, touched: set[str],
+                    memo: Store | None = None) -> list[Finding]:
+    """Record problems the change is answerable for: in files it touches, or new since the base.
+
+    Problems already present at the base are left to ``opsgov validate`` / ``--all``, so one
+    broken old record does not block every unrelated change.
+    """
+    def key(f: Finding) -> tuple[str, str, str]:
+        return f.code, f.path, f.message
+
+    # Per-operation rules need to see only the operations whose records the change touches:
+    # the others' findings are the same at the base, and would be filtered out below anyway.
+    focus = {d.operation_id for d in head.declarations + base.declarations if d.path in touched}
+    focus |= {e.operation_id for e in head.entries + base.entries if e.path in touched}
+    focus |= {path.rsplit("/", 1)[-1].removesuffix(".md") for path in touched if record_kind(path, policy)}
+    before = {key(f) for f in base.findings + run_record_rules(base, policy, focus, memo)}
+    return [f for f in head.findings + run_record_rules(head, policy, focus, memo)
+            if f.path in touched or key(f) not in before]
+
+
+def history_findings(git: Git, judge: Judge, *, mode: str, head: RecordSet, base: RecordSet,
+                     entries: list[DiffEntry], existing: frozenset[str], head_sha: str | None,
+                     base_sha: str | None) -> list[Finding]:
+    """The history-aware rules other areas register (append-only ledger, rollback refs, tags)."""
+    ctx = CheckContext(policy=judge.policy, head_records=head, base_records=base, mode=mode,
+                       now=datetime.datetime.now(datetime.timezone.utc), changes=[e.change for e in entries],
+                       tags=list(judge.tags), existing_paths=existing, shallow=git.is_shallow(),
+                       head_sha=head_sha, base_sha=base_sha, git=git,
+                       answerable=answerable_operations(git, mode, head, base, head_sha, base_sha))
+    return run_history_rules(ctx)
+
+
+def answerable_operations(git: Git, mode: str, head: RecordSet, base: RecordSet, head_sha: str | None,
+                          base_sha: str | None) -> frozenset[str] | None:
+    """The operations whose ledger entries differ between base and head (None: judge every one).
+
+    A change answers for what it changes. An entry it leaves as it was keeps the findings it had
+    at the base, as long as the head's history contains the base's: then every commit the base
+    reaches, the head reaches too. A push that rewrites history (the base is not an ancestor of
+    the head) is judged in full.
+    """
+    if mode == "all":
+        return None
+    if head_sha is not None and base_sha is not None and git.merge_base(base_sha, head_sha) != base_sha:
+        return None
+    before: dict[str, list[dict[str, object]]] = {}
+    for entry in base.entries:
+        before.setdefault(entry.operation_id, []).append(entry.fields)
+    after: dict[str, list[dict[str, object]]] = {}
+    for entry in head.entries:
+        after.setdefault(entry.operation_id, []).append(entry.fields)
+    return frozenset(op_id for op_id in before.keys() | after.keys() if before.get(op_id) != after.get(op_id))
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    """A commit message being written (the commit-msg stage): its file and ``Ops-Id`` trailers."""
+
+    path: str
+    trailers: tuple[str, ...]
+    lines: dict[str, int]
+
+
+def read_message(git: Git, path: str) -> Message:
+    with open(path, "rb") as f:
+        raw = f.read()
+    if b"ops-id" not in raw.lower():
+        return Message(path, (), {})
+    values = tuple(v for k, v in git.parse_trailers(raw) if k.lower() == "ops-id")
+    text = raw.decode("utf-8", "replace").splitlines()
+    lines = {}
+    for value in values:
+        pattern = re.compile(r"(?i)^ops-id\s*:\s*" + re.escape(value) + r"\s*$")
+        lines[value] = next((i for i, line in enumerate(text, 1) if pattern.match(line)), 1)
+    return Message(path, values, lines)
+
+
+def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
+    head = git.head()
+    entries = git.staged_entries(head)
+    trailers = message.trailers if message else None
+    if not entries and not trailers:
+        return []
+    policy = trusted_policy(git, head, remember=message is None)
+    judge = Judge(git, policy, git.ops_tags())
+    if not judge.governed(entries) and not trailers:
+        return []
+    index = git.ls_index()
+    head_records = judge.records.load(record_files(index, policy))
+    view = judge.view(entries, trailers, None, head, head_records)
+    if message is not None:
+        # The pre-commit stage already reported everything but what the trailers change.
+        findings = judge.judge(view, head_records, head_records, message_path=message.path,
+                               trailer_lines=message.lines)
+        return [f for f in findings if f.severity is Severity.ERROR]
+    findings = judge.judge(view, head_records, head_records, entry_may_follow=policy.allow_ledger_followup)
+    if judge.needs_content():
+        findings += judge.content(added_lines(git.staged_patch(head)))
+    base_records = judge.records.load(judge.records.tree_files(head))
+    findings += record_findings(head_records, base_records, policy, set(view.paths),
+                                open_store(git, "findings", policy))
+    findings += history_findings(git, judge, mode="staged", head=head_records, base=base_records, entries=entries,
+                                 existing=frozenset(index), head_sha=None, base_sha=head)
+    return findings
+
+
+def check_all(git: Git) -> list[Finding]:
+    """Every record valid, every governed file covered, every tag honest, at HEAD.
+
+    A repeated run with nothing changed is answered from what the last one found
+    (:mod:`opsgov_hooks.speed.results` says what "nothing changed" covers).
+    """
+    head = git.head()
+    if head is None:
+        return []  # no commit yet: nothing exists to be governed
+    from opsgov_hooks.speed import results
+
+    now = timestamps.utc_now()   # the clock the timestamp rules read
+    key = results.inputs_key(git, head)
+    kept = results.recall(git, key, now) if key is not None else None
+    if kept is not None:
+        return kept
+    policy = trusted_policy(git, head)
+    findings, records = _check_all(git, head, policy)
+    if key is not None and not policy.require_signed_tags:  # signatures depend on keys outside the repository
+        results.remember(git, key, findings, timestamps.horizon(records, policy, now))
+    return findings
+
+
+def _check_all(git: Git, head: str, policy: Policy) -> tuple[list[Finding], RecordSet]:
+    judge = Judge(git, policy, git.ops_tags())
+    listing = git.ls_tree(head)
+    records = judge.records.load(record_files(listing, policy))
+
+    def history() -> list[FindingTuple]:
+        return [to_tuple(f) for f in history_findings(git, judge, mode="all", head=records, base=RecordSet(),
+                                                      entries=[], existing=frozenset(listing), head_sha=head,
+                                                      base_sha=None)]
+
+    # The history rules (mostly git: the ancestry walk, the sealed entries) run in a forked
+    # child while the record rules run here; nothing here uses git until the child is joined.
+    pending = parallel.in_background(history, before_in_child=git.forget_batch)
+    findings = records.findings + run_record_rules(records, policy, memo=open_store(git, "findings", policy))
+    governed = [p for p in listing if not record_kind(p, policy) and judge.governed_by_globs(p)]
+    findings += gate_rules.uncovered(governed, records)
+    findings += [from_tuple(f) for f in pending.result()]
+    return findings, records

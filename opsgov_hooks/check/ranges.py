@@ -1,0 +1,189 @@
+"""Range (CI, pre-push) and pre-receive (server) modes: every new commit judged on its own.
+
+Decisions (also in docs/gate.md):
+
+* Each commit is judged against its first parent (a merge too), for association,
+  scope and NOT ALLOWED, with the records of its own tree: a change must be declared
+  at or before the commit that makes it.
+* The ledger entry must exist by the end of the range (the pushed tip), and the record
+  and history rules run once, on the end of the range against its base, not once per
+  commit: they judge the records the range leaves behind, and once is enough.
+* The policy is read from the base: BASE of ``--range``; for a push, the ref's old
+  value, or the server's HEAD for a new ref. Nothing in the change can loosen it.
+* A shallow clone that cannot show the whole range (the base unreachable, or a commit
+  whose parents were cut off) is an environment error naming the fix, never a pass.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+
+from opsgov_hooks.speed.store import open_store
+from opsgov_hooks.findings import Finding, UsageError
+from opsgov_hooks.check.judge import Judge
+from opsgov_hooks.check.patches import added_lines_by_commit
+from opsgov_hooks.check.pipeline import history_findings, record_findings, trusted_policy
+from opsgov_hooks.git.gitio import CommitDiff, DiffEntry, Git, GitError
+from opsgov_hooks.records.store import RecordSet, record_kind
+
+SHALLOW_FIX = ("fetch the full history: 'git fetch --unshallow' (GitHub Actions: actions/checkout with "
+               "'fetch-depth: 0'; GitLab CI: GIT_DEPTH: 0)")
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?\Z")
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    commits: list[tuple[str, list[str]]]   # (commit, parents), oldest first
+    head: str                               # the end of the range: where ledger entries must be
+    history_base: str | None                # what the record and history rules compare against
+    mode: str
+
+
+def parse_range(spec: str) -> tuple[str, str]:
+    for sep in ("...", ".."):
+        if sep in spec:
+            base, head = spec.split(sep, 1)
+            if base:
+                return base, head or "HEAD"
+    raise UsageError(f"--range takes BASE..HEAD (e.g. origin/main..HEAD), not {spec!r}")
+
+
+def _apply(files: Mapping[str, str], entries: Sequence[DiffEntry], judge: Judge) -> dict[str, str]:
+    """The record files of a commit's tree, from its first parent's and the commit's change."""
+    new = dict(files)
+    for entry in entries:
+        if entry.status in "DR":
+            new.pop(entry.old_path or entry.path, None)
+        if entry.status != "D" and record_kind(entry.path, judge.policy):
+            new[entry.path] = entry.new_sha
+    return new
+
+
+def _record_states(judge: Judge, pairs: Sequence[tuple[str, str | None]],
+                   diffs: Mapping[str, CommitDiff]) -> tuple[dict[str, dict[str, str]], set[tuple[str, str]]]:
+    """The record files (path -> blob) of every commit's tree, from one listing per outside parent,
+    and every file version among them (found as the trees are built, not by scanning each tree)."""
+    states: dict[str, dict[str, str]] = {}
+    versions: set[tuple[str, str]] = set()
+    for commit, parent in pairs:
+        if parent in states:
+            start = states[parent]
+        else:
+            start = judge.records.tree_files(parent)
+            versions.update(start.items())
+        states[commit] = new = _apply(start, diffs[commit].entries, judge)
+        versions.update((entry.path, new[entry.path]) for entry in diffs[commit].entries if entry.path in new)
+    return states, versions
+
+
+def _judge_each(judge: Judge, pairs: Sequence[tuple[str, str | None]], diffs: Mapping[str, CommitDiff],
+                states: Mapping[str, dict[str, str]], final: RecordSet) -> tuple[list[Finding], list[
+                    tuple[str, str | None]], set[str]]:
+    """Rules 1-3 and forbidden paths for each governed commit: (findings, judged commits, touched paths)."""
+    findings: list[Finding] = []
+    judged: list[tuple[str, str | None]] = []
+    touched: set[str] = set()
+    for commit, parent in pairs:
+        diff = diffs[commit]
+        if not diff.trailers and not judge.governed(diff.entries):
+            continue  # nothing governed and no operation named: not the gate's business
+        head = judge.records.declared(states[commit])  # the rules of one commit read its declarations only
+        view = judge.view(diff.entries, diff.trailers, commit, parent, head)
+        findings += judge.judge(view, head, final, range_end=True)
+        judged.append((commit, parent))
+        touched.update(view.paths)
+    return findings, judged, touched
+
+
+def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
+    judge.know_range(job.commits)
+    pairs = [(c, parents[0] if parents else None) for c, parents in job.commits]
+    diffs = git.commit_diffs(pairs)
+    if any(commit not in diffs for commit, _parent in pairs):
+        raise GitError("git diff-tree did not describe every commit of the range; run again, and report it "
+                       "if it persists")
+    states, versions = _record_states(judge, pairs, diffs)
+    end_files = states[job.head] if job.head in states else judge.records.tree_files(job.head)
+    judge.records.prefetch_versions([*versions, *end_files.items()])
+    final = judge.records.load(end_files)
+    findings, judged, touched = _judge_each(judge, pairs, diffs, states, final)
+    if not judged:
+        return findings
+    if judge.needs_content():
+        lines = added_lines_by_commit(git.commit_patches(judged))
+        for commit, _parent in judged:
+            findings += judge.content(lines.get(commit, []), commit)
+    return findings + _range_end(git, judge, job, final, touched)
+
+
+def _range_end(git: Git, judge: Judge, job: Job, final: RecordSet, touched: set[str]) -> list[Finding]:
+    """Record and history rules, once, on the end of the range against its base."""
+    base = judge.records.load(judge.records.tree_files(job.history_base))
+    findings = record_findings(final, base, judge.policy, touched, open_store(git, "findings", judge.policy))
+    entries = git.diff_entries(job.history_base, job.head)
+    existing = frozenset(git.ls_tree(job.head))
+    return findings + history_findings(git, judge, mode=job.mode, head=final, base=base, entries=entries,
+                                       existing=existing, head_sha=job.head, base_sha=job.history_base)
+
+
+def _refuse_shallow(git: Git, commits: Sequence[tuple[str, list[str]]], what: str) -> None:
+    if not git.is_shallow():
+        return
+    cut = git.shallow_commits()
+    if any(commit in cut for commit, _parents in commits):
+        raise GitError(f"this clone's history is too shallow to judge {what}: some of its commits have their "
+                       f"parents cut off; {SHALLOW_FIX}")
+
+
+def check_range(git: Git, base_rev: str | None, head_rev: str) -> list[Finding]:
+    """``--range BASE..HEAD``; ``base_rev`` None judges the whole history of HEAD (a first push)."""
+    head = git.resolve_commit(head_rev)
+    base = git.resolve_commit(base_rev) if base_rev is not None else None
+    fork = git.merge_base(base, head) if base else None
+    if base and fork is None and git.is_shallow():
+        raise GitError(f"this clone's history is too shallow to reach the merge base of {base_rev} and "
+                       f"{head_rev}; {SHALLOW_FIX}")
+    commits = git.commits_between(head, [base] if base else [])
+    _refuse_shallow(git, commits, f"{base_rev}..{head_rev}" if base_rev else f"the history of {head_rev}")
+    if not commits:
+        return []
+    judge = Judge(git, trusted_policy(git, base), git.ops_tags())
+    return judge_commits(git, judge, Job(commits, head, fork or base, "range"))
+
+
+def parse_updates(text: str) -> list[tuple[str, str, str]]:
+    """``old new ref`` lines as git feeds a pre-receive hook."""
+    updates = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split(" ", 2)
+        if len(parts) != 3 or not _SHA.match(parts[0]) or not _SHA.match(parts[1]):
+            raise UsageError(f"line {number} of standard input is not '<old> <new> <ref>' as git gives a "
+                             "pre-receive hook; run 'opsgov check --pre-receive' from the hook only")
+        updates.append((parts[0], parts[1], parts[2]))
+    return updates
+
+
+def check_pre_receive(git: Git, text: str) -> list[Finding]:
+    """Every commit a push brings that no existing ref reaches, judged under the policy of its ref's base."""
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    tags = git.ops_tags()
+    for old, new, _ref in parse_updates(text):
+        if set(new) == {"0"}:
+            continue  # a deleted ref brings nothing to judge
+        peeled = git.peel_commits([new] + ([old] if set(old) != {"0"} else []))
+        if new not in peeled:
+            continue  # a tag of a tree or blob: no commits
+        commits = [c for c in git.commits_between(peeled[new], exclude_all_refs=True) if c[0] not in seen]
+        seen.update(c for c, _parents in commits)
+        if not commits:
+            continue
+        _refuse_shallow(git, commits, "this push")
+        old_commit = peeled.get(old)
+        base = old_commit or (commits[0][1][0] if commits[0][1] else None)
+        judge = Judge(git, trusted_policy(git, old_commit or git.head()), tags)
+        findings += judge_commits(git, judge, Job(commits, peeled[new], base, "pre-receive"))
+    return findings

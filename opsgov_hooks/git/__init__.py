@@ -1,0 +1,1 @@
+"""Collect the change: the only package that runs git."""

@@ -1,0 +1,138 @@
+"""Where record files are read from: the working tree, the index, or a commit.
+
+Rules and loaders see only ``path -> bytes``; they never know which of these it was.
+Git-backed sources read every file they are asked for through one batch process.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Protocol
+
+from opsgov_hooks.git.gitio import Git
+
+# The loader refuses records over 1 MiB (yamlstrict.MAX_BYTES); one byte more is enough to tell.
+READ_LIMIT = 1024 * 1024 + 1
+
+
+class Source(Protocol):
+    name: str
+
+    def list(self, prefixes: Sequence[str]) -> list[str]: ...
+
+    def read_many(self, paths: Sequence[str]) -> dict[str, bytes | None]: ...
+
+    def blob_ids(self, paths: Sequence[str]) -> dict[str, str]: ...
+
+
+class WorktreeSource:
+    """Files on disk under ``root`` (what ``opsgov validate`` reads)."""
+
+    name = "working tree"
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def list(self, prefixes: Sequence[str]) -> list[str]:
+        found: list[str] = []
+        for prefix in prefixes:
+            full = os.path.join(self.root, prefix)
+            if os.path.isfile(full):
+                found.append(prefix)
+                continue
+            for dirpath, dirnames, filenames in os.walk(full):
+                dirnames[:] = sorted(d for d in dirnames if d != ".git")
+                for filename in sorted(filenames):
+                    rel = os.path.relpath(os.path.join(dirpath, filename), self.root)
+                    found.append(rel.replace(os.sep, "/"))
+        return sorted(set(found))
+
+    def read_many(self, paths: Sequence[str]) -> dict[str, bytes | None]:
+        """Contents (at most 1 MiB + 1 byte: the loader refuses anything larger), or None when unreadable.
+
+        A link that leads out of the repository is unreadable: a record is never
+        taken from (nor quoted from) a file the repository does not hold.
+        """
+        root = os.path.realpath(self.root)
+        result: dict[str, bytes | None] = {}
+        for path in paths:
+            full = os.path.join(self.root, path)
+            if os.path.commonpath([root, os.path.realpath(full)]) != root:
+                result[path] = None
+                continue
+            try:
+                with open(full, "rb") as f:
+                    result[path] = f.read(READ_LIMIT)
+            except OSError:
+                result[path] = None
+        return result
+
+    def blob_ids(self, paths: Sequence[str]) -> dict[str, str]:
+        return {}
+
+
+class _GitSource:
+    name = "git"
+
+    def __init__(self, git: Git) -> None:
+        self.git = git
+        self._files: dict[str, str] | None = None
+
+    def _listing(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def files(self) -> dict[str, str]:
+        if self._files is None:
+            self._files = self._listing()
+        return self._files
+
+    def list(self, prefixes: Sequence[str]) -> list[str]:
+        files = self.files()
+        wanted = tuple(p.rstrip("/") for p in prefixes)
+        return sorted(p for p in files if any(p == w or p.startswith(w + "/") for w in wanted))
+
+    def blob_ids(self, paths: Sequence[str]) -> dict[str, str]:
+        files = self.files()
+        return {p: files[p] for p in paths if p in files}
+
+    def read_many(self, paths: Sequence[str]) -> dict[str, bytes | None]:
+        files = self.files()
+        present = [p for p in paths if p in files]
+        objects = self.git.read_objects((files[p] for p in present), limit=READ_LIMIT)
+        result: dict[str, bytes | None] = dict.fromkeys(paths)
+        for path, (_kind, data) in zip(present, objects):
+            result[path] = data
+        return result
+
+
+class CommitSource(_GitSource):
+    """The tree of one commit."""
+
+    def __init__(self, git: Git, rev: str | None) -> None:
+        super().__init__(git)
+        self.rev = rev
+        self.name = f"commit {rev[:12]}" if rev else "empty tree"
+
+    def _listing(self) -> dict[str, str]:
+        return self.git.ls_tree(self.rev) if self.rev else {}
+
+    def read_few(self, paths: Sequence[str]) -> dict[str, bytes | None]:
+        """A few files named exactly (the configuration), without listing the whole tree first."""
+        if not self.rev or self._files is not None:
+            return self.read_many(paths)
+        # "rev:./x" and "rev:../x" would be read relative to the current directory: never here.
+        exact = [p for p in paths if p and "\n" not in p and not p.startswith(("/", "./", "../"))]
+        objects = self.git.read_objects((f"{self.rev}:{p}" for p in exact), limit=READ_LIMIT)
+        result: dict[str, bytes | None] = dict.fromkeys(paths)
+        for path, (kind, data) in zip(exact, objects):
+            result[path] = data if kind == "blob" else None
+        return result
+
+
+class IndexSource(_GitSource):
+    """The staged index: what the next commit will contain."""
+
+    name = "index"
+
+    def _listing(self) -> dict[str, str]:
+        return self.git.ls_index()

@@ -1,0 +1,1 @@
+"""The policy: its model, loaded from a trusted revision, globs and schemas."""

@@ -1,0 +1,59 @@
+"""The plain data a history-aware rule sees (built by the gate, never by a rule)."""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Mapping
+
+from opsgov_hooks.policy.config import Policy
+from opsgov_hooks.git.gitio import Change, Git, TagRef
+from opsgov_hooks.records.ledger import LedgerEntry
+from opsgov_hooks.records.store import RecordSet
+
+
+@dataclasses.dataclass
+class RefFacts:
+    """What git says about one rollback reference (resolved in one batch for a whole run)."""
+
+    exists: bool
+    is_commit: bool = False
+    ambiguous: bool = False
+    sha: str | None = None
+    reachable: bool = False
+
+
+@dataclasses.dataclass
+class TagFacts:
+    """What git holds for one ``ops-*`` tag beyond its ref (read in one batch by a preparer)."""
+
+    sealed_file: str | None = None           # the ledger file read at the tag's commit (file backends)
+    sealed_entry: LedgerEntry | None = None  # the operation's entry in that file at that commit
+    signature_checked: bool = False          # verified because require_signed_tags is set
+    signature_valid: bool = False
+    signer: str | None = None                # principal (SSH) or user id (GPG) git reported
+    signature_output: str = ""
+
+
+@dataclasses.dataclass
+class CheckContext:
+    policy: Policy                      # from a trusted revision
+    head_records: RecordSet             # records in the tree being judged (index, or range head)
+    base_records: RecordSet             # records at the base (HEAD for staged, BASE for a range)
+    mode: str                           # "staged" | "range" | "all" | "pre-receive"
+    now: datetime.datetime
+    changes: list[Change] = dataclasses.field(default_factory=list)
+    tags: list[TagRef] = dataclasses.field(default_factory=list)
+    refs: Mapping[str, RefFacts] = dataclasses.field(default_factory=dict)  # rollback_ref -> facts
+    existing_paths: frozenset[str] = frozenset()   # files in the judged tree (for procedure: paths)
+    shallow: bool = False
+    head_sha: str | None = None         # the judged commit (None: staged change on top of base_sha)
+    base_sha: str | None = None         # HEAD for staged, BASE for a range, None for a new repository
+    git: Git | None = None              # for preparers only (batch look-ups before the pure rules run)
+    tag_facts: Mapping[str, TagFacts] = dataclasses.field(default_factory=dict)  # tag name -> facts
+    # The operations whose ledger entries the change adds, edits or removes; None: every operation
+    # (--all). The history rules answer only for these: an entry the change leaves as it was, on
+    # a history that only grows, was judged when it was written (and is --all's business since).
+    answerable: frozenset[str] | None = None
+
+    def answers_for(self, operation_id: str) -> bool:
+        return self.answerable is None or operation_id in self.answerable

@@ -1,0 +1,1 @@
+"""Speed: the cache store with every cache kind, and parallel work. Rules never import it."""

@@ -1,0 +1,186 @@
+"""Where opsgov keeps what it has already worked out: one marshal file per kind and fingerprint.
+
+Several kinds share this store (each module says what it keys on):
+
+* ``records``: parsed record files, by blob id (:mod:`opsgov_hooks.speed.records_cache`);
+* ``findings``: the per-operation record rules' findings, by the operation's records
+  (:mod:`opsgov_hooks.speed.memo`);
+* ``results``: a whole ``check --all``'s findings, by everything it reads
+  (:mod:`opsgov_hooks.speed.results`);
+* ``ancestry``: is-ancestor answers for rollback references, by (tip, commit)
+  (:func:`opsgov_hooks.git.refs.resolve`), and ``sealed``: the entry a tag's commit holds, by tag
+  object (:mod:`opsgov_hooks.rules.tags`). Both are facts about immutable objects.
+
+* Where: ``<git common dir>/opsgov-cache/`` -- inside ``.git``, so it is never
+  committed, belongs to one clone, and is shared by its linked worktrees.
+* Validity: a file's name carries a fingerprint of the code that produced its
+  contents (every module of the package, the schemas, the Python version since
+  :mod:`marshal` is per version) and of the policy. Anything else of that kind in
+  the folder is stale and removed on the next write.
+* Safety: :mod:`marshal` holds only plain data (loading it cannot run code), every
+  write is atomic (temporary file + ``os.replace``), and a file that cannot be read
+  or has the wrong shape is ignored and rebuilt: a cache can make opsgov faster,
+  never wrong or broken.
+
+``OPSGOV_NO_CACHE=1`` turns every kind off.
+"""
+from __future__ import annotations
+
+import functools
+import gc
+import hashlib
+import marshal
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opsgov_hooks import __version__
+from opsgov_hooks.git.gitio import Git, GitError
+
+if TYPE_CHECKING:
+    from opsgov_hooks.policy.config import Policy
+
+CACHE_DIR = "opsgov-cache"
+FORMAT = 2
+_MAGIC = b"opsgov cache\n"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def enabled() -> bool:
+    return not os.environ.get("OPSGOV_NO_CACHE")
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A digest of the code and schemas of this opsgov: editing any module invalidates every cache.
+
+    Every module, not a list of them: a rule may import any helper, and a list kept by hand
+    goes stale the day someone forgets it.
+    """
+    from opsgov_hooks.resources import schema_dir
+
+    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{sys.version_info[:2]}\0".encode())
+    sources = sorted(p for p in _PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+    folder = schema_dir()
+    for path in [*sources, *sorted(folder.iterdir())]:
+        digest.update(str(path.relative_to(path.parent.parent)).encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint(policy: Policy | None) -> str:
+    """The code's fingerprint with the policy's (None: a kind whose keys hold the policy's source)."""
+    return hashlib.sha256(f"{code_fingerprint()}\0{policy!r}".encode()).hexdigest()[:24]
+
+
+class Store:
+    """A dict of plain data for one kind and fingerprint, loaded once and written back when it changed."""
+
+    def __init__(self, directory: str, kind: str, key: str) -> None:
+        self.directory = directory
+        self.kind = kind
+        self.key = key
+        self.file = os.path.join(directory, f"{kind}-{key}.bin")
+        self.entries: dict[Any, Any] = {}
+        self.used: set[Any] = set()
+        self.dirty = False
+        was_enabled = gc.isenabled()
+        gc.disable()  # a large cache is many small acyclic objects: the collector would only re-scan them
+        try:
+            self._read()
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _read(self) -> None:
+        try:
+            with open(self.file, "rb") as f:
+                data = f.read()
+            header = self._header()
+            if not data.startswith(header):
+                return
+            entries = marshal.loads(data[len(header):])
+        except (OSError, ValueError, EOFError, TypeError):
+            return  # missing or corrupt: start empty, the next save rewrites it
+        if isinstance(entries, dict):
+            self.entries = entries
+
+    def _header(self) -> bytes:
+        return _MAGIC + f"{self.kind}\0{self.key}\n".encode()
+
+    def get(self, key: Any) -> Any:
+        value = self.entries.get(key)
+        if value is not None:
+            self.used.add(key)
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
+        self.entries[key] = value
+        self.used.add(key)
+        self.dirty = True
+
+    def drop(self, key: Any) -> None:
+        if self.entries.pop(key, None) is not None:
+            self.dirty = True
+
+    def save(self, keep: int = 2000) -> None:
+        """Write atomically if anything changed; a failed write only costs speed.
+
+        Entries no run has used are pruned once they outnumber the used ones (plus ``keep``),
+        so the file tracks the repository instead of growing with every version ever seen.
+        """
+        if not self.dirty:
+            return
+        if len(self.entries) > 2 * len(self.used) + keep:
+            self.entries = {k: v for k, v in self.entries.items() if k in self.used}
+        try:
+            payload = self._header() + marshal.dumps(self.entries)
+        except ValueError:
+            return  # something that is not plain data: never cached
+        import tempfile
+
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.kind}-", dir=self.directory)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(payload)
+                os.replace(tmp, self.file)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+            self._remove_stale()
+        except OSError:
+            return
+        self.dirty = False
+
+    def _remove_stale(self) -> None:
+        mine = os.path.basename(self.file)
+        for name in os.listdir(self.directory):
+            if name.startswith(f"{self.kind}-") and name != mine:
+                try:
+                    os.unlink(os.path.join(self.directory, name))
+                except OSError:
+                    pass
+
+
+_OPEN: dict[tuple[str, str, str], Store] = {}
+
+
+def open_store(git: Git, kind: str, policy: Policy | None) -> Store | None:
+    """The ``kind`` store of the clone ``git`` works in (one per process), or None (turned off, no git dir)."""
+    if not enabled():
+        return None
+    try:
+        common = git.common_dir()
+    except GitError:
+        return None
+    if not common:
+        return None
+    directory = os.path.join(common, CACHE_DIR)
+    key = fingerprint(policy)
+    store = _OPEN.get((directory, kind, key))
+    if store is None:
+        store = _OPEN[(directory, kind, key)] = Store(directory, kind, key)
+    return store

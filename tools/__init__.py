@@ -1,0 +1,1 @@
+"""Development tooling: generates docs from the code; not shipped in the wheel."""
