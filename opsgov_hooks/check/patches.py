@@ -51,42 +51,79 @@ def _new_path(line: bytes) -> str | None:
     return path[2:] if path.startswith("b/") else path
 
 
+_COMBINED_RANGE = re.compile(rb"[-+](\d+)(?:,(\d+))?")
+
+
 class _Parser:
+    """Hunks of a plain patch (one parent) or of a combined one (``--cc``: one column per parent).
+
+    In a combined hunk a line of the result carries ``+`` in the columns of the parents that
+    lack it and a space in those that have it; a removed line carries ``-`` where a parent had
+    it. Only a line added against *every* parent is the merge's own; the others came from one
+    of its parents and are judged on the commits that made them.
+    """
+
     def __init__(self) -> None:
         self.path: str | None = None
-        self.old_left = 0
+        self.columns = 1
+        self.old_left = [0]
         self.new_left = 0
         self.next_line = 0
 
     def in_hunk(self) -> bool:
-        return self.old_left > 0 or self.new_left > 0
+        return self.new_left > 0 or any(n > 0 for n in self.old_left)
 
     def hunk_line(self, line: bytes, out: list[AddedLine]) -> None:
-        if line.startswith(b"+"):
-            if self.path is not None:
-                text = line[1:].decode("utf-8", "replace").rstrip("\r")
-                out.append(AddedLine(self.path, self.next_line, text))
-            self.next_line += 1
-            self.new_left -= 1
-        elif line.startswith(b"-"):
-            self.old_left -= 1
-        elif not line.startswith(b"\\"):
-            # A context line (there are none with -U0): count it on both sides to stay in step.
-            self.old_left -= 1
-            self.new_left -= 1
-            self.next_line += 1
+        marks = line[:self.columns]
+        if line.startswith(b"\\"):
+            return  # "\ No newline at end of file"
+        if b"-" in marks:
+            for i, mark in enumerate(marks):
+                if mark == ord("-"):
+                    self.old_left[i] -= 1
+            if len(marks) < self.columns:
+                self.old_left = [0] * self.columns  # a truncated patch: leave the hunk
+            return
+        if len(marks) == self.columns and marks == b"+" * self.columns and self.path is not None:
+            text = line[self.columns:].decode("utf-8", "replace").rstrip("\r")
+            out.append(AddedLine(self.path, self.next_line, text))
+        for i, mark in enumerate(marks):
+            if mark != ord("+"):
+                self.old_left[i] -= 1   # a line the parent has too (context)
+        if len(marks) < self.columns:
+            self.old_left = [0] * self.columns
+        self.next_line += 1
+        self.new_left -= 1
 
     def header_line(self, line: bytes) -> None:
-        if line.startswith(b"diff --git "):
+        if line.startswith(b"diff --git ") or line.startswith(b"diff --cc ") or line.startswith(b"diff --combined "):
             self.path = None
         elif line.startswith(b"+++ "):
             self.path = _new_path(line)
+        elif line.startswith(b"@@@"):
+            self._combined_header(line)
         elif line.startswith(b"@@ "):
             m = _HUNK.match(line)
             if m:
-                self.old_left = int(m[1]) if m[1] is not None else 1
+                self.columns = 1
+                self.old_left = [int(m[1]) if m[1] is not None else 1]
                 self.new_left = int(m[3]) if m[3] is not None else 1
                 self.next_line = int(m[2])
+
+    def _combined_header(self, line: bytes) -> None:
+        """``@@@ -a,b -c,d +e,f @@@`` (one ``@`` more than there are parents)."""
+        marker = len(line) - len(line.lstrip(b"@"))
+        end = line.find(b" " + b"@" * marker, marker)
+        if end < 0:
+            return
+        ranges = _COMBINED_RANGE.findall(line[marker:end])
+        if len(ranges) != marker or marker < 2:
+            return
+        self.columns = marker - 1
+        self.old_left = [int(count) if count else 1 for _start, count in ranges[:-1]]
+        start, count = ranges[-1]
+        self.new_left = int(count) if count else 1
+        self.next_line = int(start)
 
 
 def added_lines(patch: bytes) -> list[AddedLine]:
@@ -95,7 +132,7 @@ def added_lines(patch: bytes) -> list[AddedLine]:
 
 
 def added_lines_by_commit(patch: bytes, *, markers: bool = True) -> dict[str, list[AddedLine]]:
-    """Added lines per commit of ``diff-tree --stdin --format=%x01%H -p`` output."""
+    """Added lines per commit of ``diff-tree --stdin --format=%x01%H -p`` (or ``--cc``) output."""
     result: dict[str, list[AddedLine]] = {"": []} if not markers else {}
     current: list[AddedLine] = result.get("", [])
     parser = _Parser()

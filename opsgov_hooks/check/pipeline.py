@@ -123,9 +123,20 @@ def read_message(git: Git, path: str) -> Message:
     return Message(path, values, lines)
 
 
+def merge_own_entries(git: Git, entries: list[DiffEntry]) -> tuple[list[DiffEntry], set[str] | None]:
+    """While a merge is being concluded: the staged entries whose content differs from HEAD *and*
+    from every commit being merged (what the merge commit will answer for), and those paths
+    (None when no merge is in progress)."""
+    heads = git.merge_heads() if entries else []
+    if not heads:
+        return entries, None
+    own = set.intersection(*(git.staged_paths_against(h) for h in heads))
+    return [e for e in entries if any(p in own for p in e.paths)], own
+
+
 def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
     head = git.head()
-    entries = git.staged_entries(head)
+    entries, merging = merge_own_entries(git, git.staged_entries(head))
     trailers = message.trailers if message else None
     if not entries and not trailers:
         return []
@@ -143,7 +154,8 @@ def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
         return [f for f in findings if f.severity is Severity.ERROR]
     findings = judge.judge(view, head_records, head_records, entry_may_follow=policy.allow_ledger_followup)
     if judge.needs_content():
-        findings += judge.content(added_lines(git.staged_patch(head)))
+        lines = added_lines(git.staged_patch(head))
+        findings += judge.content(lines if merging is None else [a for a in lines if a.path in merging])
     base_records = judge.records.load(judge.records.tree_files(head))
     findings += record_findings(head_records, base_records, policy, set(view.paths),
                                 open_store(git, "findings", policy))

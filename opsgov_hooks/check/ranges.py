@@ -2,9 +2,12 @@
 
 Decisions (also in docs/gate.md):
 
-* Each commit is judged against its first parent (a merge too), for association,
-  scope and NOT ALLOWED, with the records of its own tree: a change must be declared
-  at or before the commit that makes it.
+* Each commit is judged against its parent, for association, scope and NOT ALLOWED,
+  with the records of its own tree: a change must be declared at or before the commit
+  that makes it. A merge answers only for the paths whose content differs from every
+  parent (git's combined diff: what it resolved by hand or changed itself), and for the
+  lines it adds against every parent; what it takes unchanged from a parent is that
+  parent's change, judged once, on the commits that made it.
 * The ledger entry must exist by the end of the range (the pushed tip), and the record
   and history rules run once, on the end of the range against its base, not once per
   commit: they judge the records the range leaves behind, and once is enough.
@@ -77,6 +80,18 @@ def _record_states(judge: Judge, pairs: Sequence[tuple[str, str | None]],
     return states, versions
 
 
+def own_changes(diffs: Mapping[str, CommitDiff], merge_paths: Mapping[str, set[str]]) -> dict[str, CommitDiff]:
+    """Each commit's change as it answers for it: a merge keeps the entries of its first-parent
+    diff that touch a path its combined diff lists (content unlike every parent's)."""
+    own = dict(diffs)
+    for merge, paths in merge_paths.items():
+        diff = diffs.get(merge)
+        if diff is not None:
+            kept = [e for e in diff.entries if any(p in paths for p in e.paths)]
+            own[merge] = dataclasses.replace(diff, entries=kept)
+    return own
+
+
 def _judge_each(judge: Judge, pairs: Sequence[tuple[str, str | None]], diffs: Mapping[str, CommitDiff],
                 states: Mapping[str, dict[str, str]], final: RecordSet) -> tuple[list[Finding], list[
                     tuple[str, str | None]], set[str]]:
@@ -103,15 +118,20 @@ def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
     if any(commit not in diffs for commit, _parent in pairs):
         raise GitError("git diff-tree did not describe every commit of the range; run again, and report it "
                        "if it persists")
+    # The trees' record files follow every commit's whole first-parent diff; the judgement
+    # follows what each commit answers for.
     states, versions = _record_states(judge, pairs, diffs)
+    merges = {c for c, parents in job.commits if len(parents) > 1}
+    own = own_changes(diffs, git.merge_own_paths(sorted(merges)))
     end_files = states[job.head] if job.head in states else judge.records.tree_files(job.head)
     judge.records.prefetch_versions([*versions, *end_files.items()])
     final = judge.records.load(end_files)
-    findings, judged, touched = _judge_each(judge, pairs, diffs, states, final)
+    findings, judged, touched = _judge_each(judge, pairs, own, states, final)
     if not judged:
         return findings
     if judge.needs_content():
-        lines = added_lines_by_commit(git.commit_patches(judged))
+        lines = added_lines_by_commit(git.commit_patches([p for p in judged if p[0] not in merges]))
+        lines.update(added_lines_by_commit(git.merge_patches([c for c, _p in judged if c in merges])))
         for commit, _parent in judged:
             findings += judge.content(lines.get(commit, []), commit)
     return findings + _range_end(git, judge, job, final, touched)

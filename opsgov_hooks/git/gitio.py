@@ -82,7 +82,7 @@ class Git:
             raise GitError("git is not installed or not on PATH; install git and run again") from None
         if check and proc.returncode != 0:
             message = proc.stderr.decode("utf-8", "replace").strip()
-            raise GitError(f"git {args[0]} failed: {message}")
+            raise GitError(f"git {subcommand(args)} failed: {message}")
         return proc.stdout
 
     def ok(self, *args: str) -> bool:
@@ -487,6 +487,44 @@ class Git:
                        stdin=_diff_tree_input(pairs))
         return {d.sha: d for d in parse_commit_diffs(out)}
 
+    def merge_own_paths(self, merges: Sequence[str]) -> dict[str, set[str]]:
+        """For each merge commit, the paths whose content differs from every parent (one process).
+
+        This is what git's combined diff (``diff-tree -c``) lists: a path the merge took
+        unchanged from one of its parents is that parent's change, judged on the commits
+        that made it; a path resolved by hand (or changed only by the merge) is listed.
+        """
+        if not merges:
+            return {}
+        out = self.run(*_DIFF_OPTS, "diff-tree", "--stdin", "-c", "-r", "-z", "--raw", "--no-abbrev",
+                       "--no-ext-diff", "--format=%x01%H", stdin="".join(f"{m}\n" for m in merges).encode())
+        return parse_combined_paths(out)
+
+    def merge_patches(self, merges: Sequence[str]) -> bytes:
+        """Zero-context combined patches (``--cc``) of merge commits, each after a ``\\x01sha`` line."""
+        if not merges:
+            return b""
+        return self.run(*_DIFF_OPTS, "diff-tree", "--stdin", "--cc", "-U0", "--no-color", "--no-ext-diff",
+                        "--src-prefix=a/", "--dst-prefix=b/", "--format=%x01%H",
+                        stdin="".join(f"{m}\n" for m in merges).encode())
+
+    def merge_heads(self) -> list[str]:
+        """The commits being merged into HEAD (``MERGE_HEAD``; several for an octopus), or none."""
+        path = self.run("rev-parse", "--git-path", "MERGE_HEAD").decode("utf-8", "surrogateescape").rstrip("\n")
+        full = os.path.join(self.root, path)
+        if not os.path.isfile(full):
+            return []  # no merge in progress (and never a special file opened for reading)
+        with open(full, encoding="ascii", errors="replace") as f:
+            heads = [line.strip() for line in f if line.strip()]
+        found = self.object_types([f"{h}^{{commit}}" for h in heads])
+        return [found[f"{h}^{{commit}}"][1] for h in heads if f"{h}^{{commit}}" in found]
+
+    def staged_paths_against(self, commit: str) -> set[str]:
+        """The paths whose staged content differs from ``commit``."""
+        out = self.run(*_DIFF_OPTS, "diff-index", "--cached", "-r", "-z", "--name-only", "--no-ext-diff",
+                       "--end-of-options", commit)
+        return {_decode_path(p) for p in out.split(b"\0") if p}
+
     def staged_patch(self, base: str | None) -> bytes:
         """Zero-context patch of the staged change (binary files appear as 'Binary files ... differ')."""
         return self.run(*_DIFF_OPTS, "diff-index", "--cached", *_PATCH, "--end-of-options", base or EMPTY_TREE)
@@ -541,6 +579,14 @@ class Git:
         """name -> commit sha for each name that peels to a commit (tags followed), in one process."""
         found = self.object_types([f"{n}^{{commit}}" for n in names])
         return {n: found[f"{n}^{{commit}}"][1] for n in names if f"{n}^{{commit}}" in found}
+
+
+def subcommand(args: Sequence[str]) -> str:
+    """The git command an argument list runs (``-c key=value`` settings before it skipped)."""
+    i = 0
+    while i < len(args) and args[i] == "-c":
+        i += 2
+    return args[i] if i < len(args) else "git"
 
 
 # How much of a parent walk is read at a time (about 3,000 commits).
@@ -679,6 +725,29 @@ def parse_raw(out: bytes) -> list[DiffEntry]:
 def parse_commit_diffs(out: bytes) -> list[CommitDiff]:
     """``diff-tree --stdin -z --raw`` output with ``%x01sha%x02trailers%x02`` headers."""
     return _parse_raw_stream(out, headers=True)
+
+
+def parse_combined_paths(out: bytes) -> dict[str, set[str]]:
+    """``diff-tree --stdin -c -z --raw --format=%x01%H`` output: merge -> its listed paths.
+
+    A combined entry is ``::<modes> <shas> <statuses>`` then one path (no renames in combined
+    mode); the path is taken by position, so no byte of it is read as a header.
+    """
+    result: dict[str, set[str]] = {}
+    current: set[str] | None = None
+    tokens = out.split(b"\0")
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].lstrip(b"\n")
+        if token[:1] == b"\x01":
+            current = result.setdefault(token[1:].strip().decode("ascii", "replace"), set())
+            i += 1
+        elif token[:1] == b":" and current is not None and i + 1 < len(tokens):
+            current.add(_decode_path(tokens[i + 1]))
+            i += 2
+        else:
+            i += 1
+    return result
 
 
 def _parse_raw_stream(out: bytes, *, headers: bool) -> list[CommitDiff]:
