@@ -6,6 +6,7 @@ they read the records (see :mod:`opsgov_hooks.check.pipeline`).
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 from collections.abc import Iterable, Mapping, Sequence
 
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy
@@ -22,13 +23,18 @@ from opsgov_hooks.records.ids import id_from_tag
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.rules import gate as rules
 
+if TYPE_CHECKING:
+    from opsgov_hooks.check.secrets import Baseline
+
 
 class Judge:
     """State shared by every change of one run: the policy, parsed records, tag facts."""
 
-    def __init__(self, git: Git, policy: Policy, tags: Sequence[TagRef]) -> None:
+    def __init__(self, git: Git, policy: Policy, tags: Sequence[TagRef], trusted: str | None = None) -> None:
         self.git = git
         self.policy = policy
+        self.trusted = trusted   # the revision the policy (and a .secrets.baseline) is read from
+        self._baseline: list[Baseline | None] = []   # empty: not read yet
         self.tags = list(tags)
         self.records = RecordCache(git, policy, tags)
         self._tagged = {id_from_tag(t.name) for t in tags}
@@ -174,12 +180,24 @@ class Judge:
             from opsgov_hooks.check.secrets import find_secrets  # detect-secrets loads only when needed
 
             rule = secret_rules[0]
-            for added, kind in find_secrets(lines, self._existing_objects):
+            for added, kind in find_secrets(lines, self._existing_objects, self._secrets_baseline):
                 findings.append(error("G008", f"NOT ALLOWED ({rule.id}): {rule.message}: {kind} in an added "
                                       f"line{where}", added.path, added.line, 1,
                                       hint="remove the secret from the change (and rotate it); if it is not a "
                                            "secret, end the line with '# pragma: allowlist secret'"))
         return findings
+
+    def _secrets_baseline(self) -> Baseline | None:
+        """The ``.secrets.baseline`` of the trusted revision, parsed once (None: there is none)."""
+        from opsgov_hooks.check.secrets import BASELINE_FILE, BASELINE_LIMIT, Baseline
+
+        if not self._baseline:
+            data = None
+            if self.trusted is not None:
+                kind, body = self.git.read_objects([f"{self.trusted}:{BASELINE_FILE}"], limit=BASELINE_LIMIT)[0]
+                data = body if kind == "blob" else None
+            self._baseline.append(Baseline.parse(data, f"commit {self.trusted[:12]}" if self.trusted else ""))
+        return self._baseline[0]
 
     def needs_content(self) -> bool:
         return any(r.patterns or r.secrets for r in self.policy.forbidden)

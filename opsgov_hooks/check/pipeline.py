@@ -141,7 +141,7 @@ def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
     if not entries and not trailers:
         return []
     policy = trusted_policy(git, head, remember=message is None)
-    judge = Judge(git, policy, git.ops_tags())
+    judge = Judge(git, policy, git.ops_tags(), head)
     if not judge.governed(entries) and not trailers:
         return []
     index = git.ls_index()
@@ -188,7 +188,7 @@ def check_all(git: Git) -> list[Finding]:
 
 
 def _check_all(git: Git, head: str, policy: Policy) -> tuple[list[Finding], RecordSet]:
-    judge = Judge(git, policy, git.ops_tags())
+    judge = Judge(git, policy, git.ops_tags(), head)
     listing = git.ls_tree(head)
     records = judge.records.load(record_files(listing, policy))
 

@@ -168,7 +168,7 @@ def check_range(git: Git, base_rev: str | None, head_rev: str) -> list[Finding]:
     _refuse_shallow(git, commits, f"{base_rev}..{head_rev}" if base_rev else f"the history of {head_rev}")
     if not commits:
         return []
-    judge = Judge(git, trusted_policy(git, base), git.ops_tags())
+    judge = Judge(git, trusted_policy(git, base), git.ops_tags(), base)
     return judge_commits(git, judge, Job(commits, head, fork or base, "range"))
 
 
@@ -204,6 +204,7 @@ def check_pre_receive(git: Git, text: str) -> list[Finding]:
         _refuse_shallow(git, commits, "this push")
         old_commit = peeled.get(old)
         base = old_commit or (commits[0][1][0] if commits[0][1] else None)
-        judge = Judge(git, trusted_policy(git, old_commit or git.head()), tags)
+        trusted = old_commit or git.head()
+        judge = Judge(git, trusted_policy(git, trusted), tags, trusted)
         findings += judge_commits(git, judge, Job(commits, peeled[new], base, "pre-receive"))
     return findings
