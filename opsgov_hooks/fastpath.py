@@ -183,6 +183,9 @@ def rules_of(policy: Policy) -> Rules:
 
     prefixes = [literal_prefix(p) for p in policy.governed_paths]
     anchors = None if None in prefixes else tuple(p for p in prefixes if p)
+    if any(rule.applies_to == "all" for rule in policy.forbidden):
+        # A NOT ALLOWED rule judges every change: no staged path is ever provably nothing to judge.
+        return ("",), anchors, tuple(policy.governed_paths)
     return tuple(record_prefixes(policy)), anchors, tuple(policy.governed_paths)
 
 

@@ -74,6 +74,8 @@ def _rule(rule: ForbiddenRule) -> dict[str, Any]:
         raw["commands"] = list(rule.commands)
     if rule.secrets:
         raw["secrets"] = True
+    if rule.applies_to != "operations":
+        raw["applies_to"] = rule.applies_to
     return raw
 
 

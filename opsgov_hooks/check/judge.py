@@ -9,7 +9,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 from collections.abc import Iterable, Mapping, Sequence
 
-from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy
+from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, ForbiddenRule, Policy
 from opsgov_hooks.findings import Finding, UsageError, error
 from opsgov_hooks.check.association import (Association, ChangeView, associate, candidates, changed_entry_ids,
                                           rolled_back_ids,
@@ -171,11 +171,25 @@ class Judge:
         findings.extend(rules.forbidden_paths(view, self.policy))
         return findings
 
-    def content(self, lines: Sequence[AddedLine], commit: str | None = None) -> list[Finding]:
-        """Rule 4's content part: NOT ALLOWED patterns and secrets in the added lines."""
+    @property
+    def everywhere(self) -> tuple[ForbiddenRule, ...]:
+        """The NOT ALLOWED rules with ``applies_to: all``: they judge changes the gate otherwise leaves alone."""
+        return tuple(r for r in self.policy.forbidden if r.applies_to == "all")
+
+    def ungoverned(self, entries: Sequence[DiffEntry], commit: str | None) -> list[Finding]:
+        """A change that belongs to no operation: the path part of the ``applies_to: all`` rules only."""
+        if not self.everywhere:
+            return []
+        paths = tuple(dict.fromkeys(p for e in entries for p in e.paths))
+        return list(rules.forbidden_paths(ChangeView(paths, (), commit=commit), self.policy, self.everywhere))
+
+    def content(self, lines: Sequence[AddedLine], commit: str | None = None,
+                only: Sequence[ForbiddenRule] | None = None) -> list[Finding]:
+        """Rule 4's content part: NOT ALLOWED patterns and secrets in the added lines (of ``only``'s rules)."""
         where = f" (commit {commit[:12]})" if commit else ""
-        findings = list(rules.forbidden_content(lines, self.policy, where))
-        secret_rules = [r for r in self.policy.forbidden if r.secrets]
+        chosen = self.policy.forbidden if only is None else tuple(only)
+        findings = list(rules.forbidden_content(lines, self.policy, where, chosen))
+        secret_rules = [r for r in chosen if r.secrets]
         if secret_rules and lines:
             from opsgov_hooks.check.secrets import find_secrets  # detect-secrets loads only when needed
 
@@ -199,8 +213,8 @@ class Judge:
             self._baseline.append(Baseline.parse(data, f"commit {self.trusted[:12]}" if self.trusted else ""))
         return self._baseline[0]
 
-    def needs_content(self) -> bool:
-        return any(r.patterns or r.secrets for r in self.policy.forbidden)
+    def needs_content(self, only: Sequence[ForbiddenRule] | None = None) -> bool:
+        return any(r.patterns or r.secrets for r in (self.policy.forbidden if only is None else only))
 
     def _existing_objects(self, names: Iterable[str]) -> set[str]:
         return {name for name, (kind, _sha) in self.git.object_types(list(names)).items() if kind in ("commit", "tag")}

@@ -134,6 +134,20 @@ def merge_own_entries(git: Git, entries: list[DiffEntry]) -> tuple[list[DiffEntr
     return [e for e in entries if any(p in own for p in e.paths)], own
 
 
+def _ungoverned(git: Git, judge: Judge, entries: list[DiffEntry], head: str | None, merging: set[str] | None,
+                message: Message | None) -> list[Finding]:
+    """A staged change that touches nothing governed: only the ``applies_to: all`` NOT ALLOWED rules judge it
+    (at the pre-commit stage; the commit-msg stage would repeat them)."""
+    if message is not None or not judge.everywhere:
+        return []
+    findings = judge.ungoverned(entries, None)
+    if judge.needs_content(judge.everywhere):
+        lines = added_lines(git.staged_patch(head))
+        findings += judge.content(lines if merging is None else [a for a in lines if a.path in merging], None,
+                                  judge.everywhere)
+    return findings
+
+
 def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
     head = git.head()
     entries, merging = merge_own_entries(git, git.staged_entries(head))
@@ -143,7 +157,7 @@ def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
     policy = trusted_policy(git, head, remember=message is None)
     judge = Judge(git, policy, git.ops_tags(), head)
     if not judge.governed(entries) and not trailers:
-        return []
+        return _ungoverned(git, judge, entries, head, merging, message)
     index = git.ls_index()
     head_records = judge.records.load(record_files(index, policy))
     view = judge.view(entries, trailers, None, head, head_records)

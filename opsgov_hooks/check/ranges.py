@@ -92,23 +92,34 @@ def own_changes(diffs: Mapping[str, CommitDiff], merge_paths: Mapping[str, set[s
     return own
 
 
+@dataclasses.dataclass
+class _Judged:
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    judged: list[tuple[str, str | None]] = dataclasses.field(default_factory=list)     # whole, every rule
+    elsewhere: list[tuple[str, str | None]] = dataclasses.field(default_factory=list)  # 'applies_to: all' only
+    touched: set[str] = dataclasses.field(default_factory=set)
+
+
 def _judge_each(judge: Judge, pairs: Sequence[tuple[str, str | None]], diffs: Mapping[str, CommitDiff],
-                states: Mapping[str, dict[str, str]], final: RecordSet) -> tuple[list[Finding], list[
-                    tuple[str, str | None]], set[str]]:
-    """Rules 1-3 and forbidden paths for each governed commit: (findings, judged commits, touched paths)."""
-    findings: list[Finding] = []
-    judged: list[tuple[str, str | None]] = []
-    touched: set[str] = set()
+                states: Mapping[str, dict[str, str]], final: RecordSet) -> _Judged:
+    """Rules 1-3 and forbidden paths for each governed commit, and the ``applies_to: all`` rules' paths
+    for the others."""
+    out = _Judged()
+    findings, judged, touched = out.findings, out.judged, out.touched
     for commit, parent in pairs:
         diff = diffs[commit]
         if not diff.trailers and not judge.governed(diff.entries):
-            continue  # nothing governed and no operation named: not the gate's business
+            # nothing governed and no operation named: only the rules that apply to every change
+            if judge.everywhere and diff.entries:
+                findings += judge.ungoverned(diff.entries, commit)
+                out.elsewhere.append((commit, parent))
+            continue
         head = judge.records.declared(states[commit])  # the rules of one commit read its declarations only
         view = judge.view(diff.entries, diff.trailers, commit, parent, head)
         findings += judge.judge(view, head, final, range_end=True)
         judged.append((commit, parent))
         touched.update(view.paths)
-    return findings, judged, touched
+    return out
 
 
 def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
@@ -126,15 +137,19 @@ def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
     end_files = states[job.head] if job.head in states else judge.records.tree_files(job.head)
     judge.records.prefetch_versions([*versions, *end_files.items()])
     final = judge.records.load(end_files)
-    findings, judged, touched = _judge_each(judge, pairs, own, states, final)
-    if not judged:
+    result = _judge_each(judge, pairs, own, states, final)
+    findings = result.findings
+    scan = [*(result.judged if judge.needs_content() else []),
+            *(result.elsewhere if judge.needs_content(judge.everywhere) else [])]
+    if scan:
+        lines = added_lines_by_commit(git.commit_patches([p for p in scan if p[0] not in merges]))
+        lines.update(added_lines_by_commit(git.merge_patches([c for c, _p in scan if c in merges])))
+        whole = {c for c, _p in result.judged}
+        for commit, _parent in scan:
+            findings += judge.content(lines.get(commit, []), commit, None if commit in whole else judge.everywhere)
+    if not result.judged:
         return findings
-    if judge.needs_content():
-        lines = added_lines_by_commit(git.commit_patches([p for p in judged if p[0] not in merges]))
-        lines.update(added_lines_by_commit(git.merge_patches([c for c, _p in judged if c in merges])))
-        for commit, _parent in judged:
-            findings += judge.content(lines.get(commit, []), commit)
-    return findings + _range_end(git, judge, job, final, touched)
+    return findings + _range_end(git, judge, job, final, result.touched)
 
 
 def _range_end(git: Git, judge: Judge, job: Job, final: RecordSet, touched: set[str]) -> list[Finding]:

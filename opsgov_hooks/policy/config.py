@@ -33,6 +33,9 @@ DEFAULT_SIGNOFF = {
 
 TRADING_STREAMS = ("quantum:stream:apply.plan", "quantum:stream:trade.intent", "quantum:stream:ai.decision")
 _STREAMS_RE = "|".join(re.escape(s) for s in TRADING_STREAMS)
+# Redis commands (and redis-py method names) that write to, reshape or remove a stream.
+_WRITES = ("XADD|XDEL|XTRIM|XSETID|XGROUP|XACK|XCLAIM|XAUTOCLAIM|DEL|DELETE|UNLINK|RENAME|RENAMENX|SET|"
+           "EXPIRE|PEXPIRE|EXPIREAT|PEXPIREAT|PERSIST|RESTORE|COPY|MOVE")
 
 # The standard's NOT ALLOWED list, one rule per bullet.
 DEFAULT_FORBIDDEN: tuple[dict[str, Any], ...] = (
@@ -45,7 +48,14 @@ DEFAULT_FORBIDDEN: tuple[dict[str, Any], ...] = (
         "id": "trading-streams",
         "message": "no writes to trading Redis streams",
         "patterns": [
-            rf"(?i)\b(?:XADD|XDEL|XTRIM|XSETID|DEL|UNLINK|RENAME|SET|EXPIRE)\b\s+[\"']?(?:{_STREAMS_RE})\b",
+            # redis-cli and raw protocol: XADD quantum:stream:trade.intent * ...
+            rf"(?i)\b(?:{_WRITES})\b\s+[\"']?(?:{_STREAMS_RE})\b",
+            # client libraries: r.xadd("quantum:stream:...", ...), execute_command("XADD", "quantum:..."),
+            # redis.call('XADD', 'quantum:...') in a Lua script, r.delete(b"quantum:..."), xadd(name="...")
+            rf"(?i)\b(?:{_WRITES})\b[\"']?\s{{0,8}}[(,]\s{{0,8}}(?:(?:name|key|keys|src|dst|stream)\s{{0,8}}=\s{{0,8}})?"
+            rf"[bfru]{{0,2}}[\"'`]?(?:{_STREAMS_RE})\b",
+            # a server-side script given a stream: redis-cli EVAL "redis.call('XADD', KEYS[1], ...)" 1 quantum:...
+            rf"(?i)\b(?:EVAL|EVALSHA|EVAL_RO|FCALL)\b[^\n]{{0,400}}?(?:{_STREAMS_RE})\b",
         ],
     },
     {
@@ -94,6 +104,7 @@ class ForbiddenRule:
     patterns: tuple[str, ...] = ()
     commands: tuple[str, ...] = ()
     secrets: bool = False
+    applies_to: str = "operations"   # "operations": the changes the gate judges; "all": every change
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,6 +167,7 @@ def _forbidden_rule(raw: dict[str, Any]) -> ForbiddenRule:
         id=raw["id"], message=raw["message"], paths=tuple(raw.get("paths", ())),
         patterns=tuple(raw.get("patterns", ())),
         commands=tuple(raw.get("commands", raw.get("patterns", ()))), secrets=bool(raw.get("secrets", False)),
+        applies_to=str(raw.get("applies_to", "operations")),
     )
 
 

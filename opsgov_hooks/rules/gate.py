@@ -9,7 +9,7 @@ import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
-from opsgov_hooks.policy.config import Policy
+from opsgov_hooks.policy.config import ForbiddenRule, Policy
 from opsgov_hooks.findings import Finding, error, warning
 from opsgov_hooks.check.association import Association, ChangeView, covering, own_record_files
 from opsgov_hooks.policy.globs import covered_by_any, matches
@@ -148,18 +148,20 @@ def uncovered(governed: Sequence[str], records: RecordSet) -> Iterator[Finding]:
                              "governed paths")
 
 
-def forbidden_paths(view: ChangeView, policy: Policy) -> Iterator[Finding]:
-    """Rule 4a: no touched path matches a NOT ALLOWED path rule."""
-    for rule in policy.forbidden:
+def forbidden_paths(view: ChangeView, policy: Policy,
+                    only: Sequence[ForbiddenRule] | None = None) -> Iterator[Finding]:
+    """Rule 4a: no touched path matches a NOT ALLOWED path rule (of ``only``, when given)."""
+    for rule in policy.forbidden if only is None else only:
         for path in view.paths:
             if rule.paths and matches(rule.paths, path):
                 yield error("G006", f"NOT ALLOWED ({rule.id}): {rule.message}: {path}{view.where}", path,
                             hint="leave this file out of the change; the scope contract never permits it")
 
 
-def forbidden_content(lines: Sequence[AddedLine], policy: Policy, where: str = "") -> Iterator[Finding]:
-    """Rule 4b: no added line matches a NOT ALLOWED content pattern."""
-    compiled = [(rule, re.compile(p)) for rule in policy.forbidden for p in rule.patterns]
+def forbidden_content(lines: Sequence[AddedLine], policy: Policy, where: str = "",
+                      only: Sequence[ForbiddenRule] | None = None) -> Iterator[Finding]:
+    """Rule 4b: no added line matches a NOT ALLOWED content pattern (of ``only``, when given)."""
+    compiled = [(rule, re.compile(p)) for rule in (policy.forbidden if only is None else only) for p in rule.patterns]
     for added in lines:
         for rule, pattern in compiled:
             m = pattern.search(added.text)
