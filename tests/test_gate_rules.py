@@ -216,6 +216,8 @@ def test_closed_operation_may_still_update_its_own_ledger_entry(gate_repo: Repo,
 
 def test_recording_its_rollback_lets_a_closed_operation_revert_its_own_scope(gate_repo: Repo, check: Check) -> None:
     """P5 Rollback Impact: the change that reverts the files also moves the entry to ROLLBACK/PARTIAL."""
+    gate_repo.write(PROM, "x: 1\n")
+    gate_repo.commit("before the operation")
     operation(gate_repo)
     gate_repo.write(PROM, "x: 2\n")
     gate_repo.commit("the operation")

@@ -28,6 +28,7 @@ class ChangeView:
     commit: str | None = None              # the commit judged (None: the staged change)
     closed: frozenset[str] = frozenset()   # operations already closed in the history it builds on
     rolling_back: frozenset[str] = frozenset()  # operations whose rollback this change records
+    reopened: frozenset[str] = frozenset()      # closed operations the rollback exemption re-opens
 
     @property
     def where(self) -> str:

@@ -6,25 +6,28 @@ they read the records (see :mod:`opsgov_hooks.check.pipeline`).
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from typing import TYPE_CHECKING
 from collections.abc import Iterable, Mapping, Sequence
 
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, ForbiddenRule, Policy
 from opsgov_hooks.findings import Finding, UsageError, error
 from opsgov_hooks.check.association import (Association, ChangeView, associate, candidates, changed_entry_ids,
-                                          rolled_back_ids,
-                                           operation_of_record)
+                                           operation_of_record, own_record_files, rolled_back_ids)
 from opsgov_hooks.policy.globs import CoverageIndex, matches
 from opsgov_hooks.check.patches import AddedLine
 from opsgov_hooks.check.change_records import RecordCache
 from opsgov_hooks.git.gitio import NULL_SHA, DiffEntry, Git, TagRef
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import id_from_tag
+from opsgov_hooks.records.scope import with_approved_scope
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.rules import gate as rules
 
 if TYPE_CHECKING:
     from opsgov_hooks.check.secrets import Baseline
+
+NEW_OPERATION_HINT = rules.NEW_OPERATION
 
 
 class Judge:
@@ -42,6 +45,7 @@ class Judge:
         self._coverage = CoverageIndex()   # shared by every change of the run (a range: every commit)
         self._range_parents: dict[str, list[str]] = {}
         self._declared: tuple[RecordSet, dict[str, Declaration]] | None = None
+        self._approved: dict[str, Declaration] = {}
         self._recorded: tuple[RecordSet, frozenset[str]] | None = None
 
     # -- facts about a change ----------------------------------------------------------
@@ -130,10 +134,29 @@ class Judge:
             self._merged[commit] = own.union(*(self._merged[p] for p in parents))
         return self._merged[base]
 
+    def approve(self, base: RecordSet) -> None:
+        """Freeze the scope of every operation recorded at the trusted base ``base``.
+
+        From then on each change is judged against those operations' scope as approved
+        (see :mod:`opsgov_hooks.records.scope`), however its own tree rewrites them.
+        """
+        recorded = {e.operation_id for e in base.entries}
+        self._approved = {op: d for op, d in base.by_id().items() if op in recorded}
+        self._declared = None
+
+    @property
+    def approved(self) -> Mapping[str, Declaration]:
+        return self._approved
+
     def declared(self, head: RecordSet) -> dict[str, Declaration]:
-        """``head.by_id()``, built once per record set (every rule of one change asks for it)."""
+        """``head.by_id()`` with approved scopes frozen, built once per record set (every rule of one
+        change asks for it)."""
         if self._declared is None or self._declared[0] is not head:
-            self._declared = (head, head.by_id())
+            declared = head.by_id()
+            for op_id, approved in self._approved.items():
+                if op_id in declared:
+                    declared[op_id] = with_approved_scope(declared[op_id], approved)
+            self._declared = (head, declared)
         return self._declared[1]
 
     def recorded(self, final: RecordSet) -> frozenset[str]:
@@ -149,8 +172,64 @@ class Judge:
         view = ChangeView(paths, self.governed(entries), record_ids, trailers, commit, rolling_back=rolling_back)
         declared = self.declared(head)
         maybe = candidates(view, declared, set(declared) | head.invalid_ids, self._coverage)
-        # Recording its rollback re-opens a closed operation for exactly that change.
-        return dataclasses.replace(view, closed=self.closed_for(base, maybe) - rolling_back)
+        # Recording its rollback re-opens a closed operation for exactly that change (and only to revert).
+        closed = self.closed_for(base, maybe)
+        return dataclasses.replace(view, closed=closed - rolling_back, reopened=closed & rolling_back)
+
+    def reverts(self, view: ChangeView, entries: Sequence[DiffEntry], base: str | None,
+                head: RecordSet) -> list[Finding]:
+        """The rollback exemption permits a revert only (G022).
+
+        Each touched path whose only permit is a re-opened operation must end with exactly the
+        content it had before that operation's first change to it, or be gone if the operation
+        created it: anything else is new work, which needs a new operation.
+        """
+        if not view.reopened or base is None:
+            return []
+        declared = self.declared(head)
+        ops = [op for op in sorted(view.reopened) if op in declared]
+        own = set().union(*(own_record_files(op, self.policy) for op in view.record_ids), set())
+        others = [declared[op] for op in declared if op not in view.closed and op not in view.reopened
+                  and op in view.record_ids]
+        findings: list[Finding] = []
+        for entry in entries:
+            for path in entry.paths:
+                if path in own or any(matches(d.allowed_paths, path) for d in others):
+                    continue
+                op = next((op for op in ops if matches(declared[op].allowed_paths, path)), None)
+                if op is None:
+                    continue   # outside the re-opened scope: the scope rule reports it
+                after = entry.new_sha if path == entry.path and entry.status != "D" else None
+                findings += self._not_reverted(op, path, after, base, view)
+        return findings
+
+    def _not_reverted(self, op: str, path: str, after: str | None, base: str, view: ChangeView) -> list[Finding]:
+        record = self.policy.record_path(op)
+        declaring = self.git.path_commits(base, record, added=True)
+        if not declaring:
+            return [error("G022", f"{path}: {op}'s declaration is not in the history, so opsgov cannot tell "
+                          f"what a revert of it is{view.where}", path, hint=NEW_OPERATION_HINT)]
+        parents = self.git.parents(declaring[0])
+        touched = self.git.path_commits(base, path, exclude=parents[0] if parents else None, first_parent=True)
+        before_rev: str | None = base
+        if touched:
+            first_parents = self.git.parents(touched[0])
+            before_rev = first_parents[0] if first_parents else None
+        before = self.git.blob_at(before_rev, path)
+        if after == before:
+            return []
+        if not touched:
+            hint = f"leave it as it is: git checkout {base[:12]} -- {shlex.quote(path)}" if before else (
+                f"leave it out: git rm --cached -- {shlex.quote(path)}")
+            said = f"{op} never changed it, so its rollback has nothing to bring back"
+        elif before is None or before_rev is None:
+            hint = f"remove it, as before {op}: git rm -- {shlex.quote(path)}"
+            said = f"{op} created it, so its rollback may only remove it"
+        else:
+            hint = f"restore it as before {op}: git checkout {before_rev[:12]} -- {shlex.quote(path)}"
+            said = f"a rollback may only bring it back to its content before {op}'s first change"
+        return [error("G022", f"{path} is not a revert: {said}{view.where}", path,
+                      hint=f"{hint}; anything else is new work: {NEW_OPERATION_HINT}")]
 
     # -- verdicts ----------------------------------------------------------------------
     def association(self, view: ChangeView, head: RecordSet) -> Association:

@@ -160,6 +160,8 @@ def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
         return _ungoverned(git, judge, entries, head, merging, message)
     index = git.ls_index()
     head_records = judge.records.load(record_files(index, policy))
+    base_records = judge.records.load(judge.records.tree_files(head))
+    judge.approve(base_records)   # scopes approved at HEAD are what the change is judged against
     view = judge.view(entries, trailers, None, head, head_records)
     if message is not None:
         # The pre-commit stage already reported everything but what the trailers change.
@@ -167,10 +169,11 @@ def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
                                trailer_lines=message.lines)
         return [f for f in findings if f.severity is Severity.ERROR]
     findings = judge.judge(view, head_records, head_records, entry_may_follow=policy.allow_ledger_followup)
+    findings += gate_rules.frozen_scope(head_records, judge.approved)
+    findings += judge.reverts(view, entries, head, head_records)
     if judge.needs_content():
         lines = added_lines(git.staged_patch(head))
         findings += judge.content(lines if merging is None else [a for a in lines if a.path in merging])
-    base_records = judge.records.load(judge.records.tree_files(head))
     findings += record_findings(head_records, base_records, policy, set(view.paths),
                                 open_store(git, "findings", policy))
     findings += history_findings(git, judge, mode="staged", head=head_records, base=base_records, entries=entries,

@@ -29,6 +29,7 @@ from opsgov_hooks.check.patches import added_lines_by_commit
 from opsgov_hooks.check.pipeline import history_findings, record_findings, trusted_policy
 from opsgov_hooks.git.gitio import CommitDiff, DiffEntry, Git, GitError
 from opsgov_hooks.records.store import RecordSet, record_kind
+from opsgov_hooks.rules.gate import frozen_scope
 
 SHALLOW_FIX = ("fetch the full history: 'git fetch --unshallow' (GitHub Actions: actions/checkout with "
                "'fetch-depth: 0'; GitLab CI: GIT_DEPTH: 0)")
@@ -117,6 +118,7 @@ def _judge_each(judge: Judge, pairs: Sequence[tuple[str, str | None]], diffs: Ma
         head = judge.records.declared(states[commit])  # the rules of one commit read its declarations only
         view = judge.view(diff.entries, diff.trailers, commit, parent, head)
         findings += judge.judge(view, head, final, range_end=True)
+        findings += judge.reverts(view, diff.entries, parent, head)
         judged.append((commit, parent))
         touched.update(view.paths)
     return out
@@ -137,8 +139,12 @@ def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
     end_files = states[job.head] if job.head in states else judge.records.tree_files(job.head)
     judge.records.prefetch_versions([*versions, *end_files.items()])
     final = judge.records.load(end_files)
+    base = judge.records.load(judge.records.tree_files(job.history_base))
+    judge.approve(base)   # every commit is judged against the scopes approved at the trusted base
     result = _judge_each(judge, pairs, own, states, final)
     findings = result.findings
+    if result.judged:
+        findings += frozen_scope(final, judge.approved)
     scan = [*(result.judged if judge.needs_content() else []),
             *(result.elsewhere if judge.needs_content(judge.everywhere) else [])]
     if scan:
@@ -149,12 +155,12 @@ def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
             findings += judge.content(lines.get(commit, []), commit, None if commit in whole else judge.everywhere)
     if not result.judged:
         return findings
-    return findings + _range_end(git, judge, job, final, result.touched)
+    return findings + _range_end(git, judge, job, final, base, result.touched)
 
 
-def _range_end(git: Git, judge: Judge, job: Job, final: RecordSet, touched: set[str]) -> list[Finding]:
+def _range_end(git: Git, judge: Judge, job: Job, final: RecordSet, base: RecordSet,
+               touched: set[str]) -> list[Finding]:
     """Record and history rules, once, on the end of the range against its base."""
-    base = judge.records.load(judge.records.tree_files(job.history_base))
     findings = record_findings(final, base, judge.policy, touched, open_store(git, "findings", judge.policy))
     entries = git.diff_entries(job.history_base, job.head)
     existing = frozenset(git.ls_tree(job.head))

@@ -547,6 +547,20 @@ class Git:
         lines = self.run(*args).decode().splitlines()
         return [(line.split()[0], line.split()[1:]) for line in lines if line.strip()]
 
+    def path_commits(self, rev: str, path: str, *, exclude: str | None = None, added: bool = False,
+                     first_parent: bool = False) -> list[str]:
+        """Commits reachable from ``rev`` and not from ``exclude`` that change ``path`` (``added``: that
+        add it), oldest first. The path is a literal pathspec: no glob in it is expanded."""
+        args = ["log", "--reverse", "--format=%H", "--no-renames", "--no-ext-diff"]
+        args += ["--first-parent"] if first_parent else []
+        args += ["--diff-filter=A"] if added else []
+        args += ["--end-of-options", rev, *([f"^{exclude}"] if exclude else []), "--", f":(literal){path}"]
+        return self.run(*args).decode().split()
+
+    def blob_at(self, rev: str | None, path: str) -> str | None:
+        """The blob id of ``path`` in ``rev``'s tree (None: no such file, or ``rev`` is None)."""
+        return self.ls_tree(rev, [path]).get(path) if rev is not None else None
+
     def merge_base(self, a: str, b: str) -> str | None:
         out = self.run("merge-base", "--end-of-options", a, b, check=False).strip()
         return out.decode() if out else None

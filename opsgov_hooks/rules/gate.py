@@ -16,6 +16,7 @@ from opsgov_hooks.policy.globs import covered_by_any, matches
 from opsgov_hooks.check.patches import AddedLine
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import ID_RE, tag_name
+from opsgov_hooks.records.scope import changed_fields
 from opsgov_hooks.records.store import RecordSet
 
 NEW_OPERATION = "declare a new operation for this change ('opsgov new')"
@@ -136,6 +137,20 @@ def trailers(gi: GateInput, where: str, line_of: dict[str, int] | None = None) -
 
 
 GATE_RULES = (unassociated, declarations, ledger_entries, scope)
+
+
+def frozen_scope(proposed: RecordSet, approved: Mapping[str, Declaration]) -> Iterator[Finding]:
+    """An operation recorded at the trusted base keeps the scope it was approved with."""
+    for declaration in proposed.declarations:
+        before = approved.get(declaration.operation_id)
+        fields = changed_fields(before, declaration) if before is not None else []
+        if fields:
+            line, col = declaration.id_position
+            yield error("G021", f"{declaration.operation_id} was approved with a different "
+                        f"{', '.join(fields)}: an approved scope is frozen, and changes are judged against it",
+                        declaration.path, line, col,
+                        hint=f"put {', '.join(fields)} back as approved; for a different scope {NEW_OPERATION} "
+                             "and record its own approval")
 
 
 def uncovered(governed: Sequence[str], records: RecordSet) -> Iterator[Finding]:
