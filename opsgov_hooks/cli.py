@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("opsgov_hooks.commands.check", "check", "Gate a change: staged, a range, a push, or the whole repository."),
     "new": ("opsgov_hooks.commands.new", "new", "Declare a new operation (allocates the next OPS id)."),
     "ledger": ("opsgov_hooks.commands.ledger", "ledger", "Record, roll back, list and show ledger entries."),
+    "approve": ("opsgov_hooks.commands.approve", "approve", "Sign an operation's declared scope as its approver."),
     "tag": ("opsgov_hooks.commands.tag", "tag", "Close an operation with an annotated ops-YYYY-MM-DD-NNN tag."),
     "run": ("opsgov_hooks.commands.run", "run", "Run and record one step of an operation, with verification."),
     "prompt": ("opsgov_hooks.commands.prompt", "prompt", "Print the canonical ops prompt filled for an operation."),

@@ -24,6 +24,7 @@ RANGES: dict[str, str] = {
     "X": "execution log (steps, verification gates)",
     "R": "reporting contract (the five report sections, sign-off section)",
     "A": "audit report (opsgov report): evidence gaps over a period",
+    "P": "signed approvals (opsgov approve, require_signed_approvals)",
 }
 
 
@@ -144,6 +145,16 @@ CODES: dict[str, Code] = _table(
     Code("A003", "operation not closed by a tag", "'opsgov report': the operation has a ledger entry but no ops-YYYY-MM-DD-NNN tag; close it with 'opsgov tag'."),
     Code("A004", "lightweight ops tag", "'opsgov report': an ops-* tag is lightweight: it carries no message, no tagger and no signature, so it is no evidence; replace it with an annotated tag."),
     Code("A005", "unsigned ops tag", "'opsgov report': require_signed_tags is set but the operation's tag carries no signature."),
+    # signed approvals: require_signed_approvals for the operation's risk class
+    Code("P001", "signed approval missing", "The operation's risk class requires a signed approval and ops/approvals/OPS-ID.yaml is not committed: the approver runs 'opsgov approve OPS-ID' in their own clone."),
+    Code("P002", "invalid approval record", "ops/approvals/OPS-ID.yaml is not the record 'opsgov approve' writes (a YAML mapping of operation_id, scope_digest, risk_class, approved_by, approval_timestamp), or it approves another operation."),
+    Code("P003", "approval signature missing or invalid", "The commit that added the approval record carries no signature git accepts: unsigned, tampered with, or made with a key that is not in allowed_signers_file as the trusted revision has it."),
+    Code("P004", "approval signer is not the approver", "The approval commit is signed by someone other than the approver the record names."),
+    Code("P005", "approval signed by the requester", "The approval is signed by the operation's requester; someone else must approve (unless solo_mode: true)."),
+    Code("P006", "approved scope differs from the declaration", "The approval's scope digest is not the digest of the declaration as judged: the scope (risk class, blast radius, rollback strategy, allowed paths or services) changed after approval."),
+    Code("P007", "change made before approval", "A governed change of the operation does not descend from its approval commit: it was made before, or beside, the approval (emergency entries excepted)."),
+    Code("P008", "ledger disagrees with the signed approval", "The ledger entry's approved_by or approval_timestamp is not the signed approval's."),
+    Code("P009", "allowed signers changed by the same change", "The approval's key is not trusted at the base revision and the change being judged edits allowed_signers_file: a change cannot vouch for its own key; land the key first."),
 )
 
 

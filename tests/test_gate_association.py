@@ -55,6 +55,7 @@ def test_operation_of_record() -> None:
 
 def test_own_record_files() -> None:
     assert own_record_files("OPS-2026-01-27-001", POLICY) == {"ops/operations/OPS-2026-01-27-001.md",
+                                                               "ops/approvals/OPS-2026-01-27-001.yaml",
                                                                "ops/ledger/2026-01.yaml"}
 
 

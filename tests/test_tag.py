@@ -76,7 +76,9 @@ def test_uncommitted_records_are_not_enough(declared: Repo, run_cli) -> None:  #
 
 
 def test_any_rule_failure_refuses_the_tag(declared: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
-    declared.write(".opsgov.yaml", "custom_risk_classes: [DB_MIGRATION]\n")
+    # (signed approvals, on by default for a custom class, are not what this test is about)
+    declared.write(".opsgov.yaml", "custom_risk_classes: [DB_MIGRATION]\n"
+                                   "require_signed_approvals: {DB_MIGRATION: false}\n")
     declare(declared, OP, commit=False, RISK_CLASS="DB_MIGRATION")
     declared.write("ops/ledger/2026-01.yaml", entry_text(OP, risk_class="DB_MIGRATION", approved_by="SELF"))
     declared.commit("self-approved high-risk operation")

@@ -49,6 +49,24 @@ def operation_of_record(path: str, policy: Policy) -> str | None:
     return stem if ID_RE.match(stem) else None
 
 
+def operation_of_approval(path: str, policy: Policy) -> str | None:
+    """The id a signed approval record (``ops/approvals/OPS-ID.yaml``) names, or None."""
+    if not (path.startswith(policy.approvals_dir + "/") and path.endswith(".yaml")):
+        return None
+    stem = posixpath.basename(path).removesuffix(".yaml")
+    return stem if ID_RE.match(stem) and path == policy.approval_path(stem) else None
+
+
+def approval_only(paths: Sequence[str], policy: Policy) -> bool:
+    """A change that only adds or edits approval records (what 'opsgov approve' commits)."""
+    return bool(paths) and all(operation_of_approval(p, policy) for p in paths)
+
+
+def signs_nothing(paths: Sequence[str], policy: Policy) -> bool:
+    """A change of declarations and approvals only: it sets what is approved, it carries out nothing."""
+    return bool(paths) and all(operation_of_approval(p, policy) or operation_of_record(p, policy) for p in paths)
+
+
 def changed_entry_ids(old: Sequence[LedgerEntry], new: Sequence[LedgerEntry]) -> set[str]:
     """Operations whose ledger entry a change adds or modifies."""
     before = {e.operation_id: e.fields for e in old}
@@ -71,7 +89,7 @@ def rolled_back_ids(old: Sequence[LedgerEntry], new: Sequence[LedgerEntry]) -> s
 
 
 def own_record_files(operation_id: str, policy: Policy) -> set[str]:
-    files = {policy.record_path(operation_id)}
+    files = {policy.record_path(operation_id), policy.approval_path(operation_id)}
     if policy.ledger_backend != "tags":
         files.add(policy.ledger_file_for(operation_id))
     return files

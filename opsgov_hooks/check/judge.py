@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, ForbiddenRule, Policy
 from opsgov_hooks.findings import Finding, UsageError, error
 from opsgov_hooks.check.association import (Association, ChangeView, associate, candidates, changed_entry_ids,
-                                           operation_of_record, own_record_files, rolled_back_ids)
+                                           operation_of_approval, operation_of_record, own_record_files,
+                                           rolled_back_ids)
 from opsgov_hooks.policy.globs import CoverageIndex, matches
 from opsgov_hooks.check.patches import AddedLine
 from opsgov_hooks.check.change_records import RecordCache
@@ -87,7 +88,7 @@ class Judge:
         for entry in entries:
             if entry.status == "D":
                 continue
-            op = operation_of_record(entry.path, self.policy)
+            op = operation_of_record(entry.path, self.policy) or operation_of_approval(entry.path, self.policy)
             if op:
                 found.add(op)
             elif record_kind(entry.path, self.policy) == "ledger":

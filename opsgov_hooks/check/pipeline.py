@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+from collections.abc import Mapping
 
 from opsgov_hooks import fastpath
 
@@ -26,6 +27,7 @@ from opsgov_hooks.speed.store import Store, open_store
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy, resolve_policy
 from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.findings import Finding, FindingTuple, Severity, from_tuple, to_tuple
+from opsgov_hooks.check.association import ChangeView, operation_of_approval, signs_nothing
 from opsgov_hooks.check.judge import Judge
 from opsgov_hooks.check.patches import added_lines
 from opsgov_hooks.check.change_records import record_files
@@ -68,14 +70,28 @@ def record_findings(head: RecordSet, base: RecordSet, policy: Policy, touched: s
 
 def history_findings(git: Git, judge: Judge, *, mode: str, head: RecordSet, base: RecordSet,
                      entries: list[DiffEntry], existing: frozenset[str], head_sha: str | None,
-                     base_sha: str | None) -> list[Finding]:
+                     base_sha: str | None, op_changes: Mapping[str, tuple[str, ...]] | None = None) -> list[Finding]:
     """The history-aware rules other areas register (append-only ledger, rollback refs, tags)."""
     ctx = CheckContext(policy=judge.policy, head_records=head, base_records=base, mode=mode,
                        now=datetime.datetime.now(datetime.timezone.utc), changes=[e.change for e in entries],
                        tags=list(judge.tags), existing_paths=existing, shallow=git.is_shallow(),
                        head_sha=head_sha, base_sha=base_sha, git=git,
-                       answerable=answerable_operations(git, mode, head, base, head_sha, base_sha))
+                       answerable=answerable_operations(git, mode, head, base, head_sha, base_sha),
+                       op_changes=dict(op_changes or {}))
     return run_history_rules(ctx)
+
+
+def carried_out(judge: Judge, view: ChangeView, head: RecordSet, tip: str,
+                into: dict[str, tuple[str, ...]]) -> None:
+    """Note ``tip`` (a commit; HEAD for the staged change) under each operation the change carries out.
+
+    A change of declarations and approval records only is not carried out under the approval:
+    the declaration comes before it, and a later change of scope is the digest's business (P006).
+    """
+    if signs_nothing(view.paths, judge.policy):
+        return
+    for op_id in judge.association(view, head).ops:
+        into[op_id] = (*into.get(op_id, ()), tip)
 
 
 def answerable_operations(git: Git, mode: str, head: RecordSet, base: RecordSet, head_sha: str | None,
@@ -171,13 +187,16 @@ def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
     findings = judge.judge(view, head_records, head_records, entry_may_follow=policy.allow_ledger_followup)
     findings += gate_rules.frozen_scope(head_records, judge.approved)
     findings += judge.reverts(view, entries, head, head_records)
+    op_changes: dict[str, tuple[str, ...]] = {}
+    if head is not None:
+        carried_out(judge, view, head_records, head, op_changes)
     if judge.needs_content():
         lines = added_lines(git.staged_patch(head))
         findings += judge.content(lines if merging is None else [a for a in lines if a.path in merging])
     findings += record_findings(head_records, base_records, policy, set(view.paths),
                                 open_store(git, "findings", policy))
     findings += history_findings(git, judge, mode="staged", head=head_records, base=base_records, entries=entries,
-                                 existing=frozenset(index), head_sha=None, base_sha=head)
+                                 existing=frozenset(index), head_sha=None, base_sha=head, op_changes=op_changes)
     return findings
 
 
@@ -199,9 +218,17 @@ def check_all(git: Git) -> list[Finding]:
         return kept
     policy = trusted_policy(git, head)
     findings, records = _check_all(git, head, policy)
-    if key is not None and not policy.require_signed_tags:  # signatures depend on keys outside the repository
+    if key is not None and not keys_outside(policy, records):  # then the answer depends on more than the repository
         results.remember(git, key, findings, timestamps.horizon(records, policy, now))
     return findings
+
+
+def keys_outside(policy: Policy, records: RecordSet) -> bool:
+    """Do this run's signature checks read keys outside the repository (a keyring, git's own config)?"""
+    if policy.require_signed_tags:
+        return True
+    return not policy.allowed_signers_file and any(policy.requires_signed_approval(d.risk_class)
+                                                   for d in records.declarations)
 
 
 def _check_all(git: Git, head: str, policy: Policy) -> tuple[list[Finding], RecordSet]:
@@ -218,7 +245,8 @@ def _check_all(git: Git, head: str, policy: Policy) -> tuple[list[Finding], Reco
     # child while the record rules run here; nothing here uses git until the child is joined.
     pending = parallel.in_background(history, before_in_child=git.forget_batch)
     findings = records.findings + run_record_rules(records, policy, memo=open_store(git, "findings", policy))
-    governed = [p for p in listing if not record_kind(p, policy) and judge.governed_by_globs(p)]
+    governed = [p for p in listing if not record_kind(p, policy) and judge.governed_by_globs(p)
+                and not operation_of_approval(p, policy)]
     findings += gate_rules.uncovered(governed, records)
     findings += [from_tuple(f) for f in pending.result()]
     return findings, records

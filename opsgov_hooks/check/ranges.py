@@ -26,7 +26,7 @@ from opsgov_hooks.speed.store import open_store
 from opsgov_hooks.findings import Finding, UsageError
 from opsgov_hooks.check.judge import Judge
 from opsgov_hooks.check.patches import added_lines_by_commit
-from opsgov_hooks.check.pipeline import history_findings, record_findings, trusted_policy
+from opsgov_hooks.check.pipeline import carried_out, history_findings, record_findings, trusted_policy
 from opsgov_hooks.git.gitio import CommitDiff, DiffEntry, Git, GitError
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.rules.gate import frozen_scope
@@ -99,6 +99,8 @@ class _Judged:
     judged: list[tuple[str, str | None]] = dataclasses.field(default_factory=list)     # whole, every rule
     elsewhere: list[tuple[str, str | None]] = dataclasses.field(default_factory=list)  # 'applies_to: all' only
     touched: set[str] = dataclasses.field(default_factory=set)
+    # operation id -> its governed commits that must descend from its signed approval
+    op_changes: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
 
 def _judge_each(judge: Judge, pairs: Sequence[tuple[str, str | None]], diffs: Mapping[str, CommitDiff],
@@ -119,6 +121,7 @@ def _judge_each(judge: Judge, pairs: Sequence[tuple[str, str | None]], diffs: Ma
         view = judge.view(diff.entries, diff.trailers, commit, parent, head)
         findings += judge.judge(view, head, final, range_end=True)
         findings += judge.reverts(view, diff.entries, parent, head)
+        carried_out(judge, view, head, commit, out.op_changes)
         judged.append((commit, parent))
         touched.update(view.paths)
     return out
@@ -155,17 +158,18 @@ def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
             findings += judge.content(lines.get(commit, []), commit, None if commit in whole else judge.everywhere)
     if not result.judged:
         return findings
-    return findings + _range_end(git, judge, job, final, base, result.touched)
+    return findings + _range_end(git, judge, job, final, base, result.touched, result.op_changes)
 
 
 def _range_end(git: Git, judge: Judge, job: Job, final: RecordSet, base: RecordSet,
-               touched: set[str]) -> list[Finding]:
+               touched: set[str], op_changes: Mapping[str, tuple[str, ...]]) -> list[Finding]:
     """Record and history rules, once, on the end of the range against its base."""
     findings = record_findings(final, base, judge.policy, touched, open_store(git, "findings", judge.policy))
     entries = git.diff_entries(job.history_base, job.head)
     existing = frozenset(git.ls_tree(job.head))
     return findings + history_findings(git, judge, mode=job.mode, head=final, base=base, entries=entries,
-                                       existing=existing, head_sha=job.head, base_sha=job.history_base)
+                                       existing=existing, head_sha=job.head, base_sha=job.history_base,
+                                       op_changes=op_changes)
 
 
 def _refuse_shallow(git: Git, commits: Sequence[tuple[str, list[str]]], what: str) -> None:

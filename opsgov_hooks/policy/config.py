@@ -124,6 +124,11 @@ class Policy:
     emergency_approval_hours: int = 24
     require_signed_tags: bool = False
     allowed_signers_file: str | None = None
+    # Signed approvals ('opsgov approve'): per risk class; a class not listed is required when it is
+    # custom (P5 "required" sign-off), not for the standard's four. Operations with an id before
+    # ``signed_approvals_from`` keep their text-only approvals (migration).
+    require_signed_approvals: dict[str, bool] = dataclasses.field(default_factory=dict)
+    signed_approvals_from: str | None = None
     verification_gates: dict[str, list[str]] = dataclasses.field(default_factory=lambda: dict(DEFAULT_GATES))
     evidence_patterns: dict[str, list[str]] = dataclasses.field(default_factory=lambda: dict(DEFAULT_EVIDENCE))
     service_commands: tuple[str, ...] = tuple(DEFAULT_SERVICE_COMMANDS)
@@ -137,6 +142,18 @@ class Policy:
 
     def signoff_level(self, risk_class: str) -> str:
         return self.signoff.get(risk_class, "required")
+
+    def requires_signed_approval(self, risk_class: str) -> bool:
+        return self.require_signed_approvals.get(risk_class, risk_class not in STANDARD_RISK_CLASSES)
+
+    @property
+    def approvals_dir(self) -> str:
+        """Beside the operations directory: ``ops/operations`` -> ``ops/approvals``."""
+        parent = self.operations_dir.rpartition("/")[0]
+        return f"{parent}/approvals" if parent else "approvals"
+
+    def approval_path(self, operation_id: str) -> str:
+        return f"{self.approvals_dir}/{operation_id}.yaml"
 
     def record_path(self, operation_id: str) -> str:
         return f"{self.operations_dir}/{operation_id}.md"
@@ -206,6 +223,8 @@ def policy_from_mapping(data: dict[str, Any], source: str) -> Policy:
         emergency_approval_hours=data.get("emergency_approval_hours", 24),
         require_signed_tags=data.get("require_signed_tags", False),
         allowed_signers_file=data.get("allowed_signers_file"),
+        require_signed_approvals=dict(data.get("require_signed_approvals", {})),
+        signed_approvals_from=data.get("signed_approvals_from"),
         verification_gates=gates,
         evidence_patterns=evidence,
         service_commands=tuple(data.get("service_commands", DEFAULT_SERVICE_COMMANDS)),
@@ -353,7 +372,7 @@ def _check_classes(path: str, data: dict[str, Any], doc: Document) -> list[Findi
     """Per-class settings must name a standard or declared class: a typo would silently do nothing."""
     known = STANDARD_RISK_CLASSES + tuple(data.get("custom_risk_classes", ()))
     findings = []
-    for setting in ("signoff", "verification_gates"):
+    for setting in ("signoff", "verification_gates", "require_signed_approvals"):
         for name in data.get(setting) or {}:
             if name not in known:
                 line, col = doc.position((setting, name), key=True)

@@ -5,7 +5,10 @@ import dataclasses
 import datetime
 from collections.abc import Mapping
 
+from opsgov_hooks.findings import Finding
+from opsgov_hooks.git.signing import Signature
 from opsgov_hooks.policy.config import Policy
+from opsgov_hooks.records.approval import Approval
 from opsgov_hooks.git.gitio import Change, Git, TagRef
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import RecordSet
@@ -35,6 +38,19 @@ class TagFacts:
 
 
 @dataclasses.dataclass
+class ApprovalFacts:
+    """What git holds for one operation's signed approval (read by the approvals preparer)."""
+
+    path: str                                # ops/approvals/OPS-ID.yaml
+    approval: Approval | None = None         # the record at the judged revision (None: missing or invalid)
+    findings: list[Finding] = dataclasses.field(default_factory=list)  # why the record is invalid
+    commit: str | None = None                # the commit that added the record as it is
+    signature: Signature | None = None       # that commit's signature, against the trusted allowed signers
+    signers_changed: bool = False            # the change being judged edits the allowed-signers file
+    not_descending: tuple[str, ...] = ()     # governed changes (commits; HEAD for staged) not after it
+
+
+@dataclasses.dataclass
 class CheckContext:
     policy: Policy                      # from a trusted revision
     head_records: RecordSet             # records in the tree being judged (index, or range head)
@@ -54,6 +70,10 @@ class CheckContext:
     # (--all). The history rules answer only for these: an entry the change leaves as it was, on
     # a history that only grows, was judged when it was written (and is --all's business since).
     answerable: frozenset[str] | None = None
+    # Operation id -> the commits of its governed changes that must descend from its signed approval
+    # (the staged change: HEAD, which it builds on). Declaration- and approval-only changes are not here.
+    op_changes: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    approval_facts: Mapping[str, ApprovalFacts] = dataclasses.field(default_factory=dict)
 
     def answers_for(self, operation_id: str) -> bool:
         return self.answerable is None or operation_id in self.answerable

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from opsgov_hooks.policy.config import ForbiddenRule, Policy
 from opsgov_hooks.findings import Finding, error, warning
-from opsgov_hooks.check.association import Association, ChangeView, covering, own_record_files
+from opsgov_hooks.check.association import Association, ChangeView, approval_only, covering, own_record_files
 from opsgov_hooks.policy.globs import covered_by_any, matches
 from opsgov_hooks.check.patches import AddedLine
 from opsgov_hooks.records.declaration import Declaration
@@ -89,6 +89,8 @@ def ledger_entries(gi: GateInput) -> Iterator[Finding]:
     """Rule 2b: each operation has a valid ledger entry in the resulting tree (or by the end of the range)."""
     if gi.policy.ledger_backend == "tags":
         return  # the entry is the closing tag itself, checked when the operation is tagged
+    if approval_only(gi.view.paths, gi.policy):
+        return  # 'opsgov approve' commits the approval before anything is done: no entry can exist yet
     for op in gi.association.ops:
         if op in gi.recorded:
             continue

@@ -19,6 +19,7 @@ from opsgov_hooks.records.store import RecordSet
 from opsgov_hooks.rules import execution, records
 from opsgov_hooks.rules import report_sections as report
 from opsgov_hooks.rules import history, rollback_refs, signoff, tags, timestamps  # lifecycle
+from opsgov_hooks.rules import approvals  # signed approvals
 
 RecordRule = Callable[[RecordSet, Policy], Iterable[Finding]]
 Preparer = Callable[[CheckContext, Git], None]
@@ -61,6 +62,7 @@ PREPARERS: list[Preparer] = [
     # lifecycle: resolve rollback references in one batch
     rollback_refs.prepare,
     tags.prepare,
+    approvals.prepare,   # signed approvals: read, verify and walk the graph for the judged operations
 
 ]
 
@@ -69,6 +71,7 @@ HISTORY_RULES: list[HistoryRule] = [
     history.append_only,
     rollback_refs.rollback_refs,
     tags.tag_consistency,
+    approvals.signed_approvals,
 
 ]
 

@@ -1,0 +1,98 @@
+"""Signatures through git's own signing: verify a commit or tag, create a signed commit, ask the graph.
+
+git does the cryptography (``gpg.format``: openpgp, ssh or x509; ``user.signingkey``); opsgov never
+holds a key. SSH signatures are verified against an allowed-signers file the caller names (the
+trusted revision's copy); what git reports is parsed here into who signed and with which key.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import subprocess
+
+from opsgov_hooks.git.gitio import _ENV, Git, GitError
+
+# What git (through ssh-keygen, gpg or gpgsm) says about a signature it checked.
+_SSH_GOOD = re.compile(r'Good "git" signature (?:for (\S+) )?with (\S+) key (\S+)')
+_GPG_GOOD = re.compile(r"\[GNUPG:\] GOODSIG \S+ ([^\n]+)")
+_GPG_FPR = re.compile(r"\[GNUPG:\] VALIDSIG (\S+)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Signature:
+    """A checked signature: valid only when git accepted it (and, for SSH, an allowed signer made it)."""
+
+    valid: bool
+    signer: str | None        # the SSH principal of the allowed-signers file, or the GPG/X.509 user id
+    fingerprint: str | None   # "ED25519 SHA256:..." (SSH) or the key's fingerprint (GPG/X.509)
+    output: str               # what git said, for the finding's message
+
+    @property
+    def reason(self) -> str:
+        """One line saying why the signature is not valid (empty when it is)."""
+        if self.valid:
+            return ""
+        said = " ".join(self.output.split())
+        if not said or "no signature found" in said:
+            return "the commit is not signed"
+        if self.fingerprint and not self.signer:
+            return f"key {self.fingerprint} is not in the allowed signers file"
+        return said[:200]
+
+
+def parse_signature(valid: bool, output: str) -> Signature:
+    ssh = _SSH_GOOD.search(output)
+    if ssh:
+        return Signature(valid, ssh[1], f"{ssh[2]} {ssh[3]}", output)
+    good, fpr = _GPG_GOOD.search(output), _GPG_FPR.search(output)
+    return Signature(valid, good[1].strip() if good else None, fpr[1] if fpr else None, output)
+
+
+def _config(allowed_signers: str | None) -> list[str]:
+    return ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers}"] if allowed_signers else []
+
+
+def verify_commit(git: Git, sha: str, allowed_signers: str | None) -> Signature:
+    """``git verify-commit --raw``: is ``sha`` signed, by whom, with which key."""
+    env = {**os.environ, **_ENV}
+    proc = subprocess.run(("git", *_config(allowed_signers), "verify-commit", "--raw", "--end-of-options", sha),
+                          cwd=git.root, capture_output=True, env=env)
+    return parse_signature(proc.returncode == 0, (proc.stdout + proc.stderr).decode("utf-8", "replace"))
+
+
+def last_commit_touching(git: Git, rev: str, path: str) -> str | None:
+    """The newest commit reachable from ``rev`` that changed ``path`` (git's history simplification)."""
+    out = git.run("log", "-n", "1", "--format=%H", "--end-of-options", rev, "--", path, check=False).strip()
+    return out.decode() if out else None
+
+
+def is_ancestor(git: Git, ancestor: str, descendant: str) -> bool:
+    """``ancestor`` is ``descendant`` or one of its ancestors."""
+    return git.ok("merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant)
+
+
+def signing_format(git: Git) -> tuple[str, str | None]:
+    """(gpg.format, user.signingkey) as the user's git configuration has them."""
+    return (git.config_get("gpg.format") or "openpgp"), git.config_get("user.signingkey")
+
+
+def commit_signed(git: Git, path: str, message: str) -> str:
+    """Commit ``path`` alone (added first) with a signature made by git's configured signing; its sha.
+
+    The commit goes through the repository's hooks like any other (the gate knows an approval
+    commit); the message goes in on stdin and no editor opens.
+    """
+    git.run("add", "--", path)
+    env = {**os.environ, **_ENV, "GIT_EDITOR": "true"}
+    proc = subprocess.run(("git", "commit", "-q", "-S", "-F", "-", "--", path), cwd=git.root,
+                          input=message.encode("utf-8"), capture_output=True, env=env)
+    if proc.returncode != 0:
+        said = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
+        fix = ("set up git's signing (e.g. 'git config gpg.format ssh' and 'git config user.signingkey "
+               "~/.ssh/id_ed25519.pub'), then run again" if "sign" in said.lower() else
+               "fix what the commit's hooks report, then run again")
+        raise GitError(f"git commit -S failed: {said}\n{fix}")
+    head = git.head()
+    assert head is not None
+    return head
