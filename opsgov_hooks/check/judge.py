@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, ForbiddenRule, Policy
 from opsgov_hooks.findings import Finding, UsageError, error
-from opsgov_hooks.check.association import (Association, ChangeView, associate, candidates, changed_entry_ids,
-                                           operation_of_approval, operation_of_record, own_record_files,
-                                           rolled_back_ids)
+from opsgov_hooks.check.association import (ROLLBACK_OUTCOMES, Association, ChangeView, associate, candidates,
+                                           changed_entry_ids, operation_of_approval, operation_of_record,
+                                           own_record_files, rolled_back_ids)
 from opsgov_hooks.policy.globs import CoverageIndex, matches
 from opsgov_hooks.check.patches import AddedLine
 from opsgov_hooks.check.change_records import RecordCache
-from opsgov_hooks.git.gitio import NULL_SHA, DiffEntry, Git, TagRef
+from opsgov_hooks.git.gitio import NULL_SHA, DiffEntry, Git, GitError, TagRef
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import id_from_tag
 from opsgov_hooks.records.scope import with_approved_scope
@@ -39,6 +39,7 @@ class Judge:
         self.policy = policy
         self.trusted = trusted   # the revision the policy (and a .secrets.baseline) is read from
         self._baseline: list[Baseline | None] = []   # empty: not read yet
+        self._unknowable: tuple[frozenset[str], str] | None = None   # see know_tags_from
         self.tags = list(tags)
         self.records = RecordCache(git, policy, tags)
         self._tagged = {id_from_tag(t.name) for t in tags}
@@ -48,6 +49,48 @@ class Judge:
         self._declared: tuple[RecordSet, dict[str, Declaration]] | None = None
         self._approved: dict[str, Declaration] = {}
         self._recorded: tuple[RecordSet, frozenset[str]] | None = None
+
+    # -- can this clone know which operations are closed? -------------------------------------
+    def know_tags_from(self, base: str | None) -> None:
+        """Fail safe without tags. The clone cannot know which operations are closed when
+
+        * a remote is set never to fetch tags (``tagOpt = --no-tags``: ``git clone --no-tags``);
+        * it is shallow and holds no ``ops-*`` tag (CI checkouts fetch tags only when asked);
+        * it holds no ``ops-*`` tag while the base's ledger records a rollback (outcome ROLLBACK or
+          PARTIAL), which only follows a close.
+
+        Then an operation the base already records (its ledger entry; with the tags backend, its
+        declaration) may be closed for all the gate can see, and a change that relies on one is
+        exit 2 with the fix, never a pass (see :meth:`view`). Otherwise nothing more is read.
+        """
+        no_fetch = self.git.remotes_without_tags()
+        if self.tags and not no_fetch:
+            return
+        shallow = not no_fetch and self.git.is_shallow()
+        records = self.records.load(self.records.tree_files(base))
+        rolled_back = sorted({e.operation_id for e in records.entries if e.get("outcome") in ROLLBACK_OUTCOMES})
+        if no_fetch:
+            why = f"remote {', '.join(no_fetch)} is set never to fetch tags (tagOpt = --no-tags)"
+        elif shallow:
+            why = "this shallow clone has no ops-* tags"
+        elif rolled_back:
+            why = f"this clone has no ops-* tags although the ledger records the rollback of {rolled_back[0]}"
+        else:
+            return
+        ids = ({d.operation_id for d in records.declarations} if self.policy.ledger_backend == "tags"
+               else {e.operation_id for e in records.entries})
+        self._unknowable = (frozenset(ids), why)
+
+    def _refuse_unknowable(self, ops: set[str]) -> None:
+        if self._unknowable is None:
+            return
+        ids, why = self._unknowable
+        unknown = sorted((ops & ids) - self._tagged)
+        if unknown:
+            raise GitError(f"cannot tell whether {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} closed "
+                           f"(the base records {'it' if len(unknown) == 1 else 'them'}): {why}; fetch the tags: "
+                           "'git fetch --tags' (GitHub Actions: actions/checkout with 'fetch-tags: true'; a clone "
+                           "made with --no-tags: 'git config --unset remote.origin.tagOpt' first)")
 
     # -- facts about a change ----------------------------------------------------------
     def governed(self, entries: Sequence[DiffEntry]) -> tuple[str, ...]:
@@ -173,6 +216,7 @@ class Judge:
         view = ChangeView(paths, self.governed(entries), record_ids, trailers, commit, rolling_back=rolling_back)
         declared = self.declared(head)
         maybe = candidates(view, declared, set(declared) | head.invalid_ids, self._coverage)
+        self._refuse_unknowable(maybe)
         # Recording its rollback re-opens a closed operation for exactly that change (and only to revert).
         closed = self.closed_for(base, maybe)
         return dataclasses.replace(view, closed=closed - rolling_back, reopened=closed & rolling_back)

@@ -174,6 +174,7 @@ def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
     judge = Judge(git, policy, git.ops_tags(), head)
     if not judge.governed(entries) and not trailers:
         return _ungoverned(git, judge, entries, head, merging, message)
+    judge.know_tags_from(head)
     index = git.ls_index()
     head_records = judge.records.load(record_files(index, policy))
     base_records = judge.records.load(judge.records.tree_files(head))

@@ -194,6 +194,7 @@ def check_range(git: Git, base_rev: str | None, head_rev: str) -> list[Finding]:
     if not commits:
         return []
     judge = Judge(git, trusted_policy(git, base), git.ops_tags(), base)
+    judge.know_tags_from(fork or base)
     return judge_commits(git, judge, Job(commits, head, fork or base, "range"))
 
 

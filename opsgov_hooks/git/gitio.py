@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import threading
 from collections.abc import Generator, Iterable, Sequence
@@ -20,6 +21,7 @@ from opsgov_hooks.findings import UsageError
 
 NULL_SHA = "0" * 40
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
 
 _ENV = {
     # Never prompt, never page, never let a user's config reformat what we parse.
@@ -82,7 +84,7 @@ class Git:
             raise GitError("git is not installed or not on PATH; install git and run again") from None
         if check and proc.returncode != 0:
             message = proc.stderr.decode("utf-8", "replace").strip()
-            raise GitError(f"git {subcommand(args)} failed: {message}")
+            raise GitError(f"git {subcommand(args)} failed: {message}{missing_object_fix(message)}")
         return proc.stdout
 
     def ok(self, *args: str) -> bool:
@@ -266,6 +268,16 @@ class Git:
                 writer.join()
         found = iter(answers[i] for i in range(len(asked)))
         return [("missing", None) if "\n" in name else next(found) for name in names]
+
+    def read_blobs(self, shas: Sequence[str], what: str, limit: int | None = None) -> list[bytes | None]:
+        """The contents of objects a tree or the index names: one the clone lacks is exit 2 naming it
+        and the fix, never read as an empty or absent file."""
+        found = self.read_objects(shas, limit)
+        for sha, (kind, _data) in zip(shas, found):
+            if kind == "missing" and sha not in (NULL_SHA, EMPTY_BLOB):  # no object; intent-to-add (git add -N)
+                raise GitError(f"git cat-file --batch cannot read object {sha} ({what}): this clone is missing it; "
+                               f"{FETCH_FIX}")
+        return [data for _kind, data in found]
 
     def _batch_process(self) -> subprocess.Popen[bytes]:
         if self._batch is None:
@@ -483,7 +495,10 @@ class Git:
         """For each (commit, parent) its change against that parent only (None: a root commit), one process."""
         if not pairs:
             return {}
-        out = self.run(*_DIFF_OPTS, "diff-tree", "--stdin", "--root", "--always", *_RAW, _HEADER_FORMAT,
+        # --no-renames: trees only. Rename detection reads the blobs of every added and deleted file,
+        # and a blob missing from old, unrelated history must not stop the gate; both sides of a
+        # rename are touched either way (a delete and an add).
+        out = self.run(*_DIFF_OPTS, "diff-tree", "--stdin", "--root", "--always", *_RAW_TREES, _HEADER_FORMAT,
                        stdin=_diff_tree_input(pairs))
         return {d.sha: d for d in parse_commit_diffs(out)}
 
@@ -574,6 +589,16 @@ class Git:
         except FileNotFoundError:
             return set()
 
+    def remotes_without_tags(self) -> list[str]:
+        """The remotes configured never to fetch tags (``tagOpt = --no-tags``, what ``git clone --no-tags`` sets)."""
+        out = self.run("config", "--get-regexp", "-z", r"^remote\..*\.tagopt$", check=False)
+        found = []
+        for record in out.split(b"\0"):
+            key, _sep, value = record.decode("utf-8", "replace").partition("\n")
+            if value.strip() == "--no-tags":
+                found.append(key[len("remote."):-len(".tagopt")])
+        return found
+
     def tags_merged_into(self, commit: str, pattern: str = "refs/tags/ops-*") -> set[str]:
         """Names of the tags matching ``pattern`` whose commit is ``commit`` or one of its ancestors."""
         out = self.run("for-each-ref", "--format=%(refname)", f"--merged={commit}", "--end-of-options", pattern)
@@ -593,6 +618,24 @@ class Git:
         """name -> commit sha for each name that peels to a commit (tags followed), in one process."""
         found = self.object_types([f"{n}^{{commit}}" for n in names])
         return {n: found[f"{n}^{{commit}}"][1] for n in names if f"{n}^{{commit}}" in found}
+
+
+# How git says an object the command needed is not in the clone (a partial or damaged clone,
+# a history cut by a shallow fetch, a pack removed by hand).
+_MISSING = re.compile(r"(?:unable to read|bad object|missing (?:blob|tree|commit) object|Could not read|"
+                      r"not a valid object name|did not receive expected object|is corrupt|"
+                      r"loose object \S+ \(stored in [^)]*\) is corrupt)\s*([0-9a-f]{40,64})?", re.IGNORECASE)
+FETCH_FIX = ("fetch the missing history: 'git fetch --refetch' (a partial or damaged clone; 'git fetch --unshallow' "
+             "for a shallow one), or clone the repository again")
+
+
+def missing_object_fix(stderr: str) -> str:
+    """The fix to add to git's message when it says an object is missing, else ''."""
+    m = _MISSING.search(stderr)
+    if not m:
+        return ""
+    what = f"object {m[1]}" if m[1] else "an object it needs"
+    return f" (this clone is missing {what}; {FETCH_FIX})"
 
 
 def subcommand(args: Sequence[str]) -> str:
@@ -702,6 +745,7 @@ class CommitDiff:
 TRAILER_KEY = "Ops-Id"
 _DIFF_OPTS = ("-c", "core.quotePath=true")
 _RAW = ("-r", "-z", "--raw", "-M", "--no-ext-diff", "--no-abbrev")
+_RAW_TREES = ("-r", "-z", "--raw", "--no-renames", "--no-ext-diff", "--no-abbrev")
 _PATCH = ("-r", "-p", "-U0", "-M", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/")
 _HEADER_FORMAT = f"--format=%x01%H%x02%(trailers:key={TRAILER_KEY},valueonly,unfold,separator=%x1f)%x02"
 

@@ -98,9 +98,9 @@ class _GitSource:
     def read_many(self, paths: Sequence[str]) -> dict[str, bytes | None]:
         files = self.files()
         present = [p for p in paths if p in files]
-        objects = self.git.read_objects((files[p] for p in present), limit=READ_LIMIT)
+        contents = self.git.read_blobs([files[p] for p in present], f"a file of {self.name}", READ_LIMIT)
         result: dict[str, bytes | None] = dict.fromkeys(paths)
-        for path, (_kind, data) in zip(present, objects):
+        for path, data in zip(present, contents):
             result[path] = data
         return result
 

@@ -148,7 +148,7 @@ def _parse_blobs(git: Git, policy: Policy, items: Sequence[tuple[str, str]]) -> 
         if hit is not None and cache is not None:
             cache.drop(key)
         todo.append((path, sha))
-    raws = [data for _kind, data in git.read_objects(sha for _path, sha in todo)]
+    raws = git.read_blobs([sha for _path, sha in todo], "a record file")
     for (path, sha), raw, parsed in zip(todo, raws, parse_many([(p, r) for (p, _s), r in zip(todo, raws)], policy)):
         if cache is not None and raw is not None:
             cache.put(f"g\0{path}\0{sha}", parsed)
