@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,11 +48,16 @@ def test_init_creates_the_standard_setup(repo: Repo, run_cli: Any) -> None:
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[:7] == expected_lines()
+    op_id = lines[7].split("/")[-1].split(".")[0]
+    assert re.fullmatch(r"OPS-\d{4}-\d\d-\d\d-001", op_id)
     assert lines[7:] == [
-        "", "Next steps (commit these files before installing the hook: they are the adoption itself):",
+        f"created ops/operations/{op_id}.md (the adoption operation)",
+        f"created ops/ledger/{op_id[4:11]}.yaml (its ledger entry)",
+        "", f"The adoption is operation {op_id}: its record and ledger entry cover the files above.",
+        "Next steps: commit them, close the operation with its tag, turn the hooks on:",
         "  git add -- .opsgov.yaml .pre-commit-config.yaml docs ops",
-        "  git commit -m 'Adopt opsgov (Ops Governor v1.0)'", "  pre-commit install",
-        "  opsgov new --help    # declare the first operation"]
+        f"  git commit -m 'Adopt Ops Governor' -m 'Ops-Id: {op_id}'", f"  opsgov tag {op_id}",
+        "  pre-commit install"]
     assert (repo.path / "ops/operations/.gitkeep").read_bytes() == b""
     assert (repo.path / "ops/ledger/.gitkeep").read_bytes() == b""
     from opsgov_hooks.adoption.init import LOCAL_HOOKS
@@ -110,6 +116,7 @@ def test_init_never_overwrites(repo: Repo, run_cli: Any) -> None:
     assert "kept    .opsgov.yaml (already exists)" in out.splitlines()
     assert "kept    docs/governance/OPS_GOVERNOR.md (already exists)" in out.splitlines()
     assert "kept    ops/operations/ (already holds files)" in out.splitlines()
+    assert "(the adoption operation)" in out   # it wrote governed files: they belong to the adoption
     after = snapshot(repo.path)
     assert {k: v for k, v in after.items() if k in before} == before
 
@@ -119,9 +126,11 @@ def test_init_follows_the_existing_configuration(repo: Repo, run_cli: Any) -> No
     code, out, _ = run_cli("init", "-C", str(repo.path))
     assert code == 0
     assert out.splitlines()[1:3] == ["created governance/ops/.gitkeep", "created docs/OPS_CHANGELOG.md"]
+    assert "updated docs/OPS_CHANGELOG.md (its ledger entry)" in out.splitlines()
     from opsgov_hooks.records.ledger import parse_changelog
 
-    assert parse_changelog("docs/OPS_CHANGELOG.md", (repo.path / "docs/OPS_CHANGELOG.md").read_bytes()) == ([], [])
+    entries, findings = parse_changelog("docs/OPS_CHANGELOG.md", (repo.path / "docs/OPS_CHANGELOG.md").read_bytes())
+    assert findings == [] and [e.fields["operation_name"] for e in entries] == ["Adopt Ops Governor"]
 
 
 def test_pyproject_configuration_is_respected(repo: Repo, run_cli: Any) -> None:
@@ -130,6 +139,8 @@ def test_pyproject_configuration_is_respected(repo: Repo, run_cli: Any) -> None:
     assert code == 0
     assert out.splitlines()[0] == "skipped .opsgov.yaml (pyproject.toml [tool.opsgov] configures opsgov)"
     assert not (repo.path / ".opsgov.yaml").exists()
+    record = next((repo.path / "ops/operations").glob("OPS-*.md")).read_text(encoding="utf-8")
+    assert "    $ opsgov validate pyproject.toml\n    exit 0\n" in record
 
 
 def test_a_broken_configuration_stops_init(repo: Repo, run_cli: Any) -> None:

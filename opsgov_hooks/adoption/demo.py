@@ -30,6 +30,7 @@ from opsgov_hooks.findings import UsageError
 PROMETHEUS = "ops/monitoring/prometheus.yml"
 REQUESTER = ("Alice Operator", "alice@example.com")
 APPROVER = "bob@example.com"
+_CURL = shutil.which("curl") is not None   # the functional probe: curl -fsS, else Python's urllib
 REPORT = {
     "<!-- One paragraph: what was done, and the outcome. -->":
         "Raised Prometheus' scrape_interval from 15s to 30s to halve scrape load; Prometheus stayed healthy.",
@@ -124,17 +125,34 @@ def _walk(demo: Demo, health_url: str) -> None:
 
 
 def _adopt(demo: Demo) -> None:
-    demo.say("A repository adopts Ops Governor: 'opsgov init' writes the policy, folders and templates.")
+    demo.say("A repository with a Prometheus config under ops/ adopts Ops Governor: 'opsgov init' writes the "
+             "policy, folders and templates, and records the adoption itself as an operation.")
     demo.git("init", "-q", "-b", "main")
     for key, value in (("user.name", REQUESTER[0]), ("user.email", REQUESTER[1]), ("commit.gpgsign", "false"),
                        ("tag.gpgsign", "false")):
         demo.git("config", key, value, show=False)
-    demo.opsgov("init", "--quiet")
     demo.write(PROMETHEUS, "global:\n  scrape_interval: 15s\n")
     demo.git("add", "-A", show=False)
-    demo.git("commit", "-q", "--no-verify", "-m", "Adopt opsgov (Ops Governor v1.0)")
+    demo.git("commit", "-q", "-m", "Prometheus config", show=False)
+    printed = demo.opsgov("init")
+    op_id = printed.split("The adoption is operation ", 1)[1].split(":", 1)[0]
+    if not _CURL:
+        _count_the_probe_as_evidence(demo)
+    demo.git("add", "--", ".opsgov.yaml", ".pre-commit-config.yaml", "docs", "ops")
+    demo.opsgov("check", "--staged")
+    demo.git("commit", "-q", "-m", "Adopt Ops Governor", "-m", f"Ops-Id: {op_id}")
+    demo.opsgov("tag", op_id)
     # The audit report covers the operations' period, which starts after the adoption commit.
     time.sleep(1.0 - datetime.datetime.now(datetime.timezone.utc).microsecond / 1e6)
+
+
+def _count_the_probe_as_evidence(demo: Demo) -> None:
+    """Without curl the probe is Python's urllib: the policy says it counts as functional evidence."""
+    path = os.path.join(demo.repo, ".opsgov.yaml")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    demo.write(".opsgov.yaml", text.replace("\n  functional:\n", "\n  functional:\n    - urllib\\.request\\.urlopen\n", 1))
+    demo.out.write("    (no curl here: edited .opsgov.yaml so the demo's urllib probe counts as functional evidence)\n")
 
 
 def _blocked_then_declared(demo: Demo) -> str:
@@ -154,8 +172,9 @@ def _blocked_then_declared(demo: Demo) -> str:
 
 
 def _execute(demo: Demo, op_id: str, health_url: str) -> None:
-    probe = f"{shlex.quote(sys.executable)} -c 'import sys, urllib.request; " \
-            f"print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' {health_url}"
+    probe = (f"curl -fsS {health_url}" if _CURL else
+             f"{shlex.quote(sys.executable)} -c 'import sys, urllib.request; "
+             f"print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' {health_url}")
     demo.say("A step outside the declared services is refused before it runs (HALT).")
     demo.opsgov("run", op_id, "--", "systemctl", "restart", "grafana-server", expect=2)
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 import dataclasses
 import os
 from importlib import resources
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy, load_policy
 from opsgov_hooks.term import Printer
+
+if TYPE_CHECKING:
+    from opsgov_hooks.adoption.adoption_op import Adoption
+    from opsgov_hooks.git.gitio import Git
 
 GOVERNOR_DOC = "docs/governance/OPS_GOVERNOR.md"
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
@@ -68,7 +72,7 @@ repos:
 @dataclasses.dataclass(frozen=True)
 class Outcome:
     path: str
-    status: str          # created, kept or skipped
+    status: str          # created, updated, kept or skipped
     why: str = ""
 
     @property
@@ -193,27 +197,52 @@ def run_init(start: str, *, hooks_repo: str | None, hooks_rev: str | None, quiet
     from opsgov_hooks.git.gitio import Git
     from opsgov_hooks.git.sources import WorktreeSource
 
-    root = Git.discover(start).root
+    from opsgov_hooks.adoption.adoption_op import requester
+
+    git = Git.discover(start)
+    requester(git)   # the adoption is recorded in someone's name: refuse before writing anything
+    root = git.root
     init = Initialiser(root)
     write_config(init)
     policy = load_policy(WorktreeSource(root))  # an existing broken config stops here (exit 2)
     write_record_folders(init, policy)
     write_templates(init, policy)
     snippet = write_hooks(init, hooks_snippet(hooks_repo, hooks_rev))
-    report(init.outcomes, snippet, Printer(out, quiet=quiet))
+    adoption = adopt_if_needed(git, init, policy)
+    report(init.outcomes, snippet, adoption, Printer(out, quiet=quiet))
     return 0
 
 
-def report(outcomes: list[Outcome], snippet: str | None, printer: Printer) -> None:
-    colours = {"created": "green", "kept": "dim", "skipped": "yellow"}
+def adopt_if_needed(git: Git, init: Initialiser, policy: Policy) -> Adoption | None:
+    """The adoption operation, when ``init`` created a governed file (a governed change needs an operation)."""
+    from opsgov_hooks.adoption.adoption_op import adopt, governed
+    from opsgov_hooks.check.pipeline import trusted_policy
+
+    created = [o.path for o in init.outcomes if o.created]
+    judges = [policy, trusted_policy(git, git.head())]   # the gate of the adoption commit reads HEAD's policy
+    if not any(governed(path, judges) for path in created):
+        return None
+    adoption = adopt(git, policy, created)
+    init.outcomes.append(Outcome(adoption.record, "created", "the adoption operation"))
+    init.outcomes.append(Outcome(adoption.ledger, "created" if adoption.ledger not in created else "updated",
+                                 "its ledger entry"))
+    return adoption
+
+
+def report(outcomes: list[Outcome], snippet: str | None, adoption: Adoption | None, printer: Printer) -> None:
+    colours = {"created": "green", "updated": "green", "kept": "dim", "skipped": "yellow"}
     for o in outcomes:
         label = printer.paint(f"{o.status:<7}", colours[o.status])
         printer.info(f"{label} {o.path}" + (f" ({o.why})" if o.why else ""))
     if snippet is not None:
         printer.always(f"\nAdd this to {PRE_COMMIT_CONFIG}:\n\n{snippet}")
     created = [o.path for o in outcomes if o.created]
-    if created:
-        printer.info("\nNext steps (commit these files before installing the hook: they are the adoption "
-                     "itself):\n  git add -- " + " ".join(sorted({p.split('/')[0] for p in created})) +
-                     "\n  git commit -m 'Adopt opsgov (Ops Governor v1.0)'\n  pre-commit install\n"
-                     "  opsgov new --help    # declare the first operation")
+    if adoption is None or not created:
+        return
+    op = adoption.operation_id
+    printer.info(f"\nThe adoption is operation {op}: its record and ledger entry cover the files above.\n"
+                 "Next steps: commit them, close the operation with its tag, turn the hooks on:\n"
+                 "  git add -- " + " ".join(sorted({p.split('/')[0] for p in created})) + "\n"
+                 f"  git commit -m 'Adopt Ops Governor' -m 'Ops-Id: {op}'\n"
+                 f"  opsgov tag {op}\n"
+                 "  pre-commit install")

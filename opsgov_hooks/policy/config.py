@@ -87,11 +87,17 @@ DEFAULT_GATES = {
     "LOW_RISK_CONFIG": ["functional"],
     "FILESYSTEM_WRITE": ["functional"],
 }
+# Evidence is a verification *program* in command position (the start of the command, or after a pipe,
+# ';', '&&', '!', 'sudo' or an opening quote of 'sh -c'), never a word anywhere: 'echo health' proves nothing.
+_RUNS = r"(?:^|[;&|(!'\"]|\bsudo)\s*"
 DEFAULT_EVIDENCE = {
-    "status": [r"\bsystemctl\s+(?:--\S+\s+)*is-active\b", r"\bsystemctl\s+(?:--\S+\s+)*status\b"],
-    "logs": [r"\bjournalctl\b.*\|\s*grep\b.*(?:error|fail|panic|fatal)", r"\bjournalctl\b.*-p\s*(?:err|3)\b"],
-    "functional": [r"\bcurl\b.*\s-\w*f\w*\b.*https?://", r"\bpromtool\s+check\b", r"\bwget\b.*--spider",
-                   r"\bamtool\s+check-config\b", r"\bnginx\s+-t\b", r"\bhealth"],
+    "status": [_RUNS + r"systemctl\s+(?:--\S+\s+)*(?:is-active|status)\b"],
+    "logs": [_RUNS + r"journalctl\b[^|]*\|\s*grep\b.*(?:error|fail|panic|fatal)",
+             _RUNS + r"journalctl\b.*\s-p\s*(?:err|3)\b"],
+    "functional": [_RUNS + r"curl\b[^;&|]*\s(?:-[a-zA-Z]*f[a-zA-Z]*|--fail(?:-with-body)?)\s[^;&|]*https?://",
+                   _RUNS + r"wget\b[^;&|]*\s--spider\b", _RUNS + r"promtool\s+check\s",
+                   _RUNS + r"amtool\s+check-config\b", _RUNS + r"nginx\s+-t\b",
+                   _RUNS + r"opsgov\s+(?:validate|check)\b"],
 }
 DEFAULT_SERVICE_COMMANDS = ["systemctl", "service", "docker", "podman", "supervisorctl", "rc-service"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import functools
 import re
+import shlex
 from collections.abc import Iterable, Iterator
 
 from opsgov_hooks.execution.cmdpolicy import Violation, violations_for_text
@@ -199,14 +200,15 @@ def verification_gates(records: RecordSet, policy: Policy) -> Iterator[Finding]:
             if not any(p.search(c) for p in patterns.get(kind, []) for c in checks):
                 yield error("X012", f"{d.risk_class} needs {kind} evidence: no passing step has a verification "
                             f"command that counts as {kind}", d.path, log.heading_line, 1,
-                            hint=f"e.g. --verify {_EXAMPLES.get(kind, kind)!r} (evidence_patterns in the config "
-                                 "say what counts)")
+                            hint=f"record a step with e.g. opsgov run {d.operation_id} --verify "
+                                 f"{shlex.quote(_EXAMPLES.get(kind, kind))} -- COMMAND (evidence_patterns in "
+                                 "the config say what counts)")
 
 
 _EXAMPLES = {
-    "status": "systemctl is-active <service>",
-    "logs": "sh -c '! journalctl -u <service> --since -10min | grep -iE \"error|fail|panic|fatal\"'",
-    "functional": "curl -fsS http://localhost:<port>/<health>",
+    "status": "systemctl is-active SERVICE",
+    "logs": "sh -c '! journalctl -u SERVICE --since -10min | grep -iE \"error|fail|panic|fatal\"'",
+    "functional": "curl -fsS http://localhost:PORT/health",
 }
 
 
