@@ -174,3 +174,16 @@ def test_without_a_git_identity_init_writes_nothing(repo: Repo, monkeypatch: obj
                           text=True, env=env)
     assert proc.returncode == 2 and "git config user.email you@example.com" in proc.stderr, proc.stderr
     assert sorted(p.name for p in repo.path.iterdir()) == [".git"]
+
+
+def test_the_config_init_writes_is_no_secret_finding() -> None:
+    """Its 'secrets: true' and its comment prose are what detect-secrets' YAML reading never calls a secret."""
+    from opsgov_hooks.adoption.config_template import render_config
+    from opsgov_hooks.check.patches import AddedLine
+    from opsgov_hooks.check.secrets import find_secrets
+
+    lines = [AddedLine(".opsgov.yaml", n, text) for n, text in enumerate(render_config().splitlines(), 1)]
+    assert any(line.text.strip() == "secrets: true" for line in lines)
+    assert find_secrets(lines, lambda names: set()) == []
+    real = [AddedLine("ops/app.yaml", 1, "    password: hunter2isMyPass"), AddedLine("ops/app.yaml", 2, "secrets: yes")]
+    assert [(a.line, kind) for a, kind in find_secrets(real, lambda names: set())] == [(1, "Secret Keyword")]

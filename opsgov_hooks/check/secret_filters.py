@@ -50,3 +50,20 @@ def is_pinned_digest(filename: str, secret: str, line: str, plugin: object = Non
         return True  # sha256:<hex>, sha512-<base64>, h1:<base64>
     # A git object id (40 or 64 hex digits) under a name that says it is one: rev:, commit:, "version":.
     return bool(_OBJECT_ID.match(secret.lower())) and bool(_ID_KEY.search(before))
+
+
+_YAML_NON_STRINGS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "~"})
+
+
+def is_yaml_non_secret(filename: str, secret: str, line: str, plugin: object = None) -> bool:
+    """detect-secrets filter: what its YAML transformer never presents as a string in a YAML file.
+
+    A comment line (``#   secrets: Scan added lines...``, the prose init's config carries) and a
+    boolean or null value (``secrets: true``): read line by line, the keyword detector would take
+    either for a password. Any other value under a secret-like key is still reported.
+    """
+    if getattr(plugin, "secret_type", None) != "Secret Keyword":
+        return False
+    if not filename.lower().endswith((".yaml", ".yml")):
+        return False
+    return line.lstrip().startswith("#") or secret.strip().strip("'\"").lower() in _YAML_NON_STRINGS

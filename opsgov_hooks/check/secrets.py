@@ -29,6 +29,7 @@ BASELINE_LIMIT = 32 * 1024 * 1024
 WINDOW = 4096
 OVERLAP = 256
 OPSGOV_FILTER = "opsgov_hooks.check.secret_filters.is_pinned_digest"
+YAML_FILTER = "opsgov_hooks.check.secret_filters.is_yaml_non_secret"
 _NEVER = ("detect_secrets.filters.common.is_invalid_file",   # asks the disk whether the name is a file
           "detect_secrets.filters.wordlist.should_exclude_secret",  # opens a word list file named in the baseline
           "detect_secrets.filters.gibberish.should_exclude_secret")  # needs a model and an optional package
@@ -119,7 +120,7 @@ def _settings(baseline: Baseline | None) -> dict[str, Any]:
     else:
         settings = {"plugins_used": every_plugin, **baseline.settings}
     settings["filters_used"] = [f for f in settings["filters_used"] if f["path"] not in _NEVER]
-    settings["filters_used"] += [{"path": OPSGOV_FILTER},
+    settings["filters_used"] += [{"path": OPSGOV_FILTER}, {"path": YAML_FILTER},
                                  {"path": "detect_secrets.filters.common.is_baseline_file", "filename": BASELINE_FILE}]
     return settings
 
