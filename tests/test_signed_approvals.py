@@ -252,3 +252,55 @@ def test_an_old_id_declared_by_the_change_still_needs_the_signature(tmp_path: Pa
     repo, base = governed_repo(tmp_path, config=config)   # declares OPS-2026-01-27-001 after the base
     carry_out(repo)
     assert _range(check, repo, base)[1] == ["P001"]
+
+
+def _report_row(repo: Repo) -> tuple[dict[str, object], list[str]]:
+    """The JSON report's row for OP, and the report's finding codes."""
+    import datetime
+    import io
+    import json
+
+    from opsgov_hooks.audit import run_report
+
+    out, err = io.StringIO(), io.StringIO()
+    run_report(str(repo.path), "2026-01-01", None, "json", None, quiet=True, out=out, err=err,
+               now=datetime.datetime.now(datetime.timezone.utc))   # the commits are made now
+    data = json.loads(out.getvalue())
+    (row,) = [o for o in data["operations"] if o["operation_id"] == OP]
+    return row, [f["code"] for f in data["findings"]]
+
+
+def test_the_report_says_why_an_approval_is_not_verified(tmp_path: Path) -> None:
+    repo, _base = governed_repo(tmp_path)
+    become(repo, tmp_path, "bob")
+    approve(repo)
+    record = repo.read(APPROVAL)
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.write(APPROVAL, record)
+    unsigned = repo.commit(f"approval written by hand\n\nOps-Id: {OP}")
+    carry_out(repo)
+    row, found = _report_row(repo)
+    assert row["signed_approval"] == {
+        "required": True, "status": "unverified", "approved_by": "bob@example.com", "key_fingerprint": None,
+        "verified": False, "reason": f"{OP}: the approval commit {unsigned[:12]} has no valid signature: the commit "
+                                     "is not signed", "commit": unsigned, "changes_after_approval": True}
+    assert [c for c in found if c.startswith("P")] == ["P003"]
+
+
+def test_the_report_shows_a_change_made_before_the_approval(tmp_path: Path) -> None:
+    repo, _base = governed_repo(tmp_path)
+    declared = repo.head()
+    repo.write(PROM, "scrape_interval: 30s\n")
+    repo.commit(f"tune prometheus before anyone approved\n\nOps-Id: {OP}")
+    repo.git("checkout", "-q", "-b", "approval", declared)
+    become(repo, tmp_path, "bob")
+    approve(repo)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "--no-edit", "approval")
+    row, found = _report_row(repo)
+    approval = row["signed_approval"]
+    assert isinstance(approval, dict)
+    assert (approval["status"], approval["approved_by"], approval["changes_after_approval"]) == (
+        "verified", "bob@example.com", False)
+    assert str(approval["key_fingerprint"]).startswith("ED25519 SHA256:")
+    assert "P007" in found

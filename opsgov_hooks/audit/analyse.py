@@ -10,6 +10,7 @@ from opsgov_hooks.findings import Finding, error, sort_findings, warning
 from opsgov_hooks.records.ids import id_date, id_from_tag
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.audit.model import OPEN, CommitRow, Facts, OperationRow, OverdueApproval, Report
+from opsgov_hooks.audit.approvals import with_approvals
 from opsgov_hooks.audit.operations import operation_rows, overdue_approvals, tag_statuses
 from opsgov_hooks.audit.period import UTC, Period, iso, parse_instant
 from opsgov_hooks.audit.requirements import area_of
@@ -33,9 +34,9 @@ def build_report(facts: Facts, period: Period, now: datetime.datetime) -> Report
     for row in commits:
         for op_id in row.operation_ids:
             traced.setdefault(op_id, []).append(row.sha)
-    operations = operation_rows(records, tags, declared, traced, period)
+    operations, approval_gaps = with_approvals(operation_rows(records, tags, declared, traced, period), facts)
     overdue = overdue_approvals(operations, policy)
-    findings = record_findings(records, policy, {o.operation_id for o in operations}, period)
+    findings = record_findings(records, policy, {o.operation_id for o in operations}, period) + approval_gaps
     gaps = gap_findings(operations, commits, overdue, policy)
     findings += _not_already_reported(gaps, findings, records, policy)
     return Report(now, period, facts.repository, facts.head, policy.source, policy.governed_paths,

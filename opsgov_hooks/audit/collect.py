@@ -15,7 +15,10 @@ from collections.abc import Iterable
 
 from opsgov_hooks.policy.config import Policy, load_policy
 from opsgov_hooks.git.gitio import NULL_SHA, Git, LogCommit
-from opsgov_hooks.records.store import load_records, record_kind
+from opsgov_hooks.git.signing import descendants
+from opsgov_hooks.records.store import RecordSet, load_records, record_kind
+from opsgov_hooks.rules.approvals import read_approvals, requires_signed_approval
+from opsgov_hooks.rules.context import ApprovalFacts
 from opsgov_hooks.audit.model import Facts
 from opsgov_hooks.audit.period import Period, parse_instant
 from opsgov_hooks.git.sources import CommitSource
@@ -33,7 +36,24 @@ def collect(git: Git, progress: Progress, period: Period) -> Facts:
     commits = git.log_with_changes() if head else []
     progress.update(f"reading the ledger changes of {len(commits)} commits...")
     touches = ledger_touches(git, commits, policy, period)
-    return Facts(policy, records, tags, git.tag_dates(), commits, touches, os.path.basename(git.root), head)
+    progress.update("verifying signed approvals...")
+    approvals, after = approval_facts(git, head, policy, records)
+    return Facts(policy, records, tags, git.tag_dates(), commits, touches, os.path.basename(git.root), head,
+                 approvals, after)
+
+
+def approval_facts(git: Git, head: str | None, policy: Policy,
+                   records: RecordSet) -> tuple[dict[str, ApprovalFacts], dict[str, frozenset[str]]]:
+    """Every approval record at HEAD (and every operation that needs one), verified against HEAD's allowed
+    signers as ``check --all`` does, and the commits that descend from each approval commit."""
+    if head is None:
+        return {}, {}
+    present = git.ls_tree(head, [policy.approvals_dir])
+    ids = [d.operation_id for d in records.declarations
+           if policy.approval_path(d.operation_id) in present or requires_signed_approval(policy, d)]
+    facts = read_approvals(git, head, head, policy, ids)
+    after = {op_id: descendants(git, f.commit, head) for op_id, f in facts.items() if f.commit is not None}
+    return facts, after
 
 
 def ledger_touches(git: Git, commits: Iterable[LogCommit], policy: Policy, period: Period) -> dict[str, set[str]]:

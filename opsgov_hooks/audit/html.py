@@ -33,7 +33,7 @@ figure { margin: 0; overflow-x: auto; }
 
 
 def render(report: Report) -> str:
-    body = _header(report) + _chart(report) + _summary(report) + _operations(report)
+    body = _header(report) + _chart(report) + _summary(report) + _operations(report) + _approvals(report)
     body += _commits(report) + _overdue(report) + _requirements(report)
     title = escape(f"Audit report: {report.repository}")
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -83,6 +83,17 @@ def _summary(report: Report) -> list[str]:
 def _outcome(outcome: str) -> str:
     colour = COLOURS.get(outcome, COLOURS["OPEN"])
     return f"<span class=\"outcome\" style=\"background:{colour}\">{escape(outcome)}</span>"
+
+
+def _approvals(report: Report) -> list[str]:
+    """Signed approvals, when any operation of the period has (or needs) one."""
+    rows = [[f"<code>{escape(o.operation_id)}</code>", _e(o.approval.approved_by), _e(o.approval.fingerprint),
+             _e(o.approval.verdict), _e(o.approval.commit[:12] if o.approval.commit else None), _e(o.approval.after)]
+            for o in report.operations if o.approval is not None]
+    if not rows:
+        return []
+    headers = ("Operation", "Approved by", "Key fingerprint", "Verified", "Approval commit", "Changes after approval")
+    return ["<h2>Signed approvals</h2>", _table(headers, rows)]
 
 
 def _operations(report: Report) -> list[str]:

@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from opsgov_hooks.findings import has_errors
-from opsgov_hooks.audit.model import CommitRow, OperationRow, OverdueApproval, Report
+from opsgov_hooks.audit.model import ApprovalStatus, CommitRow, OperationRow, OverdueApproval, Report
 from opsgov_hooks.audit.period import iso
 from opsgov_hooks.audit.requirements import area_of, group_findings, requirement_ids
 from opsgov_hooks.audit.summary import summary
@@ -41,7 +41,16 @@ def _operation(o: OperationRow) -> dict[str, Any]:
         "tag": {"name": o.tag.name, "status": o.tag.status, "created": iso(o.tag.created), "target": o.tag.target},
         "rollback": {"ref": o.rollback_ref, "timestamp": iso(o.rollback_timestamp), "evidence": o.rollback_evidence},
         "commits": list(o.commits),
+        "signed_approval": _approval(o.approval),
     }
+
+
+def _approval(a: ApprovalStatus | None) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {"required": a.required, "status": a.status, "approved_by": a.approved_by,
+            "key_fingerprint": a.fingerprint, "verified": a.status == "verified", "reason": a.reason,
+            "commit": a.commit, "changes_after_approval": a.changes_after_approval}
 
 
 def _commit(c: CommitRow) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]
 
 
 def render(report: Report) -> str:
-    lines = _header(report) + _summary(report) + _operations(report.operations)
+    lines = _header(report) + _summary(report) + _operations(report.operations) + _approvals(report.operations)
     lines += _commits(report.commits) + _overdue(report) + _requirements(report)
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -60,6 +60,17 @@ def _operations(operations: Sequence[OperationRow]) -> list[str]:
     headers = ("Operation", "Name", "Risk class", "Requested by", "Approved by", "Approved", "Executed",
                "Outcome", "Tag", "Tag status", "Rollback evidence")
     return lines + table(headers, rows) + [""]
+
+
+def _approvals(operations: Sequence[OperationRow]) -> list[str]:
+    """Signed approvals, when any operation of the period has (or needs) one."""
+    rows = [(o.operation_id, o.approval.approved_by, o.approval.fingerprint, o.approval.verdict,
+             o.approval.commit[:12] if o.approval.commit else None, o.approval.after)
+            for o in operations if o.approval is not None]
+    if not rows:
+        return []
+    headers = ("Operation", "Approved by", "Key fingerprint", "Verified", "Approval commit", "Changes after approval")
+    return ["## Signed approvals", ""] + table(headers, rows) + [""]
 
 
 def _rollback(o: OperationRow) -> str:

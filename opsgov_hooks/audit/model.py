@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import Mapping
 
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import Finding
 from opsgov_hooks.git.gitio import LogCommit, TagRef
 from opsgov_hooks.records.store import RecordSet
+from opsgov_hooks.rules.context import ApprovalFacts
 from opsgov_hooks.audit.period import Period
 
 OPEN = "OPEN"  # the outcome shown for a declared operation with no ledger entry yet
@@ -25,6 +27,8 @@ class Facts:
     ledger_touches: dict[str, set[str]]     # commit sha -> ids whose ledger entry it adds, changes or removes
     repository: str
     head: str | None
+    approvals: Mapping[str, ApprovalFacts] = dataclasses.field(default_factory=dict)   # id -> approval at HEAD
+    descendants: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)  # id -> commits after it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +51,29 @@ class TagStatus:
 
 
 @dataclasses.dataclass(frozen=True)
+class ApprovalStatus:
+    """An operation's signed approval as the report verified it (offline: the repository alone)."""
+
+    required: bool                          # require_signed_approvals asks for one (after the migration point)
+    status: str                             # verified, unverified or missing
+    approved_by: str | None                 # the signer git reported (else the name the record gives)
+    fingerprint: str | None                 # the signing key's fingerprint
+    reason: str | None                      # why it is not verified (None when it is)
+    commit: str | None                      # the signed commit that added the approval record
+    changes_after_approval: bool | None     # every traced change descends from it (None: nothing to compare)
+
+    @property
+    def verdict(self) -> str:
+        """One phrase for a table: "verified", or the status and why."""
+        return self.status if self.reason is None else f"{self.status}: {self.reason}"
+
+    @property
+    def after(self) -> str:
+        """Whether the operation's changes came after the approval in the graph, for a table."""
+        return {True: "yes", False: "NO", None: "-"}[self.changes_after_approval]
+
+
+@dataclasses.dataclass(frozen=True)
 class OperationRow:
     operation_id: str
     name: str
@@ -65,6 +92,7 @@ class OperationRow:
     rollback_timestamp: datetime.datetime | None
     rollback_evidence: str | None
     commits: tuple[str, ...]                # governed commits of the period traced to it
+    approval: ApprovalStatus | None = None  # None: no approval record, and none required
 
     @property
     def when(self) -> datetime.datetime | None:

@@ -77,7 +77,7 @@ AREAS: dict[str, Area] = {a.id: a for a in (
 )}
 
 _BY_LETTER = {"F": "files", "D": "declaration", "L": "ledger", "C": "configuration", "G": "scope",
-              "H": "history", "T": "tags", "X": "execution", "R": "reporting"}
+              "H": "history", "T": "tags", "X": "execution", "R": "reporting", "P": "ledger"}
 # The ledger's emergency-window rules (L107 overdue, L108 pending) are the emergency area, not sign-off.
 _BY_CODE = {"A001": "traceability", "A002": "emergency", "A003": "tags", "A004": "tags", "A005": "tags",
             "L107": "emergency", "L108": "emergency"}

@@ -72,6 +72,11 @@ def is_ancestor(git: Git, ancestor: str, descendant: str) -> bool:
     return git.ok("merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant)
 
 
+def descendants(git: Git, commit: str, head: str) -> frozenset[str]:
+    """The commits reachable from ``head`` that descend from ``commit`` (one ``rev-list --ancestry-path``)."""
+    return frozenset(git.rev_list("--ancestry-path", "--end-of-options", f"{commit}..{head}"))
+
+
 def signing_format(git: Git) -> tuple[str, str | None]:
     """(gpg.format, user.signingkey) as the user's git configuration has them."""
     return (git.config_get("gpg.format") or "openpgp"), git.config_get("user.signingkey")

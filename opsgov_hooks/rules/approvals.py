@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.git import signing
@@ -63,14 +63,25 @@ def prepare(ctx: CheckContext, git: Git) -> None:
     operations = judged_operations(ctx)
     if rev is None or not operations:
         return
-    trusted = ctx.base_sha or ctx.head_sha
+    facts = read_approvals(git, rev, ctx.base_sha or ctx.head_sha, ctx.policy,
+                           [d.operation_id for d in operations], _signers_changed(ctx, git))
+    for op_id, fact in facts.items():
+        if fact.commit is not None:
+            fact.not_descending = tuple(tip for tip in ctx.op_changes.get(op_id, ())
+                                        if not signing.is_ancestor(git, fact.commit, tip))
+    ctx.approval_facts = {**ctx.approval_facts, **facts}
+
+
+def read_approvals(git: Git, rev: str, trusted: str | None, policy: Policy, operation_ids: Sequence[str],
+                   signers_changed: bool = False) -> dict[str, ApprovalFacts]:
+    """Each operation's approval record at ``rev``, the commit that wrote it, and that commit's signature
+    checked against the allowed signers of ``trusted`` (the graph walk is the caller's)."""
     facts: dict[str, ApprovalFacts] = {}
-    with allowed_signers_at(git, trusted, ctx.policy) as (signers, problem):
-        changed = _signers_changed(ctx, git)
-        paths = [ctx.policy.approval_path(d.operation_id) for d in operations]
+    with allowed_signers_at(git, trusted, policy) as (signers, problem):
+        paths = [policy.approval_path(op_id) for op_id in operation_ids]
         blobs = git.read_objects(f"{rev}:{p}" for p in paths)
-        for declaration, path, (kind, raw) in zip(operations, paths, blobs):
-            fact = facts[declaration.operation_id] = ApprovalFacts(path, signers_changed=changed)
+        for op_id, path, (kind, raw) in zip(operation_ids, paths, blobs):
+            fact = facts[op_id] = ApprovalFacts(path, signers_changed=signers_changed)
             if kind != "blob" or raw is None:
                 continue
             fact.approval, fact.findings = parse_approval(path, raw)
@@ -85,9 +96,7 @@ def prepare(ctx: CheckContext, git: Git) -> None:
                 fact.signature = signing.Signature(False, None, None, problem)
             else:
                 fact.signature = signing.verify_commit(git, fact.commit, signers)
-            fact.not_descending = tuple(tip for tip in ctx.op_changes.get(declaration.operation_id, ())
-                                        if not signing.is_ancestor(git, fact.commit, tip))
-    ctx.approval_facts = {**ctx.approval_facts, **facts}
+    return facts
 
 
 @contextlib.contextmanager
@@ -129,11 +138,13 @@ def signed_approvals(ctx: CheckContext) -> Iterator[Finding]:
     for op_id, fact in sorted(ctx.approval_facts.items()):
         declaration = declared.get(op_id)
         if declaration is not None:
-            yield from _one(ctx, declaration, fact, entries.get(op_id))
+            yield from approval_findings(ctx.policy, declaration, fact, entries.get(op_id),
+                                         staged=ctx.head_sha is None)
 
 
-def _one(ctx: CheckContext, declaration: Declaration, fact: ApprovalFacts,
-         entry: LedgerEntry | None) -> Iterator[Finding]:
+def approval_findings(policy: Policy, declaration: Declaration, fact: ApprovalFacts, entry: LedgerEntry | None,
+                      *, staged: bool = False) -> Iterator[Finding]:
+    """Every P finding about one operation's signed approval (the gate's and the report's verdict)."""
     op_id = declaration.operation_id
     emergency = entry is not None and entry.get("emergency") is True
     if emergency and entry is not None and is_self(entry.get("approved_by"), entry.get("requested_by")):
@@ -154,9 +165,9 @@ def _one(ctx: CheckContext, declaration: Declaration, fact: ApprovalFacts,
     where = f"approval commit {str(fact.commit)[:12]}"
     if not signature.valid:
         if fact.signers_changed:
-            yield error("P009", f"{op_id}: the {where} is checked against {ctx.policy.allowed_signers_file} as the "
+            yield error("P009", f"{op_id}: the {where} is checked against {policy.allowed_signers_file} as the "
                         f"trusted revision has it, and this change edits that file ({signature.reason})", fact.path,
-                        hint=f"land the change to {ctx.policy.allowed_signers_file} on its own first (a governed "
+                        hint=f"land the change to {policy.allowed_signers_file} on its own first (a governed "
                              "change, reviewed), then push the approval")
         else:
             yield error("P003", f"{op_id}: the {where} has no valid signature: {signature.reason}", fact.path,
@@ -167,7 +178,7 @@ def _one(ctx: CheckContext, declaration: Declaration, fact: ApprovalFacts,
         yield error("P004", f"{op_id}: the approval names {approval.approved_by!r} but the {where} is signed by "
                     f"{signature.signer!r}", fact.path, hint=f"{approve} (with their own key)")
     requester = normalise_person(entry.get("requested_by")) if entry is not None else None
-    if requester and signer == requester and not ctx.policy.solo_mode:
+    if requester and signer == requester and not policy.solo_mode:
         yield error("P005", f"{op_id}: the approval is signed by the requester {signature.signer!r}", fact.path,
                     hint="someone other than the requester approves (or set solo_mode: true for a one-person team)")
     digest = scope_digest(declaration)
@@ -178,7 +189,7 @@ def _one(ctx: CheckContext, declaration: Declaration, fact: ApprovalFacts,
                                            f"('opsgov approve {op_id}')")
     if not emergency:
         for tip in fact.not_descending:
-            change = "the staged change (on HEAD)" if ctx.head_sha is None else f"commit {tip[:12]}"
+            change = "the staged change (on HEAD)" if staged else f"commit {tip[:12]}"
             yield error("P007", f"{op_id}: {change} does not descend from the {where}", fact.path,
                         hint="build the operation's changes on top of the approval commit (git merge or rebase "
                              "onto it; never rebase the approval commit itself)")
