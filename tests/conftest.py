@@ -27,6 +27,8 @@ def _isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
+    # A finding whose code its rule does not declare in rules/registry.py fails the test.
+    monkeypatch.setenv("OPSGOV_STRICT_CODES", "1")
     # pre-commit builds virtualenvs; virtualenv's background "periodic update" process
     # outlives the test that started it and writes its log into whatever runs next.
     monkeypatch.setenv("VIRTUALENV_NO_PERIODIC_UPDATE", "1")

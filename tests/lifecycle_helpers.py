@@ -58,7 +58,7 @@ def context(repo: Repo, base: str | None, head: str | None, *, mode: str = "rang
     from opsgov_hooks.rules.context import CheckContext
     from opsgov_hooks.git.gitio import Git
     from opsgov_hooks.check.pipeline import answerable_operations
-    from opsgov_hooks.records.store import load_records
+    from opsgov_hooks.speed.records_cache import load_records
     from opsgov_hooks.git.sources import CommitSource, IndexSource
 
     git = Git(str(repo.path))
@@ -81,7 +81,7 @@ def history(repo: Repo, base: str | None, head: str | None, **kwargs: object) ->
     The gate's own history rules (G codes) are tested by their owner, so they are left out.
     """
     from opsgov_hooks.output.text import format_line
-    from opsgov_hooks.rules.registry import run_history_rules
+    from opsgov_hooks.check.runner import run_history_rules
 
     ctx = context(repo, base, head, **kwargs)  # type: ignore[arg-type]
     return [format_line(f) for f in run_history_rules(ctx) if not f.code.startswith("G")]

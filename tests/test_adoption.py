@@ -179,8 +179,8 @@ def test_without_a_git_identity_init_writes_nothing(repo: Repo, monkeypatch: obj
 def test_the_config_init_writes_is_no_secret_finding() -> None:
     """Its 'secrets: true' and its comment prose are what detect-secrets' YAML reading never calls a secret."""
     from opsgov_hooks.adoption.config_template import render_config
-    from opsgov_hooks.check.patches import AddedLine
-    from opsgov_hooks.check.secrets import find_secrets
+    from opsgov_hooks.git.patches import AddedLine
+    from opsgov_hooks.rules.secrets import find_secrets
 
     lines = [AddedLine(".opsgov.yaml", n, text) for n, text in enumerate(render_config().splitlines(), 1)]
     assert any(line.text.strip() == "secrets: true" for line in lines)

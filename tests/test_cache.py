@@ -14,7 +14,8 @@ from opsgov_hooks.speed import parallel
 from opsgov_hooks.policy.config import Policy, default_policy
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.records import store
-from opsgov_hooks.records.store import RecordSet, load_records
+from opsgov_hooks.records.store import RecordSet
+from opsgov_hooks.speed.records_cache import load_records
 from opsgov_hooks.git.sources import CommitSource, IndexSource, WorktreeSource
 
 OP1 = "OPS-2026-01-27-001"

@@ -7,7 +7,7 @@ pytest.register_assert_rewrite("conftest_gate")
 
 from conftest import Repo  # noqa: E402
 from conftest_gate import OPS1, PROM, Check, codes, operation  # noqa: E402
-from opsgov_hooks.check.patches import added_lines_by_commit  # noqa: E402
+from opsgov_hooks.git.patches import added_lines_by_commit  # noqa: E402
 
 pytest_plugins = ["conftest_gate"]
 

@@ -12,7 +12,7 @@ pytest.register_assert_rewrite("conftest_gate")
 from conftest import Repo  # noqa: E402
 from conftest_gate import OPS1, PROM, Check, codes, operation  # noqa: E402
 from opsgov_hooks.policy.config import default_policy  # noqa: E402
-from opsgov_hooks.check.patches import AddedLine  # noqa: E402
+from opsgov_hooks.git.patches import AddedLine  # noqa: E402
 from opsgov_hooks.rules.gate import forbidden_content  # noqa: E402
 
 pytest_plugins = ["conftest_gate"]

@@ -43,7 +43,7 @@ def as_json(path: Path, *args: str) -> dict[str, Any]:
 def entry_line(path: Path, operation_id: str) -> int:
     """Where the records say an entry starts (the loader's notion, not a number copied here)."""
     from opsgov_hooks.policy.config import default_policy
-    from opsgov_hooks.records.store import load_records
+    from opsgov_hooks.speed.records_cache import load_records
     from opsgov_hooks.git.sources import WorktreeSource
 
     return load_records(WorktreeSource(str(path)), default_policy()).entries_by_id()[operation_id].line

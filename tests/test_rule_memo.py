@@ -16,10 +16,11 @@ from opsgov_hooks.speed import store as cachestore
 from opsgov_hooks.policy.config import default_policy
 from opsgov_hooks.findings import sort_findings
 from opsgov_hooks.git.gitio import Git
-from opsgov_hooks.records.store import RecordSet, load_records
+from opsgov_hooks.records.store import RecordSet
+from opsgov_hooks.speed.records_cache import load_records
 from opsgov_hooks.rules import timestamps
 from opsgov_hooks.speed import memo
-from opsgov_hooks.rules.registry import run_record_rules
+from opsgov_hooks.check.runner import run_record_rules
 from opsgov_hooks.git.sources import WorktreeSource
 
 UTC = datetime.timezone.utc

@@ -9,7 +9,7 @@ from conftest import Repo, entry_text
 from lifecycle_helpers import NOW, OP, declare
 
 from opsgov_hooks.policy.config import default_policy, policy_from_mapping
-from opsgov_hooks.records.store import load_records
+from opsgov_hooks.speed.records_cache import load_records
 from opsgov_hooks.output.text import format_line
 from opsgov_hooks.rules.timestamps import check_timestamps
 from opsgov_hooks.git.sources import WorktreeSource

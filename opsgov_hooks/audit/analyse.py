@@ -15,7 +15,7 @@ from opsgov_hooks.audit.operations import operation_rows, overdue_approvals, tag
 from opsgov_hooks.audit.period import UTC, Period, iso, parse_instant
 from opsgov_hooks.audit.requirements import area_of
 from opsgov_hooks.audit.trace import Sweep, declared_times, governed_commits, trace, windows
-from opsgov_hooks.rules.registry import run_record_rules
+from opsgov_hooks.check.runner import run_record_rules
 
 
 def build_report(facts: Facts, period: Period, now: datetime.datetime) -> Report:

@@ -16,9 +16,10 @@ from collections.abc import Iterable
 from opsgov_hooks.policy.config import Policy, load_policy
 from opsgov_hooks.git.gitio import NULL_SHA, Git, LogCommit
 from opsgov_hooks.git.signing import descendants
-from opsgov_hooks.records.store import RecordSet, load_records, record_kind
+from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.rules.approvals import read_approvals, requires_signed_approval
 from opsgov_hooks.rules.context import ApprovalFacts
+from opsgov_hooks.speed.records_cache import load_records
 from opsgov_hooks.audit.model import Facts
 from opsgov_hooks.audit.period import Period, parse_instant
 from opsgov_hooks.git.sources import CommitSource

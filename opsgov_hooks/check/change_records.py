@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.git.gitio import NULL_SHA, Git, TagRef
 from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.records.store import RecordSet, load_records, parse_record_file, record_kind, record_prefixes
+from opsgov_hooks.records.store import RecordSet, parse_record_file, record_kind, record_prefixes
+from opsgov_hooks.speed.records_cache import load_records, parse_blobs
 
 
 def record_files(listing: Mapping[str, str], policy: Policy) -> dict[str, str]:
@@ -41,8 +42,6 @@ class RecordCache:
         """Read and parse, in one batch, every ``(path, blob)`` not seen yet."""
         missing = sorted({item for item in versions if item not in self._parts})
         if missing:
-            from opsgov_hooks.speed.records_cache import parse_blobs
-
             # Parsed once per clone: versions seen by an earlier run come from the record cache.
             self._parts.update(parse_blobs(self.git, self.policy, missing))
 

@@ -7,28 +7,26 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from typing import TYPE_CHECKING
 from collections.abc import Iterable, Mapping, Sequence
 
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, ForbiddenRule, Policy
 from opsgov_hooks.findings import Finding, UsageError, error
-from opsgov_hooks.check.association import (ROLLBACK_OUTCOMES, Association, ChangeView, associate, candidates,
+from opsgov_hooks.rules.association import (ROLLBACK_OUTCOMES, Association, ChangeView, associate, candidates,
                                            changed_entry_ids, operation_of_approval, operation_of_record,
                                            own_record_files, rolled_back_ids)
 from opsgov_hooks.policy.globs import CoverageIndex, matches
-from opsgov_hooks.check.patches import AddedLine
+from opsgov_hooks.git.patches import AddedLine
 from opsgov_hooks.check.change_records import RecordCache
 from opsgov_hooks.git.gitio import NULL_SHA, DiffEntry, Git, GitError, TagRef
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import id_from_tag
 from opsgov_hooks.records.scope import with_approved_scope
 from opsgov_hooks.records.store import RecordSet, record_kind
-from opsgov_hooks.rules import gate as rules
+from opsgov_hooks.rules.gate import NEW_OPERATION, AddedLines, GateInput, TouchedPaths
+from opsgov_hooks.rules.secrets import BASELINE_FILE, BASELINE_LIMIT, Baseline
+from opsgov_hooks.check.runner import run_change_rules, run_content_rules, run_path_rules
 
-if TYPE_CHECKING:
-    from opsgov_hooks.check.secrets import Baseline
-
-NEW_OPERATION_HINT = rules.NEW_OPERATION
+NEW_OPERATION_HINT = NEW_OPERATION
 
 
 class Judge:
@@ -285,15 +283,10 @@ class Judge:
               range_end: bool = False, message_path: str | None = None,
               trailer_lines: Mapping[str, int] | None = None) -> list[Finding]:
         """Rules 1-3 and rule 4's path part for one change."""
-        gi = rules.GateInput(view, self.association(view, head), head, final, self.policy, entry_may_follow,
-                             range_end, self.declared(head), self.recorded(final))
-        findings: list[Finding] = []
-        for rule in rules.GATE_RULES:
-            findings.extend(rule(gi))
-        where = message_path or (f"commit {view.commit[:12]}" if view.commit else "commit message")
-        findings.extend(rules.trailers(gi, where, dict(trailer_lines or {})))
-        findings.extend(rules.forbidden_paths(view, self.policy))
-        return findings
+        findings = run_change_rules(GateInput(view, self.association(view, head), head, final, self.policy,
+                                              entry_may_follow, range_end, self.declared(head),
+                                              self.recorded(final), message_path, dict(trailer_lines or {})))
+        return findings + run_path_rules(TouchedPaths(view, self.policy))
 
     @property
     def everywhere(self) -> tuple[ForbiddenRule, ...]:
@@ -305,30 +298,17 @@ class Judge:
         if not self.everywhere:
             return []
         paths = tuple(dict.fromkeys(p for e in entries for p in e.paths))
-        return list(rules.forbidden_paths(ChangeView(paths, (), commit=commit), self.policy, self.everywhere))
+        return run_path_rules(TouchedPaths(ChangeView(paths, (), commit=commit), self.policy, self.everywhere))
 
     def content(self, lines: Sequence[AddedLine], commit: str | None = None,
                 only: Sequence[ForbiddenRule] | None = None) -> list[Finding]:
         """Rule 4's content part: NOT ALLOWED patterns and secrets in the added lines (of ``only``'s rules)."""
         where = f" (commit {commit[:12]})" if commit else ""
-        chosen = self.policy.forbidden if only is None else tuple(only)
-        findings = list(rules.forbidden_content(lines, self.policy, where, chosen))
-        secret_rules = [r for r in chosen if r.secrets]
-        if secret_rules and lines:
-            from opsgov_hooks.check.secrets import find_secrets  # detect-secrets loads only when needed
-
-            rule = secret_rules[0]
-            for added, kind in find_secrets(lines, self._existing_objects, self._secrets_baseline):
-                findings.append(error("G008", f"NOT ALLOWED ({rule.id}): {rule.message}: {kind} in an added "
-                                      f"line{where}", added.path, added.line, 1,
-                                      hint="remove the secret from the change (and rotate it); if it is not a "
-                                           "secret, end the line with '# pragma: allowlist secret'"))
-        return findings
+        return run_content_rules(AddedLines(lines, self.policy, where, self._existing_objects,
+                                            None if only is None else tuple(only), self._secrets_baseline))
 
     def _secrets_baseline(self) -> Baseline | None:
         """The ``.secrets.baseline`` of the trusted revision, parsed once (None: there is none)."""
-        from opsgov_hooks.check.secrets import BASELINE_FILE, BASELINE_LIMIT, Baseline
-
         if not self._baseline:
             data = None
             if self.trusted is not None:

@@ -27,14 +27,13 @@ from opsgov_hooks.speed.store import Store, open_store
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy, resolve_policy
 from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.findings import Finding, FindingTuple, Severity, from_tuple, to_tuple
-from opsgov_hooks.check.association import ChangeView, operation_of_approval, signs_nothing
+from opsgov_hooks.rules.association import ChangeView, operation_of_approval, signs_nothing
 from opsgov_hooks.check.judge import Judge
-from opsgov_hooks.check.patches import added_lines
+from opsgov_hooks.git.patches import added_lines
 from opsgov_hooks.check.change_records import record_files
 from opsgov_hooks.git.gitio import DiffEntry, Git
 from opsgov_hooks.records.store import RecordSet, record_kind
-from opsgov_hooks.rules import gate as gate_rules
-from opsgov_hooks.rules.registry import run_history_rules, run_record_rules
+from opsgov_hooks.check.runner import run_history_rules, run_record_rules, run_scope_rules, run_tree_rules
 from opsgov_hooks.rules import timestamps
 from opsgov_hooks.git.sources import CommitSource
 
@@ -186,7 +185,7 @@ def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
                                trailer_lines=message.lines)
         return [f for f in findings if f.severity is Severity.ERROR]
     findings = judge.judge(view, head_records, head_records, entry_may_follow=policy.allow_ledger_followup)
-    findings += gate_rules.frozen_scope(head_records, judge.approved)
+    findings += run_scope_rules(head_records, judge.approved)
     findings += judge.reverts(view, entries, head, head_records)
     op_changes: dict[str, tuple[str, ...]] = {}
     if head is not None:
@@ -248,6 +247,6 @@ def _check_all(git: Git, head: str, policy: Policy) -> tuple[list[Finding], Reco
     findings = records.findings + run_record_rules(records, policy, memo=open_store(git, "findings", policy))
     governed = [p for p in listing if not record_kind(p, policy) and judge.governed_by_globs(p)
                 and not operation_of_approval(p, policy)]
-    findings += gate_rules.uncovered(governed, records)
+    findings += run_tree_rules(governed, records)
     findings += [from_tuple(f) for f in pending.result()]
     return findings, records

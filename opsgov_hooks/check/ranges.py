@@ -25,11 +25,11 @@ from collections.abc import Mapping, Sequence
 from opsgov_hooks.speed.store import open_store
 from opsgov_hooks.findings import Finding, UsageError
 from opsgov_hooks.check.judge import Judge
-from opsgov_hooks.check.patches import added_lines_by_commit
+from opsgov_hooks.git.patches import added_lines_by_commit
 from opsgov_hooks.check.pipeline import carried_out, history_findings, record_findings, trusted_policy
 from opsgov_hooks.git.gitio import CommitDiff, DiffEntry, Git, GitError
 from opsgov_hooks.records.store import RecordSet, record_kind
-from opsgov_hooks.rules.gate import frozen_scope
+from opsgov_hooks.check.runner import run_scope_rules
 
 SHALLOW_FIX = ("fetch the full history: 'git fetch --unshallow' (GitHub Actions: actions/checkout with "
                "'fetch-depth: 0'; GitLab CI: GIT_DEPTH: 0)")
@@ -147,7 +147,7 @@ def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
     result = _judge_each(judge, pairs, own, states, final)
     findings = result.findings
     if result.judged:
-        findings += frozen_scope(final, judge.approved)
+        findings += run_scope_rules(final, judge.approved)
     scan = [*(result.judged if judge.needs_content() else []),
             *(result.elsewhere if judge.needs_content(judge.everywhere) else [])]
     if scan:

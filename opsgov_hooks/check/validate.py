@@ -9,9 +9,10 @@ from opsgov_hooks.speed.store import open_store
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy, load_policy
 from opsgov_hooks.findings import Finding, UsageError, has_errors, sort_findings
 from opsgov_hooks.git.gitio import Git, TagRef
-from opsgov_hooks.records.store import RecordSet, load_records, record_kind, record_prefixes
+from opsgov_hooks.records.store import RecordSet, record_kind, record_prefixes
+from opsgov_hooks.speed.records_cache import load_records
 from opsgov_hooks.output import get_reporter
-from opsgov_hooks.rules.registry import run_record_rules
+from opsgov_hooks.check.runner import run_record_rules
 from opsgov_hooks.git.sources import WorktreeSource
 
 

@@ -30,6 +30,8 @@ import re
 import shlex
 from collections.abc import Iterator, Sequence
 
+from opsgov_hooks.execution import servicecmds
+from opsgov_hooks.execution.servicecmds import ServiceAction
 from opsgov_hooks.policy.config import Policy
 
 
@@ -38,12 +40,6 @@ class Violation:
     kind: str       # "service" or "forbidden"
     message: str
     needs: str      # what would have to change for the command to be allowed
-
-
-@dataclasses.dataclass(frozen=True)
-class ServiceAction:
-    scope: str                      # "read", "none", "services", "all" or "unknown"
-    services: tuple[str, ...] = ()
 
 
 def violations(argv: Sequence[str], allowed_services: Sequence[str], policy: Policy) -> list[Violation]:
@@ -230,7 +226,5 @@ def split_script(script: str) -> list[list[str]]:
 # -- what each service manager's command acts on ---------------------------------------------------
 
 def service_action(program: str, args: list[str]) -> ServiceAction:
-    from opsgov_hooks.execution import servicecmds
-
     analyse = servicecmds.ANALYSERS.get(program, servicecmds.generic)
     return analyse(args)

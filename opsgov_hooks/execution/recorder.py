@@ -39,11 +39,12 @@ from opsgov_hooks.execution.execlog import IN_PROGRESS, ExecutionLog, Step, pars
 from opsgov_hooks.findings import Finding, UsageError
 from opsgov_hooks.execution.operation import load_operation
 from opsgov_hooks.execution.procrun import Interrupted, Outcome, run_bounded, signal_name
-from opsgov_hooks.rules.registry import RECORDING_ENV
+from opsgov_hooks.check.runner import RECORDING_ENV
 from opsgov_hooks.records.declaration import Declaration, split_front_matter
 from opsgov_hooks.records.ids import parse_utc
 from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.records.store import load_records, record_kind
+from opsgov_hooks.records.store import record_kind
+from opsgov_hooks.speed.records_cache import load_records
 from opsgov_hooks.rules.execution import structure_findings
 from opsgov_hooks.git.sources import WorktreeSource
 from opsgov_hooks.execution.steptext import (FENCE_CLOSE, FENCE_OPEN, command_text, insert_block, replace_lines,

@@ -6,10 +6,16 @@ many non-container commands (images, volumes, builds) restart nothing.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 
-from opsgov_hooks.execution.cmdpolicy import ServiceAction
+
+@dataclasses.dataclass(frozen=True)
+class ServiceAction:
+    scope: str                      # "read", "none", "services", "all" or "unknown"
+    services: tuple[str, ...] = ()
+
 
 Analyser = Callable[[list[str]], ServiceAction]
 

@@ -17,7 +17,7 @@ from opsgov_hooks.ledger_io.atomic import locked
 from opsgov_hooks.lifecycle.workspace import (Workspace, check_operation_id, emit, findings_of, open_workspace,
                                               timestamp_option, with_entry)
 from opsgov_hooks.rules.located import at_entry
-from opsgov_hooks.rules.registry import run_record_rules
+from opsgov_hooks.check.runner import run_record_rules
 
 
 @dataclasses.dataclass

@@ -19,8 +19,9 @@ from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.ledger_io.render import render_entry
 from opsgov_hooks.lifecycle.workspace import check_operation_id, emit
 from opsgov_hooks.records.ids import tag_name
-from opsgov_hooks.records.store import RecordSet, load_records
-from opsgov_hooks.rules.registry import run_history_rules, run_record_rules
+from opsgov_hooks.records.store import RecordSet
+from opsgov_hooks.speed.records_cache import load_records
+from opsgov_hooks.check.runner import run_history_rules, run_record_rules
 from opsgov_hooks.git.sources import CommitSource
 
 

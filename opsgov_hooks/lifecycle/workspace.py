@@ -12,7 +12,8 @@ from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.ledger_io import FileBackend, open_backend
 from opsgov_hooks.records.ids import ID_RE, id_date, parse_utc
 from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.records.store import RecordSet, load_records
+from opsgov_hooks.records.store import RecordSet
+from opsgov_hooks.speed.records_cache import load_records
 from opsgov_hooks.output import get_reporter
 from opsgov_hooks.git.sources import WorktreeSource
 

@@ -82,32 +82,3 @@ def parse_record_file(path: str, raw: bytes | None, policy: Policy, records: Rec
         entries, findings = parse(path, raw)
         records.entries.extend(entries)
         records.findings.extend(findings)
-
-
-def load_records(source: Source, policy: Policy, *, paths: Sequence[str] | None = None,
-                 tags: Sequence[TagRef] = (), cache: bool = True) -> RecordSet:
-    """Records from ``source``: all the policy knows of, or only ``paths``.
-
-    With the tags backend the ledger comes from ``tags`` (annotated ``ops-*`` tags).
-    With ``cache`` (the default), files already parsed in this clone are not parsed
-    again (:mod:`opsgov_hooks.speed.records_cache`).
-    """
-    records = RecordSet()
-    if paths is None:
-        paths = [p for p in source.list(record_prefixes(policy)) if record_kind(p, policy)]
-    from opsgov_hooks.speed.records_cache import cache_for, load_with_cache
-
-    store = cache_for(source, policy) if cache else None
-    if store is not None:
-        load_with_cache(store, source, policy, list(paths), records)
-    else:
-        contents = source.read_many(list(paths))
-        for path in paths:
-            parse_record_file(path, contents.get(path), policy, records)
-    if policy.ledger_backend == "tags":
-        for tag in tags:
-            entry, findings = parse_tag_entry(tag.ref, tag.message)
-            if entry is not None:
-                records.entries.append(entry)
-            records.findings.extend(findings)
-    return records

@@ -7,17 +7,18 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from opsgov_hooks.policy.config import ForbiddenRule, Policy
 from opsgov_hooks.findings import Finding, error, warning
-from opsgov_hooks.check.association import Association, ChangeView, approval_only, covering, own_record_files
+from opsgov_hooks.rules.association import Association, ChangeView, approval_only, covering, own_record_files
 from opsgov_hooks.policy.globs import covered_by_any, matches
-from opsgov_hooks.check.patches import AddedLine
+from opsgov_hooks.git.patches import AddedLine
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import ID_RE, tag_name
 from opsgov_hooks.records.scope import changed_fields
 from opsgov_hooks.records.store import RecordSet
+from opsgov_hooks.rules.secrets import Baseline, find_secrets
 
 NEW_OPERATION = "declare a new operation for this change ('opsgov new')"
 
@@ -33,6 +34,15 @@ class GateInput:
     range_end: bool = False          # the ledger entry is looked for at the end of a range
     known: Mapping[str, Declaration] | None = None   # head.by_id(), when the caller has it already
     known_recorded: frozenset[str] | None = None      # ids of final's entries, likewise
+    message_path: str | None = None  # the commit message file being written (commit-msg stage)
+    trailer_lines: Mapping[str, int] = dataclasses.field(default_factory=dict)  # Ops-Id value -> its line
+
+    @property
+    def message_where(self) -> str:
+        """Where a trailer finding points: the message file, the commit, or the message being written."""
+        if self.message_path:
+            return self.message_path
+        return f"commit {self.view.commit[:12]}" if self.view.commit else "commit message"
 
     @functools.cached_property
     def declared(self) -> Mapping[str, Declaration]:
@@ -138,9 +148,6 @@ def trailers(gi: GateInput, where: str, line_of: dict[str, int] | None = None) -
                         hint=f"declare it in {gi.policy.record_path(value)} ('opsgov new') or fix the id")
 
 
-GATE_RULES = (unassociated, declarations, ledger_entries, scope)
-
-
 def frozen_scope(proposed: RecordSet, approved: Mapping[str, Declaration]) -> Iterator[Finding]:
     """An operation recorded at the trusted base keeps the scope it was approved with."""
     for declaration in proposed.declarations:
@@ -165,6 +172,15 @@ def uncovered(governed: Sequence[str], records: RecordSet) -> Iterator[Finding]:
                              "governed paths")
 
 
+@dataclasses.dataclass(frozen=True)
+class TouchedPaths:
+    """What the path rules see of one change: its touched paths, and the NOT ALLOWED rules that apply."""
+
+    view: ChangeView
+    policy: Policy
+    only: Sequence[ForbiddenRule] | None = None   # None: every forbidden rule of the policy
+
+
 def forbidden_paths(view: ChangeView, policy: Policy,
                     only: Sequence[ForbiddenRule] | None = None) -> Iterator[Finding]:
     """Rule 4a: no touched path matches a NOT ALLOWED path rule (of ``only``, when given)."""
@@ -173,6 +189,22 @@ def forbidden_paths(view: ChangeView, policy: Policy,
             if rule.paths and matches(rule.paths, path):
                 yield error("G006", f"NOT ALLOWED ({rule.id}): {rule.message}: {path}{view.where}", path,
                             hint="leave this file out of the change; the scope contract never permits it")
+
+
+@dataclasses.dataclass(frozen=True)
+class AddedLines:
+    """What the content rules see of one change: its added lines."""
+
+    lines: Sequence[AddedLine]
+    policy: Policy
+    where: str = ""    # " (commit <sha>)" in a range; empty for the staged change
+    existing_objects: Callable[[Iterable[str]], set[str]] = lambda names: set()  # commits/tags among names
+    only: Sequence[ForbiddenRule] | None = None   # None: every forbidden rule of the policy
+    baseline: Callable[[], Baseline | None] = lambda: None   # the trusted .secrets.baseline, read when needed
+
+    @property
+    def rules(self) -> Sequence[ForbiddenRule]:
+        return self.policy.forbidden if self.only is None else self.only
 
 
 def forbidden_content(lines: Sequence[AddedLine], policy: Policy, where: str = "",
@@ -186,3 +218,16 @@ def forbidden_content(lines: Sequence[AddedLine], policy: Policy, where: str = "
                 yield error("G007", f"NOT ALLOWED ({rule.id}): {rule.message}: added line matches "
                             f"{pattern.pattern!r}{where}", added.path, added.line, m.start() + 1,
                             hint="remove the line from the change")
+
+
+def secrets(added: AddedLines) -> Iterator[Finding]:
+    """Rule 4c: no added line holds a secret (when a forbidden rule sets ``secrets: true``)."""
+    secret_rules = [r for r in added.rules if r.secrets]
+    if not secret_rules or not added.lines:
+        return
+    rule = secret_rules[0]
+    for line, kind in find_secrets(added.lines, added.existing_objects, added.baseline):
+        yield error("G008", f"NOT ALLOWED ({rule.id}): {rule.message}: {kind} in an added line{added.where}",
+                    line.path, line.line, 1,
+                    hint="remove the secret from the change (and rotate it); if it is not a "
+                         "secret, end the line with '# pragma: allowlist secret'")

@@ -1,6 +1,6 @@
 """Per-operation rule findings, remembered by the operation's records.
 
-The per-operation record rules (:data:`~opsgov_hooks.rules.registry.RECORD_RULES`) are pure
+The per-operation record rules (``Reads.OPERATION`` in :mod:`opsgov_hooks.rules.registry`) are pure
 functions of one operation's declarations and ledger entries (and whether its record
 failed to load) under one policy, so their findings can be kept: an operation whose
 records are unchanged since any earlier run in this clone is not judged again. Over
@@ -8,7 +8,7 @@ records are unchanged since any earlier run in this clone is not judged again. O
 
 * Key: a digest of the operation's records as plain data, every field included (a
   declaration's runbook body, an entry's positions), so any edit is a new key.
-* What is never kept: rules that read the clock (``TIME_DEPENDENT`` in the registry)
+* What is never kept: rules that read the clock (``clock=True`` in the registry)
   run every time; the store's fingerprint covers the policy and every module of
   opsgov, so a new version or another policy starts afresh.
 * A kept value that does not decode is dropped and the operation judged again.

@@ -23,13 +23,14 @@ from opsgov_hooks.speed import parallel
 from opsgov_hooks.speed.store import Store, open_store
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import from_tuple, to_tuple
-from opsgov_hooks.git.gitio import Git, GitError
+from opsgov_hooks.git.gitio import Git, GitError, TagRef
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.records.store import RecordSet, parse_record_file, record_prefixes
+from opsgov_hooks.records.ledger import parse_tag_entry
+from opsgov_hooks.records.store import RecordSet, parse_record_file, record_kind, record_prefixes
 from opsgov_hooks.git.sources import Source, WorktreeSource
 
-__all__ = ["cache_for", "cache_for_git", "load_with_cache", "parse_blobs", "parse_many"]
+__all__ = ["cache_for", "cache_for_git", "load_records", "load_with_cache", "parse_blobs", "parse_many"]
 
 Parsed = tuple[Any, ...]
 
@@ -55,6 +56,34 @@ def _git_of(source: Source) -> Git | None:
 
 
 # -- loading records through the cache -------------------------------------------------
+
+def load_records(source: Source, policy: Policy, *, paths: Sequence[str] | None = None,
+                 tags: Sequence[TagRef] = (), cache: bool = True) -> RecordSet:
+    """Records from ``source``: all the policy knows of, or only ``paths``.
+
+    With the tags backend the ledger comes from ``tags`` (annotated ``ops-*`` tags).
+    With ``cache`` (the default), files already parsed in this clone are not parsed
+    again (below).
+    """
+    records = RecordSet()
+    if paths is None:
+        paths = [p for p in source.list(record_prefixes(policy)) if record_kind(p, policy)]
+    store = cache_for(source, policy) if cache else None
+    if store is not None:
+        load_with_cache(store, source, policy, list(paths), records)
+    else:
+        contents = source.read_many(list(paths))
+        for path in paths:
+            parse_record_file(path, contents.get(path), policy, records)
+    if policy.ledger_backend == "tags":
+        for tag in tags:
+            entry, findings = parse_tag_entry(tag.ref, tag.message)
+            if entry is not None:
+                records.entries.append(entry)
+            records.findings.extend(findings)
+    return records
+
+
 
 def load_with_cache(cache: Store, source: Source, policy: Policy, paths: Sequence[str],
                     records: RecordSet) -> None:

@@ -22,14 +22,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from opsgov_hooks.findings import UsageError
-from opsgov_hooks.check.patches import AddedLine
+from opsgov_hooks.git.patches import AddedLine
 
 BASELINE_FILE = ".secrets.baseline"
 BASELINE_LIMIT = 32 * 1024 * 1024
 WINDOW = 4096
 OVERLAP = 256
-OPSGOV_FILTER = "opsgov_hooks.check.secret_filters.is_pinned_digest"
-YAML_FILTER = "opsgov_hooks.check.secret_filters.is_yaml_non_secret"
+OPSGOV_FILTER = "opsgov_hooks.rules.secret_filters.is_pinned_digest"
+YAML_FILTER = "opsgov_hooks.rules.secret_filters.is_yaml_non_secret"
 _NEVER = ("detect_secrets.filters.common.is_invalid_file",   # asks the disk whether the name is a file
           "detect_secrets.filters.wordlist.should_exclude_secret",  # opens a word list file named in the baseline
           "detect_secrets.filters.gibberish.should_exclude_secret")  # needs a model and an optional package
