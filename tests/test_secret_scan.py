@@ -178,3 +178,47 @@ def test_detect_secrets_loads_only_for_lines_to_scan(gate_repo: Repo) -> None:
     proc = subprocess.run([sys.executable, "-c", probe], cwd=gate_repo.path, capture_output=True, text=True,
                           timeout=120)
     assert proc.stdout.split()[-3:-1] == ["0", "True"], proc.stderr
+
+
+def test_a_line_seen_before_is_answered_the_same_and_a_pragma_only_covers_its_own_next_line(
+        gate_repo: Repo, check: Check) -> None:
+    """Each distinct line is scanned once per run; the answer is shared, a pragma's is not."""
+    base = gate_repo.head()
+    operation(gate_repo, OPS1, ["ops/**"])
+    gate_repo.write("ops/a.conf", f"# pragma: allowlist nextline secret\n{AWS_LINE}\n")
+    gate_repo.commit(f"first\n\nOps-Id: {OPS1}")
+    first = gate_repo.git("rev-parse", "--short=12", "HEAD").strip()
+    gate_repo.write("ops/a.conf", f"# pragma: allowlist nextline secret\n{AWS_LINE}\nx = 1\n{AWS_LINE}\n")
+    gate_repo.write("ops/b.conf", f"{AWS_LINE}\n{AWS_LINE}\n")
+    gate_repo.commit(f"second\n\nOps-Id: {OPS1}")
+    second = gate_repo.git("rev-parse", "--short=12", "HEAD").strip()
+    code, out, _ = check(gate_repo, "--range", f"{base}..HEAD")
+    assert code == 1
+    assert _g008(out) == ["ops/a.conf:4:1", "ops/b.conf:1:1", "ops/b.conf:2:1"]
+    assert first not in out and out.count(f"(commit {second})") == 3
+
+
+SAMPLES = [
+    AWS_LINE, "aws_secret_access_key = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'", "-----BEGIN OPENSSH PRIVATE KEY-----",
+    'password = "hunter2hunter2"', 'DB_PASS: "Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4OTA="', "token: 'ghp_" + "a" * 36 + "'",
+    'slack = "xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJabcd"',
+    "jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'",
+    'hex = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"', "url = 'https://user:s3cr3tpass@example.org/x'",
+    'key = "sk_live_' + "4eC39HqLyjWDarjtT1zdp7dc" + '"', '"title": "svc panel 3 (v7)"', "x = 1",
+]
+
+
+def test_the_screen_passes_every_line_detect_secrets_reports() -> None:
+    """The screen only spares detect-secrets lines it cannot report anything in (checked on the lines it does)."""
+    from detect_secrets.core.scan import scan_line
+
+    from opsgov_hooks.check import secrets
+
+    session = secrets._session(None)
+    reported = 0
+    for line in SAMPLES:
+        if list(scan_line(line)):
+            reported += 1
+            assert session.could_hold_secret(line), line
+    assert reported >= 10
+    assert not session.could_hold_secret('"title": "svc panel 3 (v7)"') and not session.could_hold_secret("x = 1")

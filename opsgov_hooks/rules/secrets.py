@@ -16,6 +16,8 @@ file path (custom code) are not loaded: the gate never runs repository content.
 """
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -125,23 +127,174 @@ def _settings(baseline: Baseline | None) -> dict[str, Any]:
     return settings
 
 
-def _scan(groups: dict[str, list[AddedLine]], baseline: Baseline | None) -> list[tuple[AddedLine, str, str]]:
-    from detect_secrets.core import scan as ds_scan
-    from detect_secrets.settings import transient_settings
+Hit = tuple[str, str, str]   # (type, value, hashed value)
 
+
+class _Session:
+    """detect-secrets configured once per process and settings (entering its settings clears its
+    caches, and one of its filters then inspects the call stack), with the answers of every line
+    scanned so far: generated files repeat most of their lines, commit after commit."""
+
+    def __init__(self, key: str, settings: dict[str, Any]) -> None:
+        from detect_secrets.settings import transient_settings
+
+        self.key = key
+        self.stack = contextlib.ExitStack()
+        self.stack.enter_context(transient_settings(settings)).disable_filters(*_NEVER)
+        self.memo: dict[tuple[str, str], list[Hit]] = {}
+        self.skipped: dict[str, bool] = {}
+        self.screen = _screen()
+
+    def could_hold_secret(self, line: str) -> bool:
+        """False only when no active plugin can report anything in ``line`` (see :func:`_screen`)."""
+        return self.screen is None or any(test(line) for test in self.screen)
+
+    def skips(self, path: str) -> bool:
+        """detect-secrets' file-name filters: a lock file, a binary extension, the baseline's excludes."""
+        from detect_secrets.core import scan as ds_scan
+
+        if path not in self.skipped:
+            self.skipped[path] = ds_scan._is_filtered_out(required_filter_parameters=["filename"], filename=path)
+        return self.skipped[path]
+
+
+def _screen() -> list[Callable[[str], bool]] | None:
+    """For each active detect-secrets plugin, a test that is true whenever the plugin can report
+    anything in a line, built from the plugin's own expressions (None: some plugin is of a kind
+    this does not know, so every line goes to detect-secrets).
+
+    * a regex detector reports only what its ``denylist`` expressions find;
+    * the keyword detector only where one of its keywords stands (every expression it has holds
+      the keyword list, matched without regard to case);
+    * an entropy detector only a quoted string of its alphabet whose Shannon entropy exceeds its
+      limit, and a string of ``n`` characters has at most ``log2(n)`` bits of entropy per character,
+      so it must be longer than ``2 ** limit``.
+
+    Filters only ever remove what plugins report, so a line no test passes has no secret to
+    report, and skipping it changes nothing but the time (detect-secrets' per-line, per-plugin
+    dispatch is most of a scan's cost).
+    """
+    from detect_secrets.plugins import keyword
+    from detect_secrets.plugins.base import RegexBasedDetector
+    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+    from detect_secrets.settings import get_plugins
+
+    tests: list[Callable[[str], bool]] = []
+    patterns: list[re.Pattern[str]] = []
+    for plugin in get_plugins():
+        if isinstance(plugin, RegexBasedDetector):
+            patterns += list(plugin.denylist)
+        elif isinstance(plugin, keyword.KeywordDetector):
+            tests.append(_any_of([re.compile("|".join(keyword.DENYLIST), re.IGNORECASE)]))
+        elif isinstance(plugin, HighEntropyStringsPlugin):
+            tests.append(_long_quoted(plugin.regex, int(2 ** plugin.entropy_limit) + 1))
+        else:
+            return None
+    return [_any_of(patterns), *tests]
+
+
+_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
+_FLAGS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
+
+
+def _any_of(patterns: list[re.Pattern[str]]) -> Callable[[str], bool]:
+    """A search for any of ``patterns``: one alternation (each with its own flags, scoped) where
+    that means the same, the rest one by one (a back-reference counts groups)."""
+    parts, alone = [], []
+    for p in patterns:
+        flags = "".join(letter for flag, letter in _FLAGS if p.flags & flag)
+        if _BACKREFERENCE.search(p.pattern) or p.pattern.lstrip().startswith("(?") and \
+                p.pattern.lstrip()[2:3].isalpha():
+            alone.append(p)   # inline global flags or back-references: keep it whole
+        else:
+            parts.append(f"(?{flags}:{p.pattern})" if flags else f"(?:{p.pattern})")
+    try:
+        union = [re.compile("|".join(parts))] if parts else []
+    except re.error:
+        union, alone = [], list(patterns)
+    everything = union + alone
+    return lambda line: any(p.search(line) for p in everything)
+
+
+def _long_quoted(quoted: re.Pattern[str], shortest: int) -> Callable[[str], bool]:
+    return lambda line: any(len(m[1]) >= shortest for m in quoted.findall(line))
+
+
+_SESSION: list[_Session] = []
+
+
+@atexit.register
+def _close() -> None:
+    while _SESSION:
+        _SESSION.pop().stack.close()
+
+
+def _session(baseline: Baseline | None) -> _Session:
+    settings = _settings(baseline)
+    key = json.dumps(settings, sort_keys=True)
+    if _SESSION and _SESSION[0].key == key:
+        return _SESSION[0]
+    _close()
+    _SESSION.append(_Session(key, settings))
+    return _SESSION[0]
+
+
+def _scan_path(session: _Session, path: str, group: list[AddedLine]) -> list[tuple[AddedLine, Hit]]:
+    """One file's added lines, each distinct line scanned once (and never again in this process).
+
+    A line next to an ``allowlist nextline`` pragma is scanned in place with its true neighbour,
+    after an empty separator line, so no pragma ever stands before a line it does not precede.
+    """
+    from detect_secrets.core import scan as ds_scan
+
+    pieces: list[tuple[list[AddedLine], str, bool]] = []   # (lines it stands for, text, memoisable)
+    index: dict[str, int] = {}
+    out: list[tuple[AddedLine, Hit]] = []
+    previous = ""
+    for added in group:
+        for window in _windows(presented(path, added.text)):
+            pragma, follows = "nextline" in window.lower(), "nextline" in previous.lower()
+            previous = window
+            if pragma or follows:
+                if not follows:
+                    pieces.append(([], "", False))   # a pragma starts: nothing unrelated stands before it
+                pieces.append(([added], window, False))
+                continue
+            known = session.memo.get((path, window))
+            if known is None and not session.could_hold_secret(window):
+                session.memo[(path, window)] = known = []
+            if known is not None:
+                out += [(added, hit) for hit in known]
+            elif window in index:
+                pieces[index[window]][0].append(added)
+            else:
+                index[window] = len(pieces)
+                pieces.append(([added], window, True))
+    if not pieces:
+        return out
+    found: dict[int, list[Hit]] = {}
+    numbered = [(number, text) for number, (_owners, text, _memo) in enumerate(pieces, 1)]
+    for secret in ds_scan._process_line_based_plugins(lines=numbered, filename=path):
+        found.setdefault(secret.line_number - 1, []).append(
+            (str(secret.type), str(secret.secret_value or ""), str(secret.secret_hash)))
+    for i, (owners, text, memoisable) in enumerate(pieces):
+        hits = found.get(i, [])
+        if memoisable:
+            session.memo[(path, text)] = hits
+        out += [(added, hit) for added in owners for hit in hits]
+    return out
+
+
+def _scan(groups: dict[str, list[AddedLine]], baseline: Baseline | None) -> list[tuple[AddedLine, str, str]]:
+    session = _session(baseline)
     hits: list[tuple[AddedLine, str, str]] = []
-    with transient_settings(_settings(baseline)) as settings:
-        settings.disable_filters(*_NEVER)
-        for path, group in sorted(groups.items()):
-            if ds_scan._is_filtered_out(required_filter_parameters=["filename"], filename=path):
-                continue  # a lock file, a binary extension, the baseline's excluded files
-            pieces = [(added, window) for added in group for window in _windows(presented(path, added.text))]
-            numbered = [(number, window) for number, (_added, window) in enumerate(pieces, 1)]
-            for secret in ds_scan._process_line_based_plugins(lines=numbered, filename=path):
-                if baseline is not None and (path, secret.type, secret.secret_hash) in baseline.known:
-                    continue  # already in the team's baseline
-                if 1 <= secret.line_number <= len(pieces):
-                    hits.append((pieces[secret.line_number - 1][0], str(secret.type), str(secret.secret_value or "")))
+    for path, group in sorted(groups.items()):
+        if session.skips(path):
+            continue
+        for added, (kind, value, hashed) in _scan_path(session, path, group):
+            if baseline is not None and (path, kind, hashed) in baseline.known:
+                continue  # already in the team's baseline
+            hits.append((added, kind, value))
     return hits
 
 
