@@ -69,6 +69,8 @@ def nothing_to_judge(repo: str = ".") -> bool:
     """True only when the staged change of ``repo`` provably touches nothing the gate judges."""
     if os.environ.get("OPSGOV_NO_FASTPATH") or not hasattr(os, "posix_spawnp"):
         return False
+    if os.path.lexists(os.path.join(repo, ".gitmodules")):
+        return False   # submodules: a gitlink's mode is not in --name-status, and one may hold governed files
     where = () if repo == "." else ("-C", repo)   # an option's value: never read as an option itself
     # Both at once: next to the first process, the second costs little wall time.
     diff = _spawn((*where, "diff-index", "--cached", "-z", "--name-status", "--no-renames", "HEAD", "--"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from opsgov_hooks.policy.config import Policy, load_policy
 from opsgov_hooks.git.gitio import NULL_SHA, Git, LogCommit
@@ -34,7 +34,7 @@ def collect(git: Git, progress: Progress, period: Period) -> Facts:
     tags = git.ops_tags()
     records = load_records(source, policy, tags=tags)
     progress.update("reading history...")
-    commits = git.log_with_changes() if head else []
+    commits = list(_needed(git.iter_log_with_changes(), policy, period)) if head else []
     progress.update(f"reading the ledger changes of {len(commits)} commits...")
     touches = ledger_touches(git, commits, policy, period)
     progress.update("verifying signed approvals...")
@@ -55,6 +55,18 @@ def approval_facts(git: Git, head: str | None, policy: Policy,
     facts = read_approvals(git, head, head, policy, ids)
     after = {op_id: descendants(git, f.commit, head) for op_id, f in facts.items() if f.commit is not None}
     return facts, after
+
+
+def _needed(commits: Iterable[LogCommit], policy: Policy, period: Period) -> Iterator[LogCommit]:
+    """What the report keeps of a streamed history: the period's commits whole; of the others, only
+    when they added an operation record (when each operation was declared opens its window)."""
+    for commit in commits:
+        if period.contains(parse_instant(commit.commit_date)):
+            yield commit
+            continue
+        added = tuple(c for c in commit.changes if c.status == "A" and record_kind(c.path, policy) == "operation")
+        if added:
+            yield LogCommit(commit.sha, (), "", commit.commit_date, "", "", "", added)
 
 
 def ledger_touches(git: Git, commits: Iterable[LogCommit], policy: Policy, period: Period) -> dict[str, set[str]]:

@@ -14,7 +14,7 @@ from opsgov_hooks.findings import Finding, UsageError, error
 from opsgov_hooks.rules.association import (ROLLBACK_OUTCOMES, Association, ChangeView, associate, candidates,
                                            changed_entry_ids, operation_of_approval, operation_of_record,
                                            own_record_files, rolled_back_ids)
-from opsgov_hooks.policy.globs import CoverageIndex, matches
+from opsgov_hooks.policy.globs import CoverageIndex, literal_prefix, matches
 from opsgov_hooks.git.patches import AddedLine
 from opsgov_hooks.check.change_records import RecordCache
 from opsgov_hooks.git.gitio import NULL_SHA, DiffEntry, Git, GitError, TagRef
@@ -25,6 +25,8 @@ from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.rules.gate import NEW_OPERATION, AddedLines, GateInput, TouchedPaths
 from opsgov_hooks.rules.secrets import BASELINE_FILE, BASELINE_LIMIT, Baseline
 from opsgov_hooks.check.runner import run_change_rules, run_content_rules, run_path_rules
+
+GITLINK = "160000"   # the mode of a submodule entry: a commit of another repository
 
 NEW_OPERATION_HINT = NEW_OPERATION
 
@@ -108,7 +110,21 @@ class Judge:
     def _is_governed(self, path: str, entry: DiffEntry) -> bool:
         if path == CONFIG_FILE or record_kind(path, self.policy) or self.governed_by_globs(path):
             return True
+        if GITLINK in (entry.old_mode, entry.new_mode) and self._may_govern_inside(path):
+            return True
         return path == PYPROJECT_FILE and self._opsgov_table_changed(entry)
+
+    def _may_govern_inside(self, path: str) -> bool:
+        """A submodule (gitlink) at ``path``: its files are not in this repository, so their contents
+        cannot be inspected. Besides its own path matching, it is governed when a governed glob's fixed
+        leading folder lies inside it or contains it (``ops/**`` governs a submodule at ``ops/vendor``,
+        ``vendor/dash/**`` one at ``vendor``)."""
+        inside = path.rstrip("/") + "/"
+        for pattern in self.policy.governed_paths:
+            prefix = literal_prefix(pattern)
+            if prefix and not pattern.startswith("!") and (prefix.startswith(inside) or inside.startswith(prefix)):
+                return True
+        return False
 
     def _opsgov_table_changed(self, entry: DiffEntry) -> bool:
         import tomllib

@@ -9,7 +9,8 @@ from opsgov_hooks.commands.options import repo_option
 
 @click.command()
 @click.option("--since", metavar="DATE", help="Start of the period: a UTC date (2026-01-01) or instant "
-              "(2026-01-01T00:00:00Z). Default: the beginning of history.")
+              "(2026-01-01T00:00:00Z). Default: the beginning of history (a history of more than 20,000 commits: "
+              "the 365 days before --until).")
 @click.option("--until", metavar="DATE", help="End of the period, inclusive (a date means the whole day). "
               "Default: now.")
 @click.option("--format", "output_format", type=click.Choice(("md", "json", "html")), default="md",

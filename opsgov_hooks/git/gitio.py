@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 import threading
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import IO
 
 from opsgov_hooks.findings import UsageError
@@ -334,6 +334,25 @@ class Git:
                        "--no-show-signature", "--encoding=UTF-8", f"--format={fields}",
                        "--end-of-options", rev, "--")
         return _parse_log(out)
+
+    def iter_log_with_changes(self, rev: str = "HEAD") -> Iterator[LogCommit]:
+        """:meth:`log_with_changes`, streamed: one commit at a time from git's output, read in chunks,
+        so a history of 100,000 commits is never held whole (not its output, not its commits)."""
+        fields = "%H%x00%P%x00%aI%x00%cI%x00%an%x00%ae%x00%B"
+        args = ("log", "-z", "--raw", "--root", "--no-renames", "--no-abbrev", "--no-color", "--no-show-signature",
+                "--encoding=UTF-8", f"--format={fields}", "--end-of-options", rev, "--")
+        env = {**os.environ, **_ENV}
+        with subprocess.Popen(("git", *args), cwd=self.root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=env) as proc:
+            assert proc.stdout is not None and proc.stderr is not None
+            yield from _iter_log(_tokens(proc.stdout))
+            error = proc.stderr.read()
+            if proc.wait() != 0:
+                message = error.decode("utf-8", "replace").strip()
+                raise GitError(f"git log failed: {message}{missing_object_fix(message)}")
+
+    def count_commits(self, rev: str = "HEAD") -> int:
+        return int(self.run("rev-list", "--count", "--end-of-options", rev, "--").strip() or b"0")
 
     def tag_dates(self, pattern: str = "refs/tags/ops-*") -> dict[str, str]:
         """ref -> ISO 8601 creation time (the tagger date; the commit date for a lightweight tag)."""
@@ -852,6 +871,44 @@ class LogCommit:
     @property
     def subject(self) -> str:
         return self.message.split("\n", 1)[0]
+
+
+def _tokens(stream: IO[bytes], chunk: int = 1 << 20) -> Iterator[bytes]:
+    """The NUL-separated fields of a stream, read a chunk at a time."""
+    tail = b""
+    while True:
+        data = stream.read(chunk)
+        if not data:
+            break
+        parts = (tail + data).split(b"\0")
+        tail = parts.pop()
+        yield from parts
+    if tail:
+        yield tail
+
+
+def _iter_log(tokens: Iterator[bytes]) -> Iterator[LogCommit]:
+    """:func:`_parse_log` over a stream of fields (the same positional parse)."""
+    token = next(tokens, None)
+    while token is not None and token.strip(b"\n"):
+        head = [token]
+        for _ in range(6):
+            field = next(tokens, None)
+            if field is None:
+                return
+            head.append(field)
+        changes: list[BlobChange] = []
+        token = next(tokens, None)
+        while token is not None and token.lstrip(b"\n").startswith(b":"):
+            path = next(tokens, None)
+            if path is None:
+                break
+            _old_mode, _new_mode, old_blob, new_blob, status = token.lstrip(b"\n")[1:].decode().split()
+            changes.append(BlobChange(status[0], path.decode("utf-8", "surrogateescape"), old_blob, new_blob))
+            token = next(tokens, None)
+        sha, parents, author_date, commit_date, name, email, message = (p.decode("utf-8", "replace") for p in head)
+        yield LogCommit(sha.lstrip("\n"), tuple(parents.split()), author_date, commit_date, name, email, message,
+                        tuple(changes))
 
 
 def _parse_log(out: bytes) -> list[LogCommit]:
