@@ -212,7 +212,7 @@ def test_the_screen_passes_every_line_detect_secrets_reports() -> None:
     """The screen only spares detect-secrets lines it cannot report anything in (checked on the lines it does)."""
     from detect_secrets.core.scan import scan_line
 
-    from opsgov_hooks.check import secrets
+    from opsgov_hooks.rules import secrets
 
     session = secrets._session(None)
     reported = 0
