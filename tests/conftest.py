@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# Every report a test makes is also checked in every CI format against its official schema.
+pytest_plugins = ["conftest_formats"]
+
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Test Operator",
     "GIT_AUTHOR_EMAIL": "operator@example.com",

@@ -33,7 +33,7 @@ def test_json_format(blocked: Repo, check: Check) -> None:
     assert (code, err) == (1, "")
     assert json.loads(out) == {"ok": False, "findings": [{
         "code": "G001", "severity": "error", "path": PROM, "line": 1, "column": 1,
-        "message": f"{PROM} is governed but the change belongs to no operation", "hint": G001_HINT}]}
+        "message": f"{PROM} is governed but the change belongs to no operation", "hint": G001_HINT, "commit": None}]}
 
 
 def test_github_format_is_the_default_under_actions(blocked: Repo, check: Check, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -60,8 +60,8 @@ def test_wheel_carries_the_schemas_and_the_entry_point(wheel: Path) -> None:
         names = zf.namelist()
         entry_points = zf.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
         packaged = {n.rsplit("/", 1)[1]: zf.read(n) for n in names if n.startswith("opsgov_hooks/_schemas/")}
-    assert sorted(packaged) == SCHEMAS == ["config.schema.json", "declaration.schema.json", "ledger-entry.schema.json",
-                                          "report.schema.json"]
+    assert sorted(packaged) == SCHEMAS == ["config.schema.json", "declaration.schema.json", "findings.schema.json",
+                                          "ledger-entry.schema.json", "report.schema.json"]
     for name, data in packaged.items():
         assert data == (ROOT / "schemas" / name).read_bytes()
     assert "opsgov = opsgov_hooks.fastpath:main" in entry_points  # the no-op fast path, then the CLI

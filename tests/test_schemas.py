@@ -13,7 +13,7 @@ import pytest
 from opsgov_hooks.policy import schemas
 from opsgov_hooks.records.yamlstrict import load_documents
 
-SCHEMA_FILES = ["declaration.schema.json", "ledger-entry.schema.json", "config.schema.json"]
+SCHEMA_FILES = ["declaration.schema.json", "ledger-entry.schema.json", "config.schema.json", "findings.schema.json"]
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -53,7 +53,7 @@ def test_json_format(records: Repo, run_cli) -> None:  # type: ignore[no-untyped
     assert (code, err) == (1, "")
     assert json.loads(out) == {"ok": False, "findings": [{
         "code": "L002", "severity": "error", "path": LEDGER, "line": 12, "column": 10,
-        "message": "outcome: 'DONE' is not one of SUCCESS, ROLLBACK, PARTIAL", "hint": "SUCCESS, ROLLBACK or PARTIAL.",
+        "message": "outcome: 'DONE' is not one of SUCCESS, ROLLBACK, PARTIAL", "hint": "SUCCESS, ROLLBACK or PARTIAL.", "commit": None,
     }]}
 
 

@@ -12,7 +12,8 @@ from typing import TextIO
 from opsgov_hooks.findings import has_errors
 from opsgov_hooks.audit.model import Report
 
-FORMATS = ("md", "json", "html")
+FORMATS = ("md", "json", "html", "sarif", "gitlab", "junit")
+FINDING_FORMATS = ("sarif", "gitlab", "junit")   # the per-finding part only, as 'opsgov check' gives it
 # A history longer than this is reported over its last DEFAULT_SPAN unless --since says otherwise: an
 # audit covers a period (SOC 2 type II: typically twelve months), and the whole of a decade-long
 # history is neither asked for nor cheap.
@@ -20,7 +21,23 @@ LONG_HISTORY = 20_000
 DEFAULT_SPAN = datetime.timedelta(days=365)
 
 
+def _findings_renderer(fmt: str) -> Callable[[Report], str]:
+    from opsgov_hooks.output import get_reporter
+
+    reporter = get_reporter(fmt, command="opsgov report")
+
+    def render(report: Report) -> str:
+        # JUnit: one test case per governed commit of the period and per operation record.
+        judged = [c.sha for c in report.commits] + sorted({op.record_path for op in report.operations
+                                                           if op.record_path})
+        return reporter(report.findings, judged)
+
+    return render
+
+
 def renderer(fmt: str) -> Callable[[Report], str]:
+    if fmt in FINDING_FORMATS:
+        return _findings_renderer(fmt)
     if fmt == "json":
         from opsgov_hooks.audit.jsonout import render
     elif fmt == "html":

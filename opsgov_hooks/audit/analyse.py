@@ -1,6 +1,7 @@
 """From facts to the report: trace commits, build operation rows, find the gaps (pure)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import posixpath
 from collections.abc import Sequence
@@ -104,10 +105,10 @@ def _not_already_reported(gaps: list[Finding], found: list[Finding], records: Re
 def _untraced(commit: CommitRow) -> Finding:
     more = f" and {len(commit.governed_paths) - 1} more" if len(commit.governed_paths) > 1 else ""
     note = f"; {commit.note}" if commit.note else ""
-    return error("A001", f"commit {commit.sha[:12]} of {iso(commit.committed_at)} by {commit.author} changes "
+    return dataclasses.replace(error("A001", f"commit {commit.sha[:12]} of {iso(commit.committed_at)} by {commit.author} changes "
                  f"governed paths ({commit.governed_paths[0]}{more}) with no operation{note}",
                  commit.governed_paths[0], hint="declare the operation that covers it (opsgov new) and name the "
-                 "commit in its ledger entry; use an Ops-Id: trailer on governed commits")
+                 "commit in its ledger entry; use an Ops-Id: trailer on governed commits"), commit=commit.sha)
 
 
 def _tag_findings(op: OperationRow, policy: Policy) -> list[Finding]:

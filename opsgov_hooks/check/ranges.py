@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from opsgov_hooks.speed.store import open_store
-from opsgov_hooks.findings import Finding, UsageError
+from opsgov_hooks.findings import Finding, UsageError, of_commit
 from opsgov_hooks.check.judge import Judge
 from opsgov_hooks.git.patches import added_lines_by_commit
 from opsgov_hooks.check.pipeline import carried_out, history_findings, record_findings, trusted_policy
@@ -114,20 +114,21 @@ def _judge_each(judge: Judge, pairs: Sequence[tuple[str, str | None]], diffs: Ma
         if not diff.trailers and not judge.governed(diff.entries):
             # nothing governed and no operation named: only the rules that apply to every change
             if judge.everywhere and diff.entries:
-                findings += judge.ungoverned(diff.entries, commit)
+                findings += of_commit(judge.ungoverned(diff.entries, commit), commit)
                 out.elsewhere.append((commit, parent))
             continue
         head = judge.records.declared(states[commit])  # the rules of one commit read its declarations only
         view = judge.view(diff.entries, diff.trailers, commit, parent, head)
-        findings += judge.judge(view, head, final, range_end=True)
-        findings += judge.reverts(view, diff.entries, parent, head)
+        findings += of_commit(judge.judge(view, head, final, range_end=True), commit)
+        findings += of_commit(judge.reverts(view, diff.entries, parent, head), commit)
         carried_out(judge, view, head, commit, out.op_changes)
         judged.append((commit, parent))
         touched.update(view.paths)
     return out
 
 
-def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
+def judge_commits(git: Git, judge: Judge, job: Job, judged_out: list[str] | None = None) -> list[Finding]:
+    """The findings of a range; ``judged_out`` collects the commits judged (for per-commit reports: JUnit)."""
     judge.know_range(job.commits)
     pairs = [(c, parents[0] if parents else None) for c, parents in job.commits]
     diffs = git.commit_diffs(pairs)
@@ -148,6 +149,8 @@ def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
     findings = result.findings
     if result.judged:
         findings += run_scope_rules(final, judge.approved)
+    if judged_out is not None:
+        judged_out += [commit for commit, _parent in result.judged]
     scan = [*(result.judged if judge.needs_content() else []),
             *(result.elsewhere if judge.needs_content(judge.everywhere) else [])]
     if scan:
@@ -155,7 +158,8 @@ def judge_commits(git: Git, judge: Judge, job: Job) -> list[Finding]:
         lines.update(added_lines_by_commit(git.merge_patches([c for c, _p in scan if c in merges])))
         whole = {c for c, _p in result.judged}
         for commit, _parent in scan:
-            findings += judge.content(lines.get(commit, []), commit, None if commit in whole else judge.everywhere)
+            findings += of_commit(judge.content(lines.get(commit, []), commit,
+                                                None if commit in whole else judge.everywhere), commit)
     if not result.judged:
         return findings
     return findings + _range_end(git, judge, job, final, base, result.touched, result.op_changes)
@@ -181,7 +185,8 @@ def _refuse_shallow(git: Git, commits: Sequence[tuple[str, list[str]]], what: st
                        f"parents cut off; {SHALLOW_FIX}")
 
 
-def check_range(git: Git, base_rev: str | None, head_rev: str) -> list[Finding]:
+def check_range(git: Git, base_rev: str | None, head_rev: str, judged_out: list[str] | None = None,
+                ) -> list[Finding]:
     """``--range BASE..HEAD``; ``base_rev`` None judges the whole history of HEAD (a first push)."""
     head = git.resolve_commit(head_rev)
     base = git.resolve_commit(base_rev) if base_rev is not None else None
@@ -195,7 +200,7 @@ def check_range(git: Git, base_rev: str | None, head_rev: str) -> list[Finding]:
         return []
     judge = Judge(git, trusted_policy(git, base), git.ops_tags(), base)
     judge.know_tags_from(fork or base)
-    return judge_commits(git, judge, Job(commits, head, fork or base, "range"))
+    return judge_commits(git, judge, Job(commits, head, fork or base, "range"), judged_out)
 
 
 def parse_updates(text: str) -> list[tuple[str, str, str]]:
@@ -212,7 +217,7 @@ def parse_updates(text: str) -> list[tuple[str, str, str]]:
     return updates
 
 
-def check_pre_receive(git: Git, text: str) -> list[Finding]:
+def check_pre_receive(git: Git, text: str, judged_out: list[str] | None = None) -> list[Finding]:
     """Every commit a push brings that no existing ref reaches, judged under the policy of its ref's base."""
     findings: list[Finding] = []
     seen: set[str] = set()
@@ -232,5 +237,5 @@ def check_pre_receive(git: Git, text: str) -> list[Finding]:
         base = old_commit or (commits[0][1][0] if commits[0][1] else None)
         trusted = old_commit or git.head()
         judge = Judge(git, trusted_policy(git, trusted), tags, trusted)
-        findings += judge_commits(git, judge, Job(commits, peeled[new], base, "pre-receive"))
+        findings += judge_commits(git, judge, Job(commits, peeled[new], base, "pre-receive"), judged_out)
     return findings

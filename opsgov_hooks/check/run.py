@@ -41,8 +41,9 @@ def pre_push_range(env: Mapping[str, str]) -> tuple[str | None, str]:
                      "PRE_COMMIT_TO_REF); elsewhere use --range BASE..HEAD")
 
 
-def collect_findings(args: CheckArgs, stdin: TextIO) -> list[Finding]:
-    """The findings of the chosen mode, with the cyclic garbage collector paused.
+def collect_findings(args: CheckArgs, stdin: TextIO, judged: list[str] | None = None) -> list[Finding]:
+    """The findings of the chosen mode, with the cyclic garbage collector paused; ``judged`` collects
+    the commits a range or push judged.
 
     A check builds hundreds of thousands of small, acyclic, long-lived objects (records,
     outlines, findings) and frees almost nothing until it exits: measured on 10,000
@@ -52,20 +53,20 @@ def collect_findings(args: CheckArgs, stdin: TextIO) -> list[Finding]:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _collect(args, stdin)
+        return _collect(args, stdin, judged)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _collect(args: CheckArgs, stdin: TextIO) -> list[Finding]:
+def _collect(args: CheckArgs, stdin: TextIO, judged: list[str] | None) -> list[Finding]:
     from opsgov_hooks.check import pipeline
     from opsgov_hooks.check import ranges
     from opsgov_hooks.git.gitio import Git
 
     if args.mode == "pre-receive":
         with Git.discover_any(args.repo) as git:
-            return list(ranges.check_pre_receive(git, stdin.read()))
+            return list(ranges.check_pre_receive(git, stdin.read(), judged))
     with Git.discover(args.repo) as git:
         if args.mode == "all":
             return list(pipeline.check_all(git))
@@ -75,7 +76,7 @@ def _collect(args: CheckArgs, stdin: TextIO) -> list[Finding]:
         if args.mode in ("range", "pre-push"):
             base, head = (ranges.parse_range(args.range_spec or "") if args.mode == "range"
                           else pre_push_range(os.environ))
-            return list(ranges.check_range(git, base, head))
+            return list(ranges.check_range(git, base, head, judged))
         return list(pipeline.check_staged(git))
 
 
@@ -93,13 +94,14 @@ def run_check(args: CheckArgs, out: TextIO, stdin: TextIO) -> int:
     from opsgov_hooks.output import default_format, get_reporter
 
     args = choose_mode(args, os.environ)
-    render = get_reporter(args.output_format or default_format(), quiet=args.quiet)
+    render = get_reporter(args.output_format or default_format(), quiet=args.quiet, command="opsgov check")
     if args.mode == "staged":
         from opsgov_hooks.fastpath import nothing_to_judge
 
         if nothing_to_judge(args.repo):
             out.write(render([]))
             return 0
-    ordered = sort_findings(printable(f) for f in collect_findings(args, stdin))
-    out.write(render(ordered))
+    judged: list[str] = []
+    ordered = sort_findings(printable(f) for f in collect_findings(args, stdin, judged))
+    out.write(render(ordered, judged))
     return 1 if has_errors(ordered) else 0

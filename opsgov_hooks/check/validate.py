@@ -92,7 +92,8 @@ def run_validate(start: str, paths: Sequence[str] | None, output_format: str, ou
     if not os.path.isdir(start):
         raise UsageError(f"{start} is not a directory; pass the repository with -C")
     root = find_root(start)
-    _policy, _records, findings = validate_paths(root, paths, start)
+    _policy, records, findings = validate_paths(root, paths, start)
     ordered = sort_findings(findings)
-    out.write(get_reporter(output_format, quiet=quiet)(ordered))
+    judged = sorted(set(records.files))
+    out.write(get_reporter(output_format, quiet=quiet, command="opsgov validate")(ordered, judged))
     return 1 if has_errors(ordered) else 0

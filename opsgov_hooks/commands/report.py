@@ -13,9 +13,10 @@ from opsgov_hooks.commands.options import repo_option
               "the 365 days before --until).")
 @click.option("--until", metavar="DATE", help="End of the period, inclusive (a date means the whole day). "
               "Default: now.")
-@click.option("--format", "output_format", type=click.Choice(("md", "json", "html")), default="md",
-              show_default=True, help="md for reading, json for machines (schemas/report.schema.json), html for "
-              "one self-contained page with a timeline chart.")
+@click.option("--format", "output_format", type=click.Choice(("md", "json", "html", "sarif", "gitlab", "junit")),
+              default="md", show_default=True, help="md for reading, json for machines (schemas/report.schema.json), "
+              "html for one self-contained page with a timeline chart; sarif, gitlab (Code Quality) and junit give "
+              "the report's findings only.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE (atomically) "
               "instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no status line.")

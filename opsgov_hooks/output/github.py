@@ -14,7 +14,7 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(findings: Sequence[Finding]) -> str:
+def render(findings: Sequence[Finding], judged: Sequence[str] = (), command: str = "") -> str:
     out = []
     for f in findings:
         level = "error" if f.severity is Severity.ERROR else "warning"

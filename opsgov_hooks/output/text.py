@@ -17,7 +17,7 @@ def _one_line(text: str) -> str:
     return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
-def render(findings: Sequence[Finding]) -> str:
+def render(findings: Sequence[Finding], judged: Sequence[str] = (), command: str = "") -> str:
     lines = [format_line(f) for f in findings]
     errors = sum(f.severity is Severity.ERROR for f in findings)
     warnings = len(findings) - errors
@@ -26,7 +26,7 @@ def render(findings: Sequence[Finding]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def render_quiet(findings: Sequence[Finding]) -> str:
+def render_quiet(findings: Sequence[Finding], judged: Sequence[str] = (), command: str = "") -> str:
     """``--quiet``: the error lines only."""
     lines = [format_line(f) for f in findings if f.severity is Severity.ERROR]
     return "\n".join(lines) + ("\n" if lines else "")
