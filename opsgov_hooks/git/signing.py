@@ -6,10 +6,13 @@ trusted revision's copy); what git reports is parsed here into who signed and wi
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
 import subprocess
+import tempfile
+from collections.abc import Iterator
 
 from opsgov_hooks.git.gitio import _ENV, Git, GitError
 
@@ -51,6 +54,27 @@ def parse_signature(valid: bool, output: str) -> Signature:
 
 def _config(allowed_signers: str | None) -> list[str]:
     return ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers}"] if allowed_signers else []
+
+
+@contextlib.contextmanager
+def allowed_signers_file(git: Git, trusted: str | None, path: str | None) -> Iterator[tuple[str | None, str]]:
+    """The allowed-signers file ``path`` as the trusted revision holds it, in a temporary file for
+    ``gpg.ssh.allowedSignersFile`` (never the judged tree's copy): (file, ""), (None, "") when no file is
+    configured (git's own configuration answers), or (None, the problem) when it cannot be read there."""
+    if not path:
+        yield None, ""
+        return
+    kind, data = git.read_objects([f"{trusted}:{path}"])[0] if trusted else ("missing", None)
+    if kind != "blob" or data is None:
+        yield None, f"the allowed signers file {path} is not in the trusted revision {str(trusted)[:12]}"
+        return
+    fd, temp = tempfile.mkstemp(prefix="opsgov-allowed-signers-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        yield temp, ""
+    finally:
+        os.unlink(temp)
 
 
 def verify_commit(git: Git, sha: str, allowed_signers: str | None) -> Signature:

@@ -12,10 +12,8 @@ rule says); and the ledger's ``approved_by`` and ``approval_timestamp`` are the 
 """
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.git import signing
@@ -99,25 +97,9 @@ def read_approvals(git: Git, rev: str, trusted: str | None, policy: Policy, oper
     return facts
 
 
-@contextlib.contextmanager
-def allowed_signers_at(git: Git, trusted: str | None, policy: Policy) -> Iterator[tuple[str | None, str]]:
-    """The allowed-signers file as the trusted revision holds it, in a temporary file (None: not configured,
-    git's own configuration answers), or the problem that prevents any verification."""
-    path = policy.allowed_signers_file
-    if not path:
-        yield None, ""
-        return
-    kind, data = git.read_objects([f"{trusted}:{path}"])[0] if trusted else ("missing", None)
-    if kind != "blob" or data is None:
-        yield None, f"the allowed signers file {path} is not in the trusted revision {str(trusted)[:12]}"
-        return
-    fd, temp = tempfile.mkstemp(prefix="opsgov-allowed-signers-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        yield temp, ""
-    finally:
-        os.unlink(temp)
+def allowed_signers_at(git: Git, trusted: str | None, policy: Policy) -> AbstractContextManager[tuple[str | None, str]]:
+    """The policy's allowed-signers file as the trusted revision holds it (the signed tags' path too)."""
+    return signing.allowed_signers_file(git, trusted, policy.allowed_signers_file)
 
 
 def _signers_changed(ctx: CheckContext, git: Git) -> bool:

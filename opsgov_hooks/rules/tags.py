@@ -11,24 +11,19 @@ trusted revision) and the signer must be the entry's approver (T008).
 """
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-import tempfile
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 from opsgov_hooks.speed.store import open_store
 from opsgov_hooks.rules.context import CheckContext, TagFacts
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.git.gitio import Git, TagRef
+from opsgov_hooks.git.signing import allowed_signers_file, parse_signature
 from opsgov_hooks.records.ids import ID_RE, id_date, id_from_tag
 from opsgov_hooks.records.ledger import LedgerEntry, find_yaml_entry, parse_changelog, parse_tag_entry
 from opsgov_hooks.rules.history import entry_changes, same_operation
 from opsgov_hooks.rules.located import at_entry, at_field
 from opsgov_hooks.rules.signoff import effective_approver, normalise_person
-
-_SSH_SIGNER = re.compile(r'Good "git" signature for (\S+) with')
-_GPG_SIGNER = re.compile(r"\[GNUPG:\] GOODSIG \S+ (.+)")
 
 
 # -- preparer: one batch read of every tag's commit, signatures when required ------------
@@ -125,29 +120,13 @@ def _verify_signatures(ctx: CheckContext, git: Git, facts: dict[str, TagFacts]) 
                 fact.signature_output = problem
                 continue
             fact.signature_valid, fact.signature_output = git.verify_tag(tag.name, signers)
-            found = _SSH_SIGNER.search(fact.signature_output) or _GPG_SIGNER.search(fact.signature_output)
-            fact.signer = normalise_person(found[1]) if found else None
+            signer = parse_signature(fact.signature_valid, fact.signature_output).signer
+            fact.signer = normalise_person(signer) if signer else None
 
 
-@contextlib.contextmanager
-def _allowed_signers(ctx: CheckContext, git: Git) -> Iterator[tuple[str | None, str]]:
+def _allowed_signers(ctx: CheckContext, git: Git) -> AbstractContextManager[tuple[str | None, str]]:
     """The allowed-signers file as the trusted revision has it, in a temporary file (never the judged tree's)."""
-    path = ctx.policy.allowed_signers_file
-    if not path:
-        yield None, ""
-        return
-    trusted = ctx.base_sha or ctx.head_sha
-    kind, data = git.read_objects([f"{trusted}:{path}"])[0] if trusted else ("missing", None)
-    if kind != "blob" or data is None:
-        yield None, f"the allowed signers file {path} is not in the trusted revision {str(trusted)[:12]}"
-        return
-    fd, temp = tempfile.mkstemp(prefix="opsgov-allowed-signers-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        yield temp, ""
-    finally:
-        os.unlink(temp)
+    return allowed_signers_file(git, ctx.base_sha or ctx.head_sha, ctx.policy.allowed_signers_file)
 
 
 # -- the rule --------------------------------------------------------------------------------
