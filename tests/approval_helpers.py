@@ -51,15 +51,16 @@ def approve(repo: Repo, op_id: str = OP, when: datetime.datetime = APPROVED_AT) 
     return code, out.getvalue()
 
 
-def governed_repo(folder: Path, *listed: str, config: str = CONFIG) -> tuple[Repo, str]:
+def governed_repo(folder: Path, *listed: str, config: str = CONFIG, op_id: str = OP,
+                  risk: str = "DB_MIGRATION") -> tuple[Repo, str]:
     """A repository whose base commit holds the policy and the allowed signers; the declaration on top."""
     repo = init_repo(folder / "repo")
     repo.write(".opsgov.yaml", config)
     repo.write(SIGNERS, signers_text(folder, *(listed or ("alice", "bob", "carol"))))
     repo.write("README.md", "# service\n")
     base = repo.commit("initial")
-    declare(repo, OP, RISK_CLASS="DB_MIGRATION")
-    repo.commit(f"declare {OP}")
+    declare(repo, op_id, RISK_CLASS=risk)
+    repo.commit(f"declare {op_id}")
     return repo, base
 
 

@@ -98,15 +98,17 @@ def test_two_people_two_clones_signed_approval_end_to_end(tmp_path: Path, server
     assert approved.stdout.splitlines()[-1].startswith(
         f"approved at {approval[:12]}: signed by bob@example.com (ED25519 SHA256:")
     stamp = bob.read(f"ops/approvals/{op}.yaml").split('approval_timestamp: "')[1].split('"')[0]
+    ledger = f"ops/ledger/{op[4:11]}.yaml"
 
     # Alice starts again on top of Bob's signed commit, records the approval as signed, and pushes.
     alice.git("reset", "-q", "--hard", declared)
     alice.git("pull", "-q", "--ff-only", str(bob.path), "main")
     alice.write(PROM, "scrape_interval: 30s\n")
-    recorded = opsgov(alice, "ledger", "record", op, "--approved-by", "bob@example.com", "--approval-timestamp",
-                      stamp, "--execution-timestamp", "now", "--changes-summary", "scrape_interval 15s -> 30s",
-                      "--rollback-ref", "command: git revert HEAD")
+    # approved_by and approval_timestamp default to the committed signed approval's
+    recorded = opsgov(alice, "ledger", "record", op, "--execution-timestamp", "now", "--changes-summary",
+                      "scrape_interval 15s -> 30s", "--rollback-ref", "command: git revert HEAD")
     assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    assert f"approved_by: bob@example.com\napproval_timestamp: {stamp}\n" in alice.read(ledger)
     work = alice.commit(f"tune prometheus\n\nOps-Id: {op}")
     accepted = push(alice)
     assert accepted.returncode == 0, accepted.stderr

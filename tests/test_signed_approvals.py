@@ -304,3 +304,42 @@ def test_the_report_shows_a_change_made_before_the_approval(tmp_path: Path) -> N
         "verified", "bob@example.com", False)
     assert str(approval["key_fingerprint"]).startswith("ED25519 SHA256:")
     assert "P007" in found
+
+
+def test_an_emergency_is_approved_later_and_the_ledger_takes_the_signed_approval(
+        tmp_path: Path, check: Check, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """Executed first (emergency: true, approval pending): no signed approval is asked for yet; Bob signs
+    afterwards, 'opsgov ledger approve' copies his signed approval into the ledger, and the change made
+    before it is accepted (the emergency window, not the graph, bounds it)."""
+    import datetime
+
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    op = f"OPS-{now:%Y-%m-%d}-001"
+    stamp = f"{now:%Y-%m-%dT%H:%M:%SZ}"
+    config = f"require_signed_approvals: {{FILESYSTEM_WRITE: true}}\nallowed_signers_file: {SIGNERS}\n"
+    repo, base = governed_repo(tmp_path, config=config, op_id=op, risk="FILESYSTEM_WRITE")
+    carry_out(repo, op, emergency="true", approved_by="SELF", approval_timestamp=stamp, execution_timestamp=stamp,
+              risk_class="FILESYSTEM_WRITE")
+    code, out, _ = check(repo, "--range", f"{base}..HEAD")
+    assert (code, codes(out)) == (0, ["L101", "L108"])   # self-approved (recommended: a warning), pending
+    become(repo, tmp_path, "bob")
+    assert approve(repo, op, when=now)[0] == 0
+    code, out, err = run_cli("ledger", "approve", op, "-C", str(repo.path))
+    assert code == 0, out + err
+    assert f"approved_by: bob@example.com\napproval_timestamp: {stamp}\n" in repo.read(f"ops/ledger/{op[4:11]}.yaml")
+    repo.commit(f"record bob's approval\n\nOps-Id: {op}")
+    assert _range(check, repo, base)[:2] == (0, [])
+    assert check(repo, "--all")[:2] == (0, "")
+
+
+def test_opsgov_approve_refuses_what_it_cannot_sign(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    repo, _base = governed_repo(tmp_path)
+    code, out, err = run_cli("approve", "OPS-2026-01-27-009", "--yes", "-C", str(repo.path))
+    assert (code, out) == (2, "")
+    assert err == ("opsgov: error: OPS-2026-01-27-009 is not declared at HEAD (ops/operations/OPS-2026-01-27-009.md "
+                   "is not committed): fetch and check out the requester's branch that declares it, then run again\n")
+    repo.git("config", "gpg.format", "ssh")
+    code, out, err = run_cli("approve", OP, "--yes", "-C", str(repo.path))
+    assert (code, err) == (2, "opsgov: error: gpg.format is ssh but user.signingkey is not set: git config "
+                              "user.signingkey ~/.ssh/id_ed25519.pub\n")
+    assert not (repo.path / APPROVAL).exists()

@@ -27,8 +27,10 @@ def ledger() -> None:
 @ledger.command()
 @click.argument("operation_id")
 @click.option("--requested-by", help="Who asked for the operation (default: git config user.email).")
-@click.option("--approved-by", help="Who approved it: a name or e-mail, or SELF (default SELF with solo_mode).")
-@click.option("--approval-timestamp", help="ISO 8601 UTC instant, or 'now'.")
+@click.option("--approved-by", help="Who approved it: a name or e-mail, or SELF (default: the committed signed "
+              "approval's approver, else SELF with solo_mode).")
+@click.option("--approval-timestamp", help="ISO 8601 UTC instant, or 'now' (default: the committed signed "
+              "approval's).")
 @click.option("--execution-timestamp", help="ISO 8601 UTC instant, or 'now'.")
 @click.option("--changes-summary", help="A one-line summary of the changes.")
 @click.option("--rollback-ref", help="A commit, 'command: ...' or 'procedure: ...'.")
@@ -71,11 +73,13 @@ def rollback(operation_id: str, at: str, evidence: str, outcome: str, output_for
 
 @ledger.command()
 @click.argument("operation_id")
-@click.option("--by", "by", required=True, help="The approver: someone other than the requester.")
-@click.option("--at", "at", required=True, help="When they approved: ISO 8601 UTC instant, or 'now'.")
+@click.option("--by", "by", help="The approver: someone other than the requester (default: the signer of the "
+              "committed approval 'opsgov approve' made).")
+@click.option("--at", "at", help="When they approved: ISO 8601 UTC instant, or 'now' (default: the time of that "
+              "signed approval).")
 @_format
 @repo_option
-def approve(operation_id: str, by: str, at: str, output_format: str, repo: str) -> int:
+def approve(operation_id: str, by: str | None, at: str | None, output_format: str, repo: str) -> int:
     """Record the second approval of an emergency operation (executed before approval)."""
     from opsgov_hooks.cli import run_guarded
     from opsgov_hooks.lifecycle.rollback import approve_entry

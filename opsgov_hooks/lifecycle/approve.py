@@ -73,6 +73,16 @@ def approve_operation(start: str, request: ApproveRequest, out: TextIO,
     return _report(git, policy, commit, approver, out)
 
 
+def committed_approval(git: Git, policy: Policy, op_id: str) -> Approval | None:
+    """The operation's signed approval record as HEAD holds it (None: there is none, or it is invalid).
+
+    ``opsgov ledger record`` and ``opsgov ledger approve`` take approved_by and approval_timestamp from
+    it when not told otherwise, so the ledger says what the signature says (P008).
+    """
+    head = git.head()
+    return _existing(git, policy, head, op_id) if head is not None else None
+
+
 def _declaration(git: Git, policy: Policy, head: str, op_id: str, out: TextIO) -> Declaration | None:
     path = policy.record_path(op_id)
     kind, raw = git.read_objects([f"{head}:{path}"])[0]

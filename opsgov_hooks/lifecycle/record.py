@@ -40,12 +40,16 @@ def build_fields(ws: Workspace, operation_id: str, opts: EntryOptions, now: date
         state = "is invalid (run 'opsgov validate')" if operation_id in records.invalid_ids else "does not exist"
         raise UsageError(f"the operation record {ws.policy.record_path(operation_id)} {state}: declare the "
                          "operation first ('opsgov new')")
+    from opsgov_hooks.lifecycle.approve import committed_approval
+
+    signed = committed_approval(ws.git, ws.policy, operation_id)   # 'opsgov approve' made one: the ledger agrees
     return {
         "operation_id": operation_id,
         "operation_name": declaration.name,
         "requested_by": opts.requested_by or _git_identity(ws),
-        "approved_by": opts.approved_by or _default_approver(ws),
-        "approval_timestamp": timestamp_option("--approval-timestamp", opts.approval_timestamp, now),
+        "approved_by": opts.approved_by or (signed.approved_by if signed else _default_approver(ws)),
+        "approval_timestamp": timestamp_option("--approval-timestamp", opts.approval_timestamp
+                                               or (signed.approval_timestamp if signed else None), now),
         "execution_timestamp": timestamp_option("--execution-timestamp", opts.execution_timestamp, now),
         "risk_class": declaration.risk_class,
         "blast_radius": declaration.blast_radius,

@@ -35,11 +35,25 @@ def rollback_entry(start: str, operation_id: str, at: str, evidence: str, outcom
     return update_entry(start, operation_id, changes, output_format, out, verb="rolled back")
 
 
-def approve_entry(start: str, operation_id: str, by: str, at: str, output_format: str, out: TextIO,
+def approve_entry(start: str, operation_id: str, by: str | None, at: str | None, output_format: str, out: TextIO,
                   now: datetime.datetime | None = None) -> int:
     moment = now or datetime.datetime.now(datetime.timezone.utc)
+    if by is None or at is None:
+        by, at = _from_signed_approval(start, operation_id, by, at)
     changes = {"approved_by": by, "approval_timestamp": timestamp_option("--at", at, moment)}
     return update_entry(start, operation_id, changes, output_format, out, verb="approved", emergency_only=True)
+
+
+def _from_signed_approval(start: str, operation_id: str, by: str | None, at: str | None) -> tuple[str, str]:
+    """--by and --at from the operation's committed signed approval ('opsgov approve'), where not given."""
+    from opsgov_hooks.lifecycle.approve import committed_approval
+
+    ws = open_workspace(start)
+    signed = committed_approval(ws.git, ws.policy, check_operation_id(operation_id))
+    if signed is None:
+        raise UsageError(f"--by and --at are required: {ws.policy.approval_path(operation_id)} (made by "
+                         f"'opsgov approve {operation_id}') is not committed to take them from")
+    return by or signed.approved_by, at or signed.approval_timestamp
 
 
 def update_entry(start: str, operation_id: str, changes: Mapping[str, Any], output_format: str, out: TextIO,
