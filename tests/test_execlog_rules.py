@@ -164,8 +164,8 @@ def test_x009_success_after_failure(here: Repo, run_cli) -> None:  # type: ignor
     header = line_of(here, "[STEP 1 | 2026-01-27T10:01:00Z]")
     assert lines(run_cli) == (1, [
         f"ops/ledger/2026-01.yaml:1:1: X009 {OP} has outcome SUCCESS but step 1 failed ({RECORD}:{header}) (fix: a "
-        "failed operation is rolled back: outcome ROLLBACK (or PARTIAL), with rollback_timestamp and "
-        "rollback_evidence)"])
+        f"failed operation is rolled back; record it: opsgov ledger rollback {OP} --at now --evidence TEXT (add "
+        "--outcome PARTIAL for a partial rollback))"])
 
 
 def test_x010_service_outside_allowed(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]

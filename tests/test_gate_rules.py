@@ -96,8 +96,9 @@ def test_missing_ledger_entry_is_an_error(gate_repo: Repo, check: Check) -> None
     gate_repo.stage()
     code, out, _ = check(gate_repo)
     assert code == 1
-    assert out == (f"{record(OPS1)}:1:1: G003 {OPS1} has no valid ledger entry (fix: add its P5 ledger entry to "
-                   f"{LEDGER})\nFound 1 error(s), 0 warning(s).\n")
+    assert out == (f"{record(OPS1)}:1:1: G003 {OPS1} has no valid ledger entry (fix: record it: opsgov ledger record "
+                   f"{OPS1} --approved-by NAME --approval-timestamp now --execution-timestamp now --changes-summary TEXT "
+                   "--rollback-ref COMMIT)\nFound 1 error(s), 0 warning(s).\n")
 
 
 def test_missing_ledger_entry_warns_when_followup_allowed(gate_repo: Repo, check: Check) -> None:
@@ -109,7 +110,8 @@ def test_missing_ledger_entry_warns_when_followup_allowed(gate_repo: Repo, check
     code, out, _ = check(gate_repo)
     assert code == 0
     assert out == (f"{record(OPS1)}:1:1: G003 warning: {OPS1} has no valid ledger entry yet: record it in an "
-                   f"immediate follow-up commit (fix: add its P5 ledger entry to {LEDGER})\n"
+                   f"immediate follow-up commit (fix: record it: opsgov ledger record {OPS1} --approved-by NAME "
+                   "--approval-timestamp now --execution-timestamp now --changes-summary TEXT --rollback-ref COMMIT)\n"
                    "Found 0 error(s), 1 warning(s).\n")
 
 
@@ -354,3 +356,15 @@ def test_allowlist_pragma_silences_a_false_positive(gate_repo: Repo, check: Chec
     gate_repo.write(PROM, "password: see-vault  # pragma: allowlist secret\n")
     gate_repo.stage()
     assert check(gate_repo) == (0, "", "")
+
+
+def test_a_declaration_alone_needs_no_ledger_entry_yet(gate_repo: Repo, check: Check) -> None:
+    """docs/lifecycle.md: commit the declaration before doing the work; P5's entry follows the work."""
+    declare(gate_repo)
+    gate_repo.stage()
+    assert check(gate_repo) == (0, "", "")
+    gate_repo.commit("declare")
+    gate_repo.write(PROM, "x: 1\n")
+    gate_repo.stage()
+    code, out, _ = check(gate_repo)
+    assert code == 1 and f"G003 {OPS1} has no valid ledger entry" in out

@@ -150,10 +150,18 @@ def test_halt_on_a_verification_outside_the_scope(here: Repo, run_cli) -> None: 
     assert code == 2 and err.startswith("opsgov: HALT: `systemctl restart nginx` acts on service 'nginx'")
 
 
-def test_a_closed_operation_takes_only_rollback_steps(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_a_recorded_operation_still_takes_steps_until_its_tag(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """The tag closes an operation (docs/concepts.md), not its ledger entry: a verification the gate
+    asks for after 'opsgov ledger record' can still be recorded."""
     here.write("ops/ledger/2026-01.yaml", entry_text(OP))
+    assert run_cli("run", OP, "--verify", "true", "--", "true")[0] == 0
+
+
+def test_a_tagged_operation_takes_only_rollback_steps(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    here.git("commit", "-q", "--allow-empty", "-m", "anything")
+    here.git("tag", "-a", "-m", "closed", OP.lower(), "HEAD")
     assert run_cli("run", OP, "--", "true") == (2, "", (
-        f"opsgov: HALT: {OP} is closed (ledger entry ops/ledger/2026-01.yaml:1): only rollback steps may follow; "
+        f"opsgov: HALT: {OP} is closed (tag {OP.lower()}): only rollback steps may follow; "
         "new work is a new operation ('opsgov new')\n"))
     assert run_cli("run", OP, "--rollback", "--", "true")[0] == 0
 

@@ -1,6 +1,8 @@
 """``opsgov tag``: closing an operation with an annotated tag, and every refusal."""
 from __future__ import annotations
 
+import re
+
 import subprocess
 from pathlib import Path
 
@@ -98,8 +100,13 @@ def test_a_broken_record_anywhere_refuses_the_tag(recorded: Repo, run_cli) -> No
 
 
 def test_a_bad_rollback_reference_refuses_the_tag(declared: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
-    assert run_cli(*record_args(rollback_ref="0" * 40))[0] == 0
-    declared.commit("record")
+    code, out, _ = run_cli(*record_args(rollback_ref="0" * 40))
+    assert code == 1 and " H006 " in out   # 'ledger record' runs the gate's rules first, and writes nothing
+    assert run_cli(*record_args())[0] == 0
+    ledger = next((declared.path / "ops" / "ledger").glob("*.yaml"))
+    text = ledger.read_text(encoding="utf-8")
+    ledger.write_text(re.sub(r"(?m)^rollback_ref: .*$", "rollback_ref: " + "0" * 40, text), encoding="utf-8")
+    declared.commit("record, its reference edited by hand")
     code, out, _ = run_cli("tag", OP)
     assert code == 1 and " H006 " in out
 

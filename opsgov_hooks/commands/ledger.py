@@ -21,7 +21,7 @@ def _format(f: F) -> F:
 
 @click.group()
 def ledger() -> None:
-    """Record, roll back, approve, list and show ledger entries (in the configured backend)."""
+    """Record, amend, roll back, approve, list and show ledger entries (in the configured backend)."""
 
 
 @ledger.command()
@@ -38,21 +38,53 @@ def ledger() -> None:
 @click.option("--notes", help="Optional free text (may grow later, never be rewritten).")
 @click.option("--emergency", is_flag=True, help="Executed before approval: someone other than the requester "
               "must approve within emergency_approval_hours ('opsgov ledger approve').")
+@click.option("--rollback-timestamp", help="With --outcome ROLLBACK (or PARTIAL): when it was rolled back, ISO "
+              "8601 UTC or 'now'.")
+@click.option("--rollback-evidence", help="With --outcome ROLLBACK (or PARTIAL): what shows the rollback worked.")
 @_format
 @repo_option
 def record(operation_id: str, requested_by: str | None, approved_by: str | None, approval_timestamp: str | None,
            execution_timestamp: str | None, changes_summary: str | None, rollback_ref: str | None, outcome: str,
-           notes: str | None, emergency: bool, output_format: str, repo: str) -> int:
-    """Write OPERATION_ID's ledger entry.
+           notes: str | None, emergency: bool, rollback_timestamp: str | None, rollback_evidence: str | None,
+           output_format: str, repo: str) -> int:
+    """Write OPERATION_ID's ledger entry, and section 6 of its record.
 
-    operation_name, risk_class and blast_radius come from the operation's declaration.
+    operation_name, risk_class and blast_radius come from the operation's declaration. Before
+    anything is written, the rules the gate will run on the operation run (report sections,
+    verified steps, evidence for its risk class, the rollback reference): every problem at once.
     """
     from opsgov_hooks.cli import run_guarded
     from opsgov_hooks.lifecycle.record import EntryOptions, record_entry
 
     opts = EntryOptions(requested_by, approved_by, approval_timestamp, execution_timestamp, changes_summary,
-                        rollback_ref, outcome, notes, emergency)
+                        rollback_ref, outcome, notes, emergency, rollback_timestamp, rollback_evidence)
     return run_guarded(lambda: record_entry(repo, operation_id, opts, output_format, sys.stdout))
+
+
+@ledger.command()
+@click.argument("operation_id")
+@click.option("--requested-by", help="Who asked for the operation.")
+@click.option("--approved-by", help="Who approved it.")
+@click.option("--approval-timestamp", help="ISO 8601 UTC instant, or 'now'.")
+@click.option("--execution-timestamp", help="ISO 8601 UTC instant, or 'now'.")
+@click.option("--changes-summary", help="A one-line summary of the changes.")
+@click.option("--rollback-ref", help="A commit, 'command: ...' or 'procedure: ...'.")
+@click.option("--outcome", type=click.Choice(OUTCOMES))
+@click.option("--notes", help="Free text.")
+@click.option("--rollback-timestamp", help="ISO 8601 UTC instant, or 'now'.")
+@click.option("--rollback-evidence", help="What shows the rollback worked.")
+@_format
+@repo_option
+def amend(operation_id: str, output_format: str, repo: str, **fields: str | None) -> int:
+    """Correct OPERATION_ID's entry before any commit holds it; section 6 follows.
+
+    Only the fields given change. Once HEAD's history holds the entry it is append-only:
+    'opsgov ledger rollback' is then the only change it takes.
+    """
+    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.lifecycle.amend import amend_entry
+
+    return run_guarded(lambda: amend_entry(repo, operation_id, fields, output_format, sys.stdout))
 
 
 @ledger.command()

@@ -4,7 +4,7 @@ Order of events, chosen so that the record is never silent about a command that 
 
 1. Refuse, without running anything (exit 2): a command outside the scope contract
    (HALT), a step after a failed one unless it is a rollback step, a normal step
-   on a closed operation, a second step while one is still running.
+   on an operation its ops-* tag closed, a second step while one is still running.
 2. Append the step to the Execution log as ``Status: IN PROGRESS`` (atomically).
    Even a ``kill -9`` of opsgov now leaves evidence that the command was started.
 3. Run the command, then every ``--verify`` check, each without a shell.
@@ -41,10 +41,7 @@ from opsgov_hooks.execution.operation import load_operation
 from opsgov_hooks.execution.procrun import Interrupted, Outcome, run_bounded, signal_name
 from opsgov_hooks.check.runner import RECORDING_ENV
 from opsgov_hooks.records.declaration import Declaration, split_front_matter
-from opsgov_hooks.records.ids import parse_utc
-from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.records.store import record_kind
-from opsgov_hooks.speed.records_cache import load_records
+from opsgov_hooks.records.ids import parse_utc, tag_name
 from opsgov_hooks.rules.execution import structure_findings
 from opsgov_hooks.git.sources import WorktreeSource
 from opsgov_hooks.execution.steptext import (FENCE_CLOSE, FENCE_OPEN, command_text, insert_block, replace_lines,
@@ -99,7 +96,7 @@ class _Run:
     path: str               # absolute path of the record
     rel: str                # its repository path
     cwd: str
-    entry: LedgerEntry | None
+    closed_by: str | None   # the ops-* tag that closed the operation: no step but a rollback step follows
 
 
 def record_step(start: str, request: StepRequest, out: TextIO, err: TextIO) -> int:
@@ -133,7 +130,21 @@ def prepare(start: str, request: StepRequest) -> _Run:
             raise UsageError(f"cannot run `{argv[0]}`: no such program on PATH (nothing was run)")
     rel = policy.record_path(request.operation_id)
     return _Run(request, policy, declaration, checks, os.path.join(root, rel), rel, cwd,
-                ledger_entry(root, policy, request.operation_id))
+                closing_tag(root, request.operation_id))
+
+
+def closing_tag(root: str, operation_id: str) -> str | None:
+    """The operation's ``ops-*`` tag when it exists: the tag closes an operation, not its ledger entry.
+
+    Until the tag, steps may still be recorded (a verification the gate asked for after
+    ``opsgov ledger record``, for instance); the tag seals the record as it is.
+    """
+    if not os.path.exists(os.path.join(root, ".git")):
+        return None
+    from opsgov_hooks.git.gitio import Git
+
+    name = tag_name(operation_id)
+    return name if Git(root).local_tag(name) is not None else None
 
 
 def split_check(check: str) -> list[str]:
@@ -161,18 +172,6 @@ def refuse_out_of_scope(declaration: Declaration, policy: Policy, argvs: list[li
         lines = [f"{v.message}\n  needs: {v.needs}" for v in found]
         raise Halt("\n".join(lines) + f"\nNothing was run. The scope contract of {declaration.operation_id} "
                    "does not allow this step; when uncertain, ask.")
-
-
-def ledger_entry(root: str, policy: Policy, operation_id: str) -> LedgerEntry | None:
-    source = WorktreeSource(root)
-    tags = []
-    if policy.ledger_backend == "tags" and os.path.exists(os.path.join(root, ".git")):
-        from opsgov_hooks.git.gitio import Git
-
-        tags = Git(root).ops_tags()
-    paths = ([] if policy.ledger_backend == "tags"
-             else [p for p in source.list([policy.ledger_path]) if record_kind(p, policy) == "ledger"])
-    return load_records(source, policy, paths=paths, tags=tags).entry(operation_id)
 
 
 # -- the record: read, transform, compare-and-swap ------------------------------------------------------
@@ -250,8 +249,8 @@ def refuse_by_state(log: ExecutionLog, run: _Run) -> Step | None:
                    "rollback steps may follow (never fix forward). STOP and roll back:\n    "
                    f"{run.declaration.rollback_strategy}\nRecord each rollback step with: opsgov run "
                    f"{request.operation_id} --rollback -- COMMAND...")
-    if run.entry is not None and not request.rollback:
-        raise Halt(f"{request.operation_id} is closed (ledger entry {run.entry.path}:{run.entry.line}): only "
+    if run.closed_by is not None and not request.rollback:
+        raise Halt(f"{request.operation_id} is closed (tag {run.closed_by}): only "
                    "rollback steps may follow; new work is a new operation ('opsgov new')")
     return stale
 

@@ -135,8 +135,8 @@ def never_fix_forward(records: RecordSet, policy: Policy) -> Iterator[Finding]:
 def _success_after_failure(entry: LedgerEntry, failed: Step, d: Declaration) -> Finding:
     return error("X009", f"{entry.operation_id} has outcome SUCCESS but step {failed.number} failed "
                  f"({d.path}:{failed.line})", entry.path, entry.line, entry.column,
-                 hint="a failed operation is rolled back: outcome ROLLBACK (or PARTIAL), with rollback_timestamp "
-                      "and rollback_evidence")
+                 hint=f"a failed operation is rolled back; record it: opsgov ledger rollback {entry.operation_id} "
+                      "--at now --evidence TEXT (add --outcome PARTIAL for a partial rollback)")
 
 
 # -- X010, X011: the scope of the recorded commands ----------------------------------------------

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from opsgov_hooks.policy.config import ForbiddenRule, Policy
 from opsgov_hooks.findings import Finding, error, warning
-from opsgov_hooks.rules.association import Association, ChangeView, approval_only, covering, own_record_files
+from opsgov_hooks.rules.association import (Association, ChangeView, approval_only, covering, own_record_files,
+                                             signs_nothing)
 from opsgov_hooks.policy.globs import covered_by_any, matches
 from opsgov_hooks.git.patches import AddedLine
 from opsgov_hooks.records.declaration import Declaration
@@ -101,11 +102,14 @@ def ledger_entries(gi: GateInput) -> Iterator[Finding]:
         return  # the entry is the closing tag itself, checked when the operation is tagged
     if approval_only(gi.view.paths, gi.policy):
         return  # 'opsgov approve' commits the approval before anything is done: no entry can exist yet
+    if signs_nothing(gi.view.governed, gi.policy):
+        return  # it only declares (or logs) its operations: P5's entry follows the work, not the declaration
     for op in gi.association.ops:
         if op in gi.recorded:
             continue
         when = " by the end of the range" if gi.range_end else ""
-        hint = f"add its P5 ledger entry to {gi.policy.ledger_file_for(op)}"
+        hint = (f"record it: opsgov ledger record {op} --approved-by NAME --approval-timestamp now "
+                "--execution-timestamp now --changes-summary TEXT --rollback-ref COMMIT")
         if gi.entry_may_follow:
             yield warning("G003", f"{op} has no valid ledger entry yet: record it in an immediate follow-up "
                           "commit", gi.policy.record_path(op), hint=hint)
