@@ -24,7 +24,8 @@ def committed_entry(ws: Workspace, operation_id: str) -> str | None:
     if head is None or ws.policy.ledger_backend == "tags":
         return None
     from opsgov_hooks.git.sources import CommitSource
-    from opsgov_hooks.records.store import load_records, record_kind
+    from opsgov_hooks.records.store import record_kind
+    from opsgov_hooks.speed.records_cache import load_records
 
     source = CommitSource(ws.git, head)
     paths = [p for p in source.list([ws.policy.ledger_path]) if record_kind(p, ws.policy) == "ledger"]
