@@ -187,3 +187,35 @@ def test_the_config_init_writes_is_no_secret_finding() -> None:
     assert find_secrets(lines, lambda names: set()) == []
     real = [AddedLine("ops/app.yaml", 1, "    password: hunter2isMyPass"), AddedLine("ops/app.yaml", 2, "secrets: yes")]
     assert [(a.line, kind) for a, kind in find_secrets(real, lambda names: set())] == [(1, "Secret Keyword")]
+
+
+def test_tag_without_an_id_closes_what_head_carries_out(repo: Repo) -> None:
+    repo.write("README.md", "# service\n")
+    repo.commit("initial")
+    nothing = run(repo, "opsgov", "tag")
+    assert nothing.returncode == 2 and "HEAD writes no operation record and names none" in nothing.stdout
+    ok(run(repo, "opsgov", "init", "-q"))
+    ok(run(repo, "git", "add", "-A"))
+    ok(run(repo, "git", "commit", "-q", "-m", "Adopt Ops Governor"))
+    op_id = next((repo.path / "ops/operations").glob("OPS-*.md")).stem
+    assert ok(run(repo, "opsgov", "tag")).startswith(f"created tag {op_id.lower()} at ")
+    again = run(repo, "opsgov", "tag")
+    assert again.returncode == 2 and f"every operation HEAD belongs to is closed already ({op_id})" in again.stdout
+
+
+def test_the_report_shows_history_before_the_adoption_as_such(repo: Repo, tmp_path: Path) -> None:
+    repo.write("ops/deploy/run.sh", "#!/bin/sh\necho deploy\n")
+    old = repo.commit("before opsgov")
+    ok(run(repo, "opsgov", "init", "-q"))
+    ok(run(repo, "git", "add", "-A"))
+    ok(run(repo, "git", "commit", "-q", "-m", "Adopt Ops Governor"))
+    adoption = repo.head()
+    report = json.loads(ok(run(repo, "opsgov", "report", "--format", "json")))
+    rows = {c["sha"]: c for c in report["commits"]}
+    assert rows[old]["method"] == "before-adoption" and rows[old]["traced"] is True
+    assert rows[old]["note"] == (f"before the adoption (commit {adoption[:12]}): the gate judges changes from it on")
+    assert rows[adoption]["method"] == "record"
+    assert report["summary"]["untraced_commits"] == 0
+    assert "A001" not in [f["code"] for f in report["findings"]]
+    markdown = ok(run(repo, "opsgov", "report", "--format", "md"))
+    assert "| before adoption | before-adoption |" in markdown

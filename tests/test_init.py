@@ -150,16 +150,6 @@ def test_a_broken_configuration_stops_init(repo: Repo, run_cli: Any) -> None:
     assert err.startswith("opsgov: error: the opsgov configuration is broken:\n.opsgov.yaml:1:17: C001 ")
 
 
-def test_pre_commit_config_with_other_content_gets_a_snippet(repo: Repo, run_cli: Any) -> None:
-    from opsgov_hooks.adoption.init import LOCAL_HOOKS
-
-    repo.write(".pre-commit-config.yaml", "repos: []\n")
-    code, out, _ = run_cli("init", "-C", str(repo.path), "--quiet")
-    assert code == 0
-    assert out == f"\nAdd this to .pre-commit-config.yaml:\n\n{LOCAL_HOOKS}\n"
-    assert repo.read(".pre-commit-config.yaml") == "repos: []\n"
-
-
 def test_empty_pre_commit_config_is_filled(repo: Repo, run_cli: Any) -> None:
     from opsgov_hooks.adoption.init import LOCAL_HOOKS
 

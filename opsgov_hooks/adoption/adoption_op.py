@@ -158,7 +158,7 @@ def adopt(git: Git, policy: Policy, created: Sequence[str], now: datetime.dateti
         "operation_id": op_id, "operation_name": NAME, "requested_by": email, "approved_by": "SELF",
         "approval_timestamp": stamp, "execution_timestamp": stamp, "risk_class": "LOW_RISK_CONFIG",
         "blast_radius": fields["BLAST_RADIUS"],
-        "changes_summary": f"opsgov init: {len(created)} file(s) created (policy, records, templates, hooks)",
+        "changes_summary": f"opsgov init: {len(created)} file(s) written (policy, records, templates, hooks)",
         "rollback_ref": rollback, "outcome": "SUCCESS",
     }
     text = fill_signoff(text, render_entry(entry_fields), record)
@@ -178,7 +178,7 @@ def _with_step(text: str, rel: str, stamp: str, created: Sequence[str], verify: 
     from opsgov_hooks.execution.recorder import parse_record_log
 
     log = parse_record_log(text, rel)
-    result = ["exit 0", *(f"created {p}" for p in created)]
+    result = ["exit 0", *(f"wrote {p}" for p in created)]
     lines = step_lines(1, stamp, False, COMMAND, result, "PASS", [f"$ {verify}", "exit 0", *output])
     return insert_block(text, log.insert_line, [FENCE_OPEN, *lines, FENCE_CLOSE])
 

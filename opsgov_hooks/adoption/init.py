@@ -24,12 +24,7 @@ PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 CHANGELOG_HEADER = ("# Ops changelog\n\nThe P5 sign-off ledger (Ops Governor v1.0, storage option A): one "
                     "`---`-delimited YAML block per operation, written by `opsgov ledger record`.\n")
 
-LOCAL_HOOKS = """\
-# Added by 'opsgov init': the Ops Governor gate, run by the opsgov you installed (pip install opsgov).
-# 'pre-commit install' installs all three hook types below.
-minimum_pre_commit_version: "3.2.0"
-default_install_hook_types: [pre-commit, commit-msg, pre-push]
-repos:
+LOCAL_ITEM = """\
   - repo: local
     hooks:
       - id: opsgov-check
@@ -54,12 +49,15 @@ repos:
         stages: [pre-push]
 """
 
-REMOTE_HOOKS = """\
-# Added by 'opsgov init': the Ops Governor gate, pinned to one opsgov release.
+LOCAL_HOOKS = """\
+# Added by 'opsgov init': the Ops Governor gate, run by the opsgov you installed (pip install opsgov).
 # 'pre-commit install' installs all three hook types below.
 minimum_pre_commit_version: "3.2.0"
 default_install_hook_types: [pre-commit, commit-msg, pre-push]
 repos:
+""" + LOCAL_ITEM
+
+REMOTE_ITEM = """\
   - repo: {repo}
     rev: {rev}
     hooks:
@@ -67,6 +65,14 @@ repos:
       - id: opsgov-commit-msg
       - id: opsgov-pre-push
 """
+
+REMOTE_HOOKS = """\
+# Added by 'opsgov init': the Ops Governor gate, pinned to one opsgov release.
+# 'pre-commit install' installs all three hook types below.
+minimum_pre_commit_version: "3.2.0"
+default_install_hook_types: [pre-commit, commit-msg, pre-push]
+repos:
+""" + REMOTE_ITEM
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,12 +94,15 @@ def package_data(name: str) -> bytes | None:
         return None
 
 
-def hooks_snippet(hooks_repo: str | None, hooks_rev: str | None) -> str:
+def hooks_snippet(hooks_repo: str | None, hooks_rev: str | None) -> tuple[str, str]:
+    """(the whole file for a repository without one, the ``- repo:`` item to add to an existing one)."""
     if hooks_repo is None:
-        return LOCAL_HOOKS
+        return LOCAL_HOOKS, LOCAL_ITEM
     from opsgov_hooks import __version__
 
-    return REMOTE_HOOKS.format(repo=hooks_repo, rev=hooks_rev or f"v{__version__}")
+    # The project tags every release v<version> (docs/ci.md, "Versions"): the rev resolves once released.
+    values = {"repo": hooks_repo, "rev": hooks_rev or f"v{__version__}"}
+    return REMOTE_HOOKS.format(**values), REMOTE_ITEM.format(**values)
 
 
 class Initialiser:
@@ -173,24 +182,35 @@ def write_templates(init: Initialiser, policy: Policy) -> None:
             init.create(target, data)
 
 
-def write_hooks(init: Initialiser, snippet: str) -> str | None:
-    """The pre-commit configuration; the snippet to add by hand when the file has other content."""
+def write_hooks(init: Initialiser, whole: str, item: str) -> str | None:
+    """The pre-commit configuration; the item to add by hand when it cannot be added safely."""
     current = init.read(PRE_COMMIT_CONFIG)
     if current is not None and b"id: opsgov-" in current:
         init.keep(PRE_COMMIT_CONFIG, "already runs opsgov")
         return None
+    from opsgov_hooks.atomicfile import write_atomic
+
     if current is None or not current.strip():
         if current is not None:
             # An empty file holds nothing to lose; it is still replaced atomically.
-            from opsgov_hooks.atomicfile import write_atomic
-
-            write_atomic(os.path.join(init.root, PRE_COMMIT_CONFIG), snippet.encode("utf-8"))
+            write_atomic(os.path.join(init.root, PRE_COMMIT_CONFIG), whole.encode("utf-8"))
             init.outcomes.append(Outcome(PRE_COMMIT_CONFIG, "created", "it was empty"))
             return None
-        init.create(PRE_COMMIT_CONFIG, snippet.encode("utf-8"))
+        init.create(PRE_COMMIT_CONFIG, whole.encode("utf-8"))
         return None
-    init.keep(PRE_COMMIT_CONFIG, "has other content: add the snippet below to it")
-    return snippet
+    from opsgov_hooks.adoption.precommit_config import insert_item
+
+    try:
+        text = current.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    updated = insert_item(text, item) if text is not None else None
+    if updated is None:
+        init.keep(PRE_COMMIT_CONFIG, "its repos: list cannot be extended safely: add the item below to it")
+        return item
+    write_atomic(os.path.join(init.root, PRE_COMMIT_CONFIG), updated.encode("utf-8"))
+    init.outcomes.append(Outcome(PRE_COMMIT_CONFIG, "updated", "opsgov's hooks added to its repos: list"))
+    return None
 
 
 def run_init(start: str, *, hooks_repo: str | None, hooks_rev: str | None, quiet: bool, out: TextIO) -> int:
@@ -207,7 +227,7 @@ def run_init(start: str, *, hooks_repo: str | None, hooks_rev: str | None, quiet
     policy = load_policy(WorktreeSource(root))  # an existing broken config stops here (exit 2)
     write_record_folders(init, policy)
     write_templates(init, policy)
-    snippet = write_hooks(init, hooks_snippet(hooks_repo, hooks_rev))
+    snippet = write_hooks(init, *hooks_snippet(hooks_repo, hooks_rev))
     adoption = adopt_if_needed(git, init, policy)
     report(init.outcomes, snippet, adoption, Printer(out, quiet=quiet))
     return 0
@@ -218,7 +238,7 @@ def adopt_if_needed(git: Git, init: Initialiser, policy: Policy) -> Adoption | N
     from opsgov_hooks.adoption.adoption_op import adopt, governed
     from opsgov_hooks.check.pipeline import trusted_policy
 
-    created = [o.path for o in init.outcomes if o.created]
+    created = [o.path for o in init.outcomes if o.status in ("created", "updated")]
     judges = [policy, trusted_policy(git, git.head())]   # the gate of the adoption commit reads HEAD's policy
     if not any(governed(path, judges) for path in created):
         return None
@@ -235,8 +255,8 @@ def report(outcomes: list[Outcome], snippet: str | None, adoption: Adoption | No
         label = printer.paint(f"{o.status:<7}", colours[o.status])
         printer.info(f"{label} {o.path}" + (f" ({o.why})" if o.why else ""))
     if snippet is not None:
-        printer.always(f"\nAdd this to {PRE_COMMIT_CONFIG}:\n\n{snippet}")
-    created = [o.path for o in outcomes if o.created]
+        printer.always(f"\nAdd this item to the repos: list of {PRE_COMMIT_CONFIG}:\n\n{snippet}")
+    created = [o.path for o in outcomes if o.status in ("created", "updated")]
     if adoption is None or not created:
         return
     op = adoption.operation_id

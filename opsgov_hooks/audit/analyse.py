@@ -10,7 +10,8 @@ from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import Finding, error, sort_findings, warning
 from opsgov_hooks.records.ids import id_date, id_from_tag
 from opsgov_hooks.records.store import RecordSet, record_kind
-from opsgov_hooks.audit.model import OPEN, CommitRow, Facts, OperationRow, OverdueApproval, Report
+from opsgov_hooks.audit.model import BEFORE_ADOPTION, OPEN, CommitRow, Facts, OperationRow, OverdueApproval, Report
+from opsgov_hooks.git.gitio import LogCommit
 from opsgov_hooks.audit.approvals import with_approvals
 from opsgov_hooks.audit.operations import operation_rows, overdue_approvals, tag_statuses
 from opsgov_hooks.audit.period import UTC, Period, iso, parse_instant
@@ -30,6 +31,9 @@ def build_report(facts: Facts, period: Period, now: datetime.datetime) -> Report
     for commit, paths in governed_commits(facts.commits, policy, period):
         when = parse_instant(commit.commit_date)
         assert when is not None  # governed_commits keeps only commits with a date
+        if commit.sha in facts.before_adoption:
+            commits.append(before_adoption(commit, paths, when, facts.adoption))
+            continue
         commits.append(trace(commit, paths, policy, known, facts.ledger_touches, sweep.at(when)))
     traced: dict[str, list[str]] = {}
     for row in commits:
@@ -42,6 +46,13 @@ def build_report(facts: Facts, period: Period, now: datetime.datetime) -> Report
     findings += _not_already_reported(gaps, findings, records, policy)
     return Report(now, period, facts.repository, facts.head, policy.source, policy.governed_paths,
                   tuple(operations), tuple(commits), tuple(overdue), tuple(sort_findings(findings)))
+
+
+def before_adoption(commit: LogCommit, paths: list[str], when: datetime.datetime,
+                    adoption: str | None) -> CommitRow:
+    return CommitRow(commit.sha, when, f"{commit.author_name} <{commit.author_email}>", commit.subject,
+                     tuple(paths), (), BEFORE_ADOPTION,
+                     f"before the adoption (commit {(adoption or '')[:12]}): the gate judges changes from it on")
 
 
 def record_findings(records: RecordSet, policy: Policy, period_ids: set[str], period: Period) -> list[Finding]:

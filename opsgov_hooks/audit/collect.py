@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 
-from opsgov_hooks.policy.config import Policy, load_policy
+from opsgov_hooks.policy.config import CONFIG_FILE, Policy, load_policy
 from opsgov_hooks.git.gitio import NULL_SHA, Git, LogCommit
 from opsgov_hooks.git.signing import descendants
 from opsgov_hooks.records.store import RecordSet, record_kind
@@ -39,8 +39,25 @@ def collect(git: Git, progress: Progress, period: Period) -> Facts:
     touches = ledger_touches(git, commits, policy, period)
     progress.update("verifying signed approvals...")
     approvals, after = approval_facts(git, head, policy, records)
+    adoption, before = adoption_facts(git, head)
     return Facts(policy, records, tags, git.tag_dates(), commits, touches, os.path.basename(git.root), head,
-                 approvals, after)
+                 approvals, after, adoption, before)
+
+
+def adoption_facts(git: Git, head: str | None) -> tuple[str | None, frozenset[str]]:
+    """The commit that first added .opsgov.yaml, and its ancestors: the history before the adoption.
+
+    The gate judges changes from the adoption on; the report shows the commits before it as such.
+    """
+    if head is None:
+        return None, frozenset()
+    added = git.run("log", "--diff-filter=A", "--format=%H", "--end-of-options", head, "--", CONFIG_FILE).split()
+    if not added:
+        return None, frozenset()
+    adoption = added[-1].decode()
+    parents = git.parents(adoption)
+    before = git.rev_list(*parents) if parents else []
+    return adoption, frozenset(before)
 
 
 def approval_facts(git: Git, head: str | None, policy: Policy,

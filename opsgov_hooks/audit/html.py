@@ -116,7 +116,7 @@ def _commits(report: Report) -> list[str]:
     if not report.commits:
         return ["<h2>Governed commits</h2>", "<p>No commit of this period touches a governed path.</p>"]
     rows = [[f"<code>{escape(c.sha[:12])}</code>", _e(iso(c.committed_at)), _e(c.author), _e(c.subject),
-             _e(", ".join(c.operation_ids)) if c.traced else "<span class=\"bad\">NOT TRACED</span>",
+             _e(", ".join(c.operation_ids) or "before adoption") if c.traced else "<span class=\"bad\">NOT TRACED</span>",
              _e(c.method), "<br>".join(escape(p) for p in c.governed_paths)] for c in report.commits]
     headers = ("Commit", "Committed", "Author", "Subject", "Operation", "Traced by", "Governed paths")
     return ["<h2>Governed commits</h2>", _table(headers, rows)]

@@ -83,8 +83,8 @@ def _commits(commits: Sequence[CommitRow]) -> list[str]:
     lines = ["## Governed commits", ""]
     if not commits:
         return lines + ["No commit of this period touches a governed path.", ""]
-    rows = [(c.sha[:12], iso(c.committed_at), c.author, c.subject, ", ".join(c.operation_ids) or "NOT TRACED",
-             c.method, ", ".join(c.governed_paths)) for c in commits]
+    rows = [(c.sha[:12], iso(c.committed_at), c.author, c.subject, ", ".join(c.operation_ids) or
+             ("before adoption" if c.traced else "NOT TRACED"), c.method, ", ".join(c.governed_paths)) for c in commits]
     lines += table(("Commit", "Committed", "Author", "Subject", "Operation", "Traced by", "Governed paths"), rows)
     untraced = [c for c in commits if not c.traced]
     lines += ["", f"Untraced governed commits: {len(untraced)}.", ""]

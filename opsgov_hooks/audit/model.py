@@ -29,6 +29,8 @@ class Facts:
     head: str | None
     approvals: Mapping[str, ApprovalFacts] = dataclasses.field(default_factory=dict)   # id -> approval at HEAD
     descendants: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)  # id -> commits after it
+    adoption: str | None = None             # the commit that added the policy (.opsgov.yaml) first
+    before_adoption: frozenset[str] = frozenset()   # its ancestors: history the gate never judged
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,6 +102,9 @@ class OperationRow:
         return self.execution_timestamp or self.declared_at
 
 
+BEFORE_ADOPTION = "before-adoption"
+
+
 @dataclasses.dataclass(frozen=True)
 class CommitRow:
     sha: str
@@ -108,12 +113,13 @@ class CommitRow:
     subject: str
     governed_paths: tuple[str, ...]
     operation_ids: tuple[str, ...]
-    method: str | None                      # trailer, record, scope; None: not traced
+    method: str | None                      # trailer, record, scope, before-adoption; None: not traced
     note: str = ""
 
     @property
     def traced(self) -> bool:
-        return bool(self.operation_ids)
+        """Tied to an operation, or made before the adoption (which no operation could permit)."""
+        return bool(self.operation_ids) or self.method == BEFORE_ADOPTION
 
 
 @dataclasses.dataclass(frozen=True)

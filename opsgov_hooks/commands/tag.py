@@ -9,7 +9,7 @@ from opsgov_hooks.commands.options import repo_option
 
 
 @click.command()
-@click.argument("operation_id")
+@click.argument("operation_id", required=False)
 @click.argument("rev", default="HEAD")
 @click.option("--sign", is_flag=True, help="Sign the tag with git's configured signing (GPG or SSH).")
 @click.option("--dry-run", is_flag=True, help="Check everything and print the tag message; create nothing.")
@@ -17,9 +17,12 @@ from opsgov_hooks.commands.options import repo_option
 @click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True,
               help="Format of the findings when the tag is refused.")
 @repo_option
-def tag(operation_id: str, rev: str, sign: bool, dry_run: bool, remote: str | None, output_format: str,
+def tag(operation_id: str | None, rev: str, sign: bool, dry_run: bool, remote: str | None, output_format: str,
         repo: str) -> int:
     """Create the annotated tag ops-yyyy-mm-dd-nnn for OPERATION_ID at REV (default HEAD).
+
+    Without OPERATION_ID: the one open operation HEAD carries out (the records it writes,
+    its Ops-Id trailers); none or several is refused with the ids to choose from.
 
     Refused unless the declaration and the ledger entry at REV are valid and every
     rule passes. Never opens an editor; never moves or overwrites a tag.

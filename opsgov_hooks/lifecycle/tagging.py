@@ -27,7 +27,7 @@ from opsgov_hooks.git.sources import CommitSource
 
 @dataclasses.dataclass
 class TagRequest:
-    operation_id: str
+    operation_id: str | None
     rev: str = "HEAD"
     sign: bool = False
     dry_run: bool = False
@@ -37,9 +37,14 @@ class TagRequest:
 def close_operation(start: str, request: TagRequest, output_format: str, out: TextIO,
                     now: datetime.datetime | None = None) -> int:
     git = Git.discover(start)
-    op_id = check_operation_id(request.operation_id)
     sha = git.resolve_commit(request.rev)
     policy = load_policy(CommitSource(git, sha))
+    if request.operation_id is None:
+        from opsgov_hooks.lifecycle.closing import operation_to_close
+
+        request = dataclasses.replace(request, operation_id=operation_to_close(git, sha, request.rev, policy))
+    op_id = check_operation_id(str(request.operation_id))
+    request = dataclasses.replace(request, operation_id=op_id)
     records, pending = _records_at(git, policy, sha, op_id)
     findings = _existing_tag(git, tag_name(op_id), request.remote) + _readiness(records, op_id, policy, request)
     findings += list(records.findings) + run_record_rules(records, policy)
@@ -110,7 +115,7 @@ def _readiness(records: RecordSet, op_id: str, policy: Policy, request: TagReque
 
 def _create(git: Git, ctx: CheckContext, request: TagRequest, message: str, output_format: str,
             out: TextIO) -> int:
-    name = tag_name(request.operation_id)
+    name = tag_name(str(request.operation_id))
     sha = ctx.head_sha or ""
     git.create_tag(name, sha, message, sign=request.sign)
     problems = _check_new_tag(git, ctx, name)
@@ -124,7 +129,7 @@ def _create(git: Git, ctx: CheckContext, request: TagRequest, message: str, outp
         from opsgov_hooks.ledger_io import lock_path
         from opsgov_hooks.ledger_io.tags_backend import TagsBackend
 
-        TagsBackend(git, lock_path(git)).discard(request.operation_id)
+        TagsBackend(git, lock_path(git)).discard(str(request.operation_id))
     if output_format == "text":
         out.write(f"created tag {name} at {sha[:12]}{' (signed)' if request.sign else ''}\n")
     return 0 if request.remote is None else _push(git, request.remote, name, output_format, out)
