@@ -212,7 +212,7 @@ class Judge:
         if self._declared is None or self._declared[0] is not head:
             declared = head.by_id()
             for op_id, approved in self._approved.items():
-                if op_id in declared:
+                if op_id in declared and declared[op_id] is not approved:  # the same record: nothing to freeze
                     declared[op_id] = with_approved_scope(declared[op_id], approved)
             self._declared = (head, declared)
         return self._declared[1]

@@ -58,9 +58,40 @@ class LedgerEntry:
         return self.positions.get(key, (self.line, self.column))
 
 
+# Entries (as field tuples) found valid in this process: each version of an append-only month file
+# repeats every entry before it, and a range reads dozens of versions. Findings depend on positions,
+# so only the valid (finding-free) answer is kept. Bounded: cleared when it grows past the cap.
+_VALID: set[tuple[Any, ...]] = set()
+_VALID_CAP = 200_000
+
+
+def _entry_key(value: Any) -> tuple[Any, ...] | None:
+    """The entry as fields with their types (True and 1 are equal in Python, not in the schema)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        items = tuple(sorted(((k, type(v).__name__, v) for k, v in value.items()), key=lambda kv: str(kv[0])))
+        hash(items)
+    except TypeError:
+        return None   # a nested value: validated every time
+    return items
+
+
 def check_entry(doc: Document, *, data: Any = None) -> list[Finding]:
     """Schema and calendar findings for one entry."""
     value = doc.data if data is None else data
+    key = _entry_key(value)
+    if key is not None and key in _VALID:
+        return []
+    findings = _check_entry(doc, value)
+    if key is not None and not findings:
+        if len(_VALID) >= _VALID_CAP:
+            _VALID.clear()
+        _VALID.add(key)
+    return findings
+
+
+def _check_entry(doc: Document, value: Any) -> list[Finding]:
     findings = schemas.validate(schemas.LEDGER_ENTRY, doc, data=value)
     if findings:
         return findings
@@ -97,14 +128,65 @@ def _entries_from_docs(docs: list[Document], span: tuple[int, int] | None = None
     return entries, findings
 
 
+# Documents of month files parsed in this process, by (path, first line, text): each version of an
+# append-only month file repeats the documents before it at the same lines, and a range reads dozens
+# of versions. Bounded: cleared when it grows past the cap.
+_DOCS: dict[tuple[str, int, str], tuple[list[LedgerEntry], list[Finding]]] = {}
+_DOCS_CAP = 50_000
+
+
+def _documents(text: str) -> list[tuple[int, str]] | None:
+    """(lines before it, text) of each document of a month file written as plain ``---`` documents;
+    None for anything else (a directive, an end marker, content before the first ``---``)."""
+    lines = text.split("\n")
+    if not lines or not _DOC_START.match(lines[0]):
+        return None
+    starts = []
+    for number, line in enumerate(lines):
+        if line.startswith(("%", "...")):
+            return None
+        if _DOC_START.match(line):
+            starts.append(number)
+    starts.append(len(lines))
+    return [(a, "\n".join(lines[a:b]) + ("\n" if b < len(lines) else "")) for a, b in zip(starts, starts[1:])]
+
+
+def _parse_by_document(path: str, text: str) -> tuple[list[LedgerEntry], list[Finding]] | None:
+    """The entries and findings of a month file, each document parsed once per process (None: parse
+    the file whole, as when a document has a YAML problem, which may change what follows it)."""
+    chunks = _documents(text)
+    if chunks is None:
+        return None
+    entries: list[LedgerEntry] = []
+    findings: list[Finding] = []
+    for offset, chunk in chunks:
+        key = (path, offset, chunk)
+        known = _DOCS.get(key)
+        if known is None:
+            docs, problems = load_documents(path, chunk, line_offset=offset)
+            if problems or len(docs) > 1:
+                return None
+            known = _entries_from_docs(docs)
+            if len(_DOCS) >= _DOCS_CAP:
+                _DOCS.clear()
+            _DOCS[key] = known
+        entries += known[0]
+        findings += known[1]
+    return entries, findings
+
+
 def parse_ledger_yaml(path: str, raw: bytes) -> tuple[list[LedgerEntry], list[Finding]]:
     """A backend B month file. Its name must be the month of each of its entries."""
     text, findings = check_bytes(path, raw)
     if text is None:
         return [], findings
-    docs, findings = load_documents(path, text)
-    entries, more = _entries_from_docs(docs)
-    findings += more
+    parsed = _parse_by_document(path, text)
+    if parsed is None:
+        docs, findings = load_documents(path, text)
+        entries, more = _entries_from_docs(docs)
+        findings += more
+    else:
+        entries, findings = parsed[0], list(parsed[1])   # as the whole parse: check_bytes found nothing
     name = posixpath.basename(path)
     if not MONTH_FILE.match(name):
         findings.append(error("L007", f"ledger files are named YYYY-MM.yaml, not {name}", path,

@@ -139,6 +139,7 @@ class _Session:
         from detect_secrets.settings import transient_settings
 
         self.key = key
+        self.baseline: Baseline | None | bool = False   # the baseline object last asked for (False: none yet)
         self.stack = contextlib.ExitStack()
         self.stack.enter_context(transient_settings(settings)).disable_filters(*_NEVER)
         self.memo: dict[tuple[str, str], list[Hit]] = {}
@@ -197,23 +198,57 @@ _BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
 _FLAGS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
 
 
+def _required_literal(pattern: re.Pattern[str]) -> str:
+    """The longest run of literal characters in the pattern's top-level sequence: every match holds it."""
+    import re._constants as sre_constants  # type: ignore[import-not-found]
+    import re._parser as sre_parser  # type: ignore[import-not-found]
+
+    try:
+        parsed = sre_parser.parse(pattern.pattern, pattern.flags)
+    except (re.error, TypeError, ValueError):
+        return ""
+    best = run = ""
+    for op, value in parsed:
+        if op is sre_constants.LITERAL:
+            run += chr(value)
+            continue
+        best, run = max(best, run, key=len), ""
+    return max(best, run, key=len)
+
+
 def _any_of(patterns: list[re.Pattern[str]]) -> Callable[[str], bool]:
-    """A search for any of ``patterns``: one alternation (each with its own flags, scoped) where
-    that means the same, the rest one by one (a back-reference counts groups)."""
+    """A search for any of ``patterns``. One that every match of which holds a literal run (``BEGIN
+    RSA PRIVATE KEY``, ``xox``, ``eyJ``) is tried only where that run stands (compared case-folded
+    for a pattern without regard to case); the others form one alternation (each with its own
+    flags, scoped) where that means the same, or are tried one by one (a back-reference counts
+    groups; inline global flags cannot be scoped)."""
+    guarded: list[tuple[str, bool, re.Pattern[str]]] = []
     parts, alone = [], []
     for p in patterns:
+        literal = _required_literal(p)
+        if len(literal) >= 2:
+            ignore_case = bool(p.flags & re.IGNORECASE)
+            guarded.append((literal.casefold() if ignore_case else literal, ignore_case, p))
+            continue
         flags = "".join(letter for flag, letter in _FLAGS if p.flags & flag)
         if _BACKREFERENCE.search(p.pattern) or p.pattern.lstrip().startswith("(?") and \
                 p.pattern.lstrip()[2:3].isalpha():
-            alone.append(p)   # inline global flags or back-references: keep it whole
+            alone.append(p)
         else:
             parts.append(f"(?{flags}:{p.pattern})" if flags else f"(?:{p.pattern})")
     try:
         union = [re.compile("|".join(parts))] if parts else []
     except re.error:
-        union, alone = [], list(patterns)
+        union, alone = [], alone + [re.compile(part) for part in parts]
     everything = union + alone
-    return lambda line: any(p.search(line) for p in everything)
+
+    def test(line: str) -> bool:
+        if any(p.search(line) for p in everything):
+            return True
+        folded = line.casefold()
+        return any((literal in (folded if ignore_case else line)) and p.search(line) is not None
+                   for literal, ignore_case, p in guarded)
+    return test
 
 
 def _long_quoted(quoted: re.Pattern[str], shortest: int) -> Callable[[str], bool]:
@@ -230,12 +265,14 @@ def _close() -> None:
 
 
 def _session(baseline: Baseline | None) -> _Session:
+    if _SESSION and _SESSION[0].baseline is baseline:
+        return _SESSION[0]   # the same run (one baseline object): its settings were built once
     settings = _settings(baseline)
     key = json.dumps(settings, sort_keys=True)
-    if _SESSION and _SESSION[0].key == key:
-        return _SESSION[0]
-    _close()
-    _SESSION.append(_Session(key, settings))
+    if not (_SESSION and _SESSION[0].key == key):
+        _close()
+        _SESSION.append(_Session(key, settings))
+    _SESSION[0].baseline = baseline
     return _SESSION[0]
 
 
