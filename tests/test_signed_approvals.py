@@ -343,3 +343,27 @@ def test_opsgov_approve_refuses_what_it_cannot_sign(tmp_path: Path, run_cli) -> 
     assert (code, err) == (2, "opsgov: error: gpg.format is ssh but user.signingkey is not set: git config "
                               "user.signingkey ~/.ssh/id_ed25519.pub\n")
     assert not (repo.path / APPROVAL).exists()
+
+
+def test_many_approvals_are_read_in_one_walk_and_each_judged(tmp_path: Path, check: Check) -> None:
+    """Six operations (more than the one-by-one look-up takes): one approval written by hand among five
+    signed ones is the only one refused."""
+    from conftest_gate import add_entry
+
+    repo, _base = governed_repo(tmp_path)
+    ops = [OP] + [f"OPS-2026-01-27-00{i}" for i in range(2, 7)]
+    for op in ops[1:]:
+        declare(repo, op, allowed=[f"ops/svc{op[-1]}/**"], RISK_CLASS="DB_MIGRATION")
+    repo.commit("declare five more")
+    become(repo, tmp_path, "bob")
+    for op in ops[:-1]:
+        assert approve(repo, op)[0] == 0
+    repo.write(f"ops/approvals/{ops[-1]}.yaml", repo.read(f"ops/approvals/{ops[0]}.yaml").replace(ops[0], ops[-1]))
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--no-gpg-sign", "-m", "approval written by hand")
+    for op in ops:
+        add_entry(repo, op, risk_class="DB_MIGRATION")
+    repo.commit("record")
+    code, out, _ = check(repo, "--all")
+    assert code == 1
+    assert [line.split(": ")[1].split()[:2] for line in out.splitlines()[:-1]] == [["P003", ops[-1]]]

@@ -73,27 +73,38 @@ def prepare(ctx: CheckContext, git: Git) -> None:
 def read_approvals(git: Git, rev: str, trusted: str | None, policy: Policy, operation_ids: Sequence[str],
                    signers_changed: bool = False) -> dict[str, ApprovalFacts]:
     """Each operation's approval record at ``rev``, the commit that wrote it, and that commit's signature
-    checked against the allowed signers of ``trusted`` (the graph walk is the caller's)."""
+    checked against the allowed signers of ``trusted`` (the graph walk is the caller's).
+
+    A handful of processes for any number of operations: one batch read of the records, one walk
+    for their commits, one batch read of what those commits wrote, one ``git log`` for the signatures.
+    """
     facts: dict[str, ApprovalFacts] = {}
+    paths = {op_id: policy.approval_path(op_id) for op_id in operation_ids}
+    blobs = dict(zip(operation_ids, git.read_objects(f"{rev}:{paths[op]}" for op in operation_ids)))
+    present = {op: raw for op, (kind, raw) in blobs.items() if kind == "blob" and raw is not None}
+    commits = signing.last_commits_touching(git, rev, [paths[op] for op in present], policy.approvals_dir)
+    found = [op for op in present if paths[op] in commits]
+    written = {op: data for op, (_kind, data) in zip(found, git.read_objects(f"{commits[paths[op]]}:{paths[op]}"
+                                                                              for op in found))}
+    for op_id in operation_ids:
+        fact = facts[op_id] = ApprovalFacts(paths[op_id], signers_changed=signers_changed)
+        raw = present.get(op_id)
+        if raw is None:
+            continue
+        fact.approval, fact.findings = parse_approval(fact.path, raw)
+        fact.commit = commits.get(fact.path)
     with allowed_signers_at(git, trusted, policy) as (signers, problem):
-        paths = [policy.approval_path(op_id) for op_id in operation_ids]
-        blobs = git.read_objects(f"{rev}:{p}" for p in paths)
-        for op_id, path, (kind, raw) in zip(operation_ids, paths, blobs):
-            fact = facts[op_id] = ApprovalFacts(path, signers_changed=signers_changed)
-            if kind != "blob" or raw is None:
-                continue
-            fact.approval, fact.findings = parse_approval(path, raw)
-            fact.commit = signing.last_commit_touching(git, rev, path)
-            if fact.commit is None:
-                continue
-            signed = git.read_objects([f"{fact.commit}:{path}"])[0][1]
-            if signed != raw:  # an evil merge: the signed commit did not write what the tree holds
-                fact.signature = signing.Signature(False, None, None, f"commit {fact.commit[:12]} did not write "
-                                                   "this version of the record")
-            elif problem:
-                fact.signature = signing.Signature(False, None, None, problem)
-            else:
-                fact.signature = signing.verify_commit(git, fact.commit, signers)
+        checked = {} if problem else signing.verify_commits(
+            git, [f.commit for op, f in facts.items() if f.commit and written.get(op) == present[op]], signers)
+    for op_id, fact in facts.items():
+        if fact.commit is None:
+            continue
+        if written.get(op_id) != present[op_id]:  # an evil merge: the signed commit did not write this version
+            fact.signature = signing.Signature(False, None, None, f"commit {fact.commit[:12]} did not write "
+                                               "this version of the record")
+        else:
+            fact.signature = checked.get(fact.commit, signing.Signature(False, None, None, problem or
+                                                                        "git did not report the signature"))
     return facts
 
 
