@@ -58,6 +58,7 @@ def context(repo: Repo, base: str | None, head: str | None, *, mode: str = "rang
     from opsgov_hooks.rules.context import CheckContext
     from opsgov_hooks.git.gitio import Git
     from opsgov_hooks.check.pipeline import answerable_operations
+    from opsgov_hooks.check.runner import keep_facts
     from opsgov_hooks.speed.records_cache import load_records
     from opsgov_hooks.git.sources import CommitSource, IndexSource
 
@@ -71,8 +72,10 @@ def context(repo: Repo, base: str | None, head: str | None, *, mode: str = "rang
     base_records = load_records(CommitSource(git, base), policy, tags=tagged)
     # As the gate does: a change answers for the entries it changes (all of them under --all).
     answerable = answerable_operations(git, mode, head_records, base_records, head, base)
-    return CheckContext(policy, head_records, base_records, mode, now, tags=tag_refs, head_sha=head,
-                        base_sha=base, git=git, answerable=answerable)
+    ctx = CheckContext(policy, head_records, base_records, mode, tags=tag_refs, head_sha=head,
+                       base_sha=base, git=git, answerable=answerable)
+    keep_facts(ctx, git)   # as the runner does before any preparer runs
+    return ctx
 
 
 def history(repo: Repo, base: str | None, head: str | None, **kwargs: object) -> list[str]:

@@ -15,10 +15,10 @@ from opsgov_hooks.policy.config import default_policy, policy_from_mapping
 from opsgov_hooks.findings import UsageError
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.ledger_io import open_backend
-from opsgov_hooks.ledger_io.atomic import atomic_write
+from opsgov_hooks.atomicfile import write_atomic
 from opsgov_hooks.ledger_io.render import render_entry, scalar
 from opsgov_hooks.records.ledger import parse_changelog, parse_ledger_yaml
-from opsgov_hooks.rules.located import at_entry
+from opsgov_hooks.records.located import at_entry
 from opsgov_hooks.records.yamlstrict import load_documents
 
 FIELDS = {
@@ -221,7 +221,7 @@ def test_atomic_write_keeps_the_file_mode_and_leaves_no_temporary_file(tmp_path)
     target = tmp_path / "ledger.yaml"
     target.write_bytes(b"old\n")
     os.chmod(target, 0o640)
-    atomic_write(str(target), b"new\n")
+    write_atomic(str(target), b"new\n")
     assert target.read_bytes() == b"new\n"
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o640
     assert os.listdir(tmp_path) == ["ledger.yaml"]
@@ -236,7 +236,7 @@ def test_atomic_write_failure_leaves_the_old_file(tmp_path, monkeypatch) -> None
 
     monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError):
-        atomic_write(str(target), b"new\n")
+        write_atomic(str(target), b"new\n")
     assert target.read_bytes() == b"old\n" and os.listdir(tmp_path) == ["ledger.yaml"]
 
 

@@ -16,13 +16,10 @@ Where each mode reads what (the decisions, also in docs/gate.md):
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from opsgov_hooks import fastpath
-
-from opsgov_hooks.speed import parallel
+from opsgov_hooks.speed import parallel, results
 from opsgov_hooks.speed.store import Store, open_store
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy, resolve_policy
 from opsgov_hooks.rules.context import CheckContext
@@ -38,13 +35,15 @@ from opsgov_hooks.rules import timestamps
 from opsgov_hooks.git.sources import CommitSource
 
 
-def trusted_policy(git: Git, rev: str | None, *, remember: bool = False) -> Policy:
-    """The policy as the trusted revision ``rev`` holds it (None: the empty tree, i.e. the defaults)."""
+def policy_sources(git: Git, rev: str | None) -> tuple[bytes | None, bytes | None]:
+    """``.opsgov.yaml`` and ``pyproject.toml`` as the trusted revision ``rev`` holds them (None: absent)."""
     contents = CommitSource(git, rev).read_few([CONFIG_FILE, PYPROJECT_FILE])
-    policy = resolve_policy(contents.get(CONFIG_FILE), contents.get(PYPROJECT_FILE))
-    if remember:
-        fastpath.remember(contents.get(CONFIG_FILE), contents.get(PYPROJECT_FILE), policy)
-    return policy
+    return contents.get(CONFIG_FILE), contents.get(PYPROJECT_FILE)
+
+
+def trusted_policy(git: Git, rev: str | None) -> Policy:
+    """The policy as the trusted revision ``rev`` holds it (None: the empty tree, i.e. the defaults)."""
+    return resolve_policy(*policy_sources(git, rev))
 
 
 def record_findings(head: RecordSet, base: RecordSet, policy: Policy, touched: set[str],
@@ -72,7 +71,6 @@ def history_findings(git: Git, judge: Judge, *, mode: str, head: RecordSet, base
                      base_sha: str | None, op_changes: Mapping[str, tuple[str, ...]] | None = None) -> list[Finding]:
     """The history-aware rules other areas register (append-only ledger, rollback refs, tags)."""
     ctx = CheckContext(policy=judge.policy, head_records=head, base_records=base, mode=mode,
-                       now=datetime.datetime.now(datetime.timezone.utc), changes=[e.change for e in entries],
                        tags=list(judge.tags), existing_paths=existing, shallow=git.is_shallow(),
                        head_sha=head_sha, base_sha=base_sha, git=git,
                        answerable=answerable_operations(git, mode, head, base, head_sha, base_sha),
@@ -163,13 +161,19 @@ def _ungoverned(git: Git, judge: Judge, entries: list[DiffEntry], head: str | No
     return findings
 
 
-def check_staged(git: Git, message: Message | None = None) -> list[Finding]:
+def check_staged(git: Git, message: Message | None = None,
+                 on_policy: Callable[[bytes | None, bytes | None, Policy], None] | None = None) -> list[Finding]:
+    """The staged change (with ``message``: at the commit-msg stage). ``on_policy`` is told the trusted
+    configuration and the policy it gives (the command keeps it for the fast path)."""
     head = git.head()
     entries, merging = merge_own_entries(git, git.staged_entries(head))
     trailers = message.trailers if message else None
     if not entries and not trailers:
         return []
-    policy = trusted_policy(git, head, remember=message is None)
+    sources = policy_sources(git, head)
+    policy = resolve_policy(*sources)
+    if message is None and on_policy is not None:
+        on_policy(*sources, policy)
     judge = Judge(git, policy, git.ops_tags(), head)
     if not judge.governed(entries) and not trailers:
         return _ungoverned(git, judge, entries, head, merging, message)
@@ -209,8 +213,6 @@ def check_all(git: Git) -> list[Finding]:
     head = git.head()
     if head is None:
         return []  # no commit yet: nothing exists to be governed
-    from opsgov_hooks.speed import results
-
     now = timestamps.utc_now()   # the clock the timestamp rules read
     key = results.inputs_key(git, head)
     kept = results.recall(git, key, now) if key is not None else None

@@ -8,25 +8,12 @@ from typing import TextIO
 from opsgov_hooks.speed.store import open_store
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy, load_policy
 from opsgov_hooks.findings import Finding, UsageError, has_errors, sort_findings
-from opsgov_hooks.git.gitio import Git, TagRef
+from opsgov_hooks.git.gitio import Git, TagRef, find_root
 from opsgov_hooks.records.store import RecordSet, record_kind, record_prefixes
 from opsgov_hooks.speed.records_cache import load_records
 from opsgov_hooks.output import get_reporter
 from opsgov_hooks.check.runner import run_record_rules
 from opsgov_hooks.git.sources import WorktreeSource
-
-
-def find_root(start: str) -> str:
-    """The repository root when inside git (without needing git history), else ``start``."""
-    here = os.path.abspath(start)
-    probe = here
-    while True:
-        if os.path.exists(os.path.join(probe, ".git")):
-            return probe
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            return here
-        probe = parent
 
 
 def validate_paths(root: str, paths: Sequence[str] | None, start: str | None = None,
@@ -81,8 +68,6 @@ def select_records(root: str, start: str, paths: Sequence[str], policy: Policy,
 
 
 def _tags(root: str) -> list[TagRef]:
-    from opsgov_hooks.git.gitio import Git
-
     with Git.discover(root) as git:
         return git.ops_tags()
 

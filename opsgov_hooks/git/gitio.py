@@ -33,6 +33,29 @@ _ENV = {
 }
 
 
+def git_env() -> dict[str, str]:
+    """The environment every git process runs with: the caller's, made non-interactive and stable."""
+    return {**os.environ, **_ENV}
+
+
+def find_root(start: str) -> str:
+    """The repository root when inside git (without running git), else ``start`` itself.
+
+    For commands that also work on a plain folder of records (``opsgov validate``, ``new``, ``run``);
+    :meth:`Git.discover` asks git and fails outside a repository; :meth:`Git.discover_any`
+    also accepts a bare repository (a server's hook).
+    """
+    here = os.path.abspath(start)
+    probe = here
+    while True:
+        if os.path.exists(os.path.join(probe, ".git")):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return here
+        probe = parent
+
+
 class GitError(UsageError):
     """git failed in a way the user must fix (exit code 2)."""
 
@@ -77,7 +100,7 @@ class Git:
 
     # -- plumbing -------------------------------------------------------------
     def run(self, *args: str, stdin: bytes | None = None, check: bool = True) -> bytes:
-        env = {**os.environ, **_ENV}
+        env = git_env()
         try:
             proc = subprocess.run(("git", *args), cwd=self.root, input=stdin, capture_output=True, env=env)
         except FileNotFoundError:
@@ -88,7 +111,7 @@ class Git:
         return proc.stdout
 
     def ok(self, *args: str) -> bool:
-        env = {**os.environ, **_ENV}
+        env = git_env()
         return subprocess.run(("git", *args), cwd=self.root, capture_output=True, env=env).returncode == 0
 
     def forget_batch(self) -> None:
@@ -112,7 +135,7 @@ class Git:
     @classmethod
     def discover(cls, path: str = ".") -> Git:
         """The repository containing ``path``; exit 2 with the fix when there is none."""
-        env = {**os.environ, **_ENV}
+        env = git_env()
         try:
             proc = subprocess.run(("git", "rev-parse", "--show-toplevel"), cwd=path, capture_output=True, env=env)
         except FileNotFoundError:
@@ -171,29 +194,7 @@ class Git:
         out = self.run("config", "--get", "--end-of-options", key, check=False).strip()
         return out.decode("utf-8", "replace") if out else None
 
-    # -- changes ----------------------------------------------------------------
-    def diff_index(self, base: str | None) -> list[Change]:
-        """The staged change against ``base`` (HEAD), or against the empty tree in a new repository."""
-        return _parse_name_status(self.run("diff-index", "--cached", "-z", "-M", "--raw",
-                                           "--no-ext-diff", "--end-of-options", base or EMPTY_TREE))
-
-    def diff_commits(self, old: str, new: str) -> list[Change]:
-        return _parse_name_status(self.run("diff-tree", "-r", "-z", "--raw", "-M", "--no-ext-diff",
-                                           "--end-of-options", old, new))
-
-    def added_lines_cached(self, base: str | None, paths: Sequence[str]) -> bytes:
-        """The unified diff (zero context) of the staged change, for content rules."""
-        if not paths:
-            return b""
-        return self.run("diff", "--cached", "-U0", "--no-color", "--no-ext-diff", "--text",
-                        "--end-of-options", base or EMPTY_TREE, "--", *paths)
-
-    def added_lines_commits(self, old: str, new: str, paths: Sequence[str]) -> bytes:
-        if not paths:
-            return b""
-        return self.run("diff", "-U0", "--no-color", "--no-ext-diff", "--text", "--end-of-options", old, new,
-                        "--", *paths)
-
+    # -- history ----------------------------------------------------------------
     def rev_list(self, *args: str) -> list[str]:
         return self.run("rev-list", *args).decode().split()
 
@@ -281,7 +282,7 @@ class Git:
 
     def _batch_process(self) -> subprocess.Popen[bytes]:
         if self._batch is None:
-            env = {**os.environ, **_ENV}
+            env = git_env()
             self._batch = subprocess.Popen(("git", "cat-file", "--batch"), cwd=self.root, env=env,
                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                            stderr=subprocess.DEVNULL)
@@ -406,7 +407,7 @@ class Git:
             try:
                 proc = subprocess.Popen(("git", "rev-list", "--parents", "--stdin"), cwd=self.root,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
-                                        env={**os.environ, **_ENV}, bufsize=0)  # raw: a read returns what is there
+                                        env=git_env(), bufsize=0)  # raw: a read returns what is there
             except FileNotFoundError:
                 raise GitError("git is not installed or not on PATH; install git and run again") from None
             assert proc.stdin is not None and proc.stdout is not None
@@ -461,7 +462,7 @@ class Git:
 
     def push_tag(self, remote: str, name: str) -> tuple[bool, str]:
         """Push one tag without force: (accepted, git's message)."""
-        env = {**os.environ, **_ENV}
+        env = git_env()
         ref = f"refs/tags/{name}"
         proc = subprocess.run(("git", "push", "--porcelain", "--end-of-options", remote, f"{ref}:{ref}"),
                               cwd=self.root, capture_output=True, env=env)
@@ -470,14 +471,14 @@ class Git:
 
     def verify_tag(self, name: str, allowed_signers: str | None) -> tuple[bool, str]:
         """``git verify-tag --raw``: (valid, what git and gpg/ssh-keygen said)."""
-        env = {**os.environ, **_ENV}
+        env = git_env()
         config = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers}"] if allowed_signers else []
         proc = subprocess.run(("git", *config, "verify-tag", "--raw", "--end-of-options", f"refs/tags/{name}"),
                               cwd=self.root, capture_output=True, env=env)
         return proc.returncode == 0, (proc.stdout + proc.stderr).decode("utf-8", "replace")
 
     def _run_env(self, args: Sequence[str], extra: dict[str, str], stdin: bytes | None = None) -> bytes:
-        env = {**os.environ, **_ENV, **extra}
+        env = {**git_env(), **extra}
         proc = subprocess.run(("git", *args), cwd=self.root, input=stdin, capture_output=True, env=env)
         if proc.returncode != 0:
             message = proc.stderr.decode("utf-8", "replace").strip()
@@ -489,7 +490,7 @@ class Git:
     @classmethod
     def discover_any(cls, path: str = ".") -> Git:
         """A work tree's top level, or a bare repository's directory (a server's pre-receive hook)."""
-        env = {**os.environ, **_ENV}
+        env = git_env()
         try:
             proc = subprocess.run(("git", "rev-parse", "--is-bare-repository", "--absolute-git-dir"), cwd=path,
                                   capture_output=True, env=env)
@@ -703,30 +704,6 @@ def _parse_ls(out: bytes, sha_field: int) -> dict[str, str]:
             if fields[1] == b"blob":
                 result[path.decode("utf-8", "surrogateescape")] = fields[sha_field].decode()
     return result
-
-
-def _parse_name_status(out: bytes) -> list[Change]:
-    """Parse ``--raw -z`` output: ``:oldmode newmode oldsha newsha STATUS\\0path\\0[path\\0]``."""
-    parts = out.split(b"\0")
-    changes: list[Change] = []
-    i = 0
-    while i < len(parts) - 1:
-        meta = parts[i].decode()
-        if not meta.startswith(":"):
-            i += 1
-            continue
-        old_mode, new_mode, _old, _new, status = meta[1:].split()
-        kind = status[0]
-        if kind in "RC":
-            old = parts[i + 1].decode("utf-8", "surrogateescape")
-            new = parts[i + 2].decode("utf-8", "surrogateescape")
-            changes.append(Change(kind, new, old, old_mode, new_mode))
-            i += 3
-        else:
-            path = parts[i + 1].decode("utf-8", "surrogateescape")
-            changes.append(Change(kind, path, None, old_mode, new_mode))
-            i += 2
-    return changes
 
 
 # -- the gate's diff parsing -------------------------------------------------------------

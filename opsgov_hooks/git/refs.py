@@ -8,19 +8,39 @@ memory. Never one ``merge-base`` per reference.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
-
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
-from opsgov_hooks.rules.context import RefFacts
-from opsgov_hooks.speed.store import Store
 from opsgov_hooks.git.gitio import Git
 
 _COMMIT = re.compile(r"(?:([0-9a-fA-F]{7,40})|commit:\s*(\S+))\Z")
 _PROCEDURE = re.compile(r"procedure:\s*(.*)\Z", re.S)
 _TRAILING = ".,;:)]}'\""
+
+
+class Kept(Protocol):
+    """Answers kept between runs (:class:`opsgov_hooks.speed.store.Store` is one; git never opens it)."""
+
+    def get(self, key: Any) -> Any: ...
+
+    def put(self, key: Any, value: Any) -> None: ...
+
+    def save(self, keep: int = 2000) -> None: ...
+
+
+@dataclasses.dataclass
+class RefFacts:
+    """What git says about one rollback reference (resolved in one batch for a whole run)."""
+
+    exists: bool
+    is_commit: bool = False
+    ambiguous: bool = False
+    sha: str | None = None
+    reachable: bool = False
 
 
 def commit_name(rollback_ref: str) -> str | None:
@@ -62,7 +82,7 @@ def path_exists(path: str, existing: frozenset[str]) -> bool:
     return path in existing or any(p.startswith(path + "/") for p in existing)
 
 
-def resolve(git: Git, wanted: Mapping[str, Sequence[str]], known: Store | None = None) -> dict[str, RefFacts]:
+def resolve(git: Git, wanted: Mapping[str, Sequence[str]], known: Kept | None = None) -> dict[str, RefFacts]:
     """rollback_ref -> facts, each reachable from every tip given for it.
 
     ``known`` keeps is-ancestor answers between runs: a commit's ancestry never changes, so
@@ -110,7 +130,7 @@ def resolve(git: Git, wanted: Mapping[str, Sequence[str]], known: Store | None =
 _TIPS_KEPT = 8
 
 
-def _from_earlier_tip(ancestry: Ancestry, known: Store | None, tip: str, todo: Sequence[tuple[str, str]],
+def _from_earlier_tip(ancestry: Ancestry, known: Kept | None, tip: str, todo: Sequence[tuple[str, str]],
                       answers: dict[tuple[str, str], bool]) -> None:
     """Answer ``tip``'s questions from a tip of an earlier run that ``tip`` descends from.
 

@@ -7,14 +7,14 @@ trusted revision's copy); what git reports is parsed here into who signed and wi
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
+import dataclasses
 import re
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 
-from opsgov_hooks.git.gitio import _ENV, Git, GitError
+from opsgov_hooks.git.gitio import Git, GitError, git_env
 
 # What git (through ssh-keygen, gpg or gpgsm) says about a signature it checked.
 _SSH_GOOD = re.compile(r'Good "git" signature (?:for (\S+) )?with (\S+) key (\S+)')
@@ -79,7 +79,7 @@ def allowed_signers_file(git: Git, trusted: str | None, path: str | None) -> Ite
 
 def verify_commit(git: Git, sha: str, allowed_signers: str | None) -> Signature:
     """``git verify-commit --raw``: is ``sha`` signed, by whom, with which key."""
-    env = {**os.environ, **_ENV}
+    env = git_env()
     proc = subprocess.run(("git", *_config(allowed_signers), "verify-commit", "--raw", "--end-of-options", sha),
                           cwd=git.root, capture_output=True, env=env)
     return parse_signature(proc.returncode == 0, (proc.stdout + proc.stderr).decode("utf-8", "replace"))
@@ -156,7 +156,7 @@ def commit_signed(git: Git, path: str, message: str) -> str:
     commit); the message goes in on stdin and no editor opens.
     """
     git.run("add", "--", path)
-    env = {**os.environ, **_ENV, "GIT_EDITOR": "true"}
+    env = {**git_env(), "GIT_EDITOR": "true"}
     proc = subprocess.run(("git", "commit", "-q", "-S", "-F", "-", "--", path), cwd=git.root,
                           input=message.encode("utf-8"), capture_output=True, env=env)
     if proc.returncode != 0:

@@ -1,4 +1,4 @@
-"""The ledger's writer lock, and its atomic writes.
+"""The ledger's writer lock.
 
 Writes go through :func:`opsgov_hooks.atomicfile.write_atomic` (temporary file in
 the same directory, fsync, rename, mode kept). The lock (``filelock``, imported
@@ -10,16 +10,9 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from opsgov_hooks.atomicfile import write_atomic
-
 from opsgov_hooks.findings import UsageError
 
 LOCK_TIMEOUT_SECONDS = 30.0
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Replace ``path`` atomically (one implementation for every writer: :mod:`opsgov_hooks.atomicfile`)."""
-    write_atomic(path, data)
 
 
 @contextlib.contextmanager

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from opsgov_hooks.findings import Finding, UsageError, error
-from opsgov_hooks.ledger_io.atomic import atomic_write
+from opsgov_hooks.atomicfile import write_atomic
 from opsgov_hooks.ledger_io.edit import Edit, apply_edits, entry_edits, newline_of
 from opsgov_hooks.ledger_io.render import render_entry
 from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.rules.located import at_entry
+from opsgov_hooks.records.located import at_entry
 from opsgov_hooks.records.yamlstrict import Document, load_documents
 
 BOM = "\ufeff"
@@ -99,7 +99,7 @@ class FileBackend:
         return plan
 
     def commit(self, plan: Plan) -> None:
-        atomic_write(plan.target, plan.after)
+        write_atomic(plan.target, plan.after)
 
     def _plan(self, path: str, before: bytes | None, after_text: str, op_id: str, first_line: int) -> Plan:
         after = after_text.encode("utf-8")

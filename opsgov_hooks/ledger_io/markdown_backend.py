@@ -4,7 +4,7 @@ from __future__ import annotations
 from opsgov_hooks.findings import Finding, UsageError
 from opsgov_hooks.ledger_io.base import FileBackend, only_match, parsed_documents
 from opsgov_hooks.records.ledger import LedgerEntry, parse_changelog
-from opsgov_hooks.rules.located import at_entry
+from opsgov_hooks.records.located import at_entry
 from opsgov_hooks.records.yamlstrict import Document
 
 HEADER = ("# Ops changelog\n\nThe sign-off ledger (Ops Governor v1.0, P5, option A): one YAML block per "

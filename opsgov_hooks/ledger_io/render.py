@@ -15,14 +15,8 @@ from typing import Any
 
 import yaml
 
+from opsgov_hooks.records.ledger import FIELD_ORDER
 from opsgov_hooks.records.yamlstrict import load_documents
-
-# P5's order, then the fields opsgov adds.
-FIELD_ORDER = (
-    "operation_id", "operation_name", "requested_by", "approved_by", "approval_timestamp",
-    "execution_timestamp", "risk_class", "blast_radius", "changes_summary", "rollback_ref", "outcome",
-    "emergency", "rollback_timestamp", "rollback_evidence", "notes",
-)
 
 
 def ordered_keys(fields: Mapping[str, Any]) -> list[str]:

@@ -15,7 +15,7 @@ from opsgov_hooks.findings import UsageError, has_errors
 from opsgov_hooks.ledger_io.atomic import locked
 from opsgov_hooks.lifecycle.record import check_plan
 from opsgov_hooks.lifecycle.workspace import Workspace, check_operation_id, emit, open_workspace, timestamp_option
-from opsgov_hooks.rules.located import at_entry
+from opsgov_hooks.records.located import at_entry
 
 
 def committed_entry(ws: Workspace, operation_id: str) -> str | None:

@@ -10,7 +10,7 @@ from opsgov_hooks.lifecycle.workspace import Workspace, check_operation_id, open
 from opsgov_hooks.records.ids import tag_name
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.output.text import format_line
-from opsgov_hooks.rules.located import at_entry
+from opsgov_hooks.records.located import at_entry
 
 COLUMNS = ("OPERATION_ID", "OUTCOME", "RISK_CLASS", "EXECUTED", "APPROVED_BY", "TAG", "LOCATION")
 

@@ -17,8 +17,8 @@ from opsgov_hooks.ledger_io.atomic import locked
 from opsgov_hooks.lifecycle.workspace import (Workspace, check_operation_id, emit, findings_of, open_workspace,
                                               timestamp_option, with_entry)
 from opsgov_hooks.records.ledger import LedgerEntry
+from opsgov_hooks.records.located import at_entry
 from opsgov_hooks.records.store import RecordSet
-from opsgov_hooks.rules.located import at_entry
 from opsgov_hooks.check.runner import run_record_rules
 
 
@@ -153,7 +153,7 @@ def rollback_ref_findings(ws: Workspace, records: RecordSet, operation_id: str) 
     from opsgov_hooks.rules.context import CheckContext
     from opsgov_hooks.check.runner import run_history_rules
 
-    ctx = CheckContext(ws.policy, records, RecordSet(), "staged", datetime.datetime.now(datetime.timezone.utc),
+    ctx = CheckContext(ws.policy, records, RecordSet(), "staged",
                        tags=ws.git.ops_tags(), head_sha=None, base_sha=ws.git.head(), git=ws.git,
                        answerable=frozenset({operation_id}))
     return [f for f in run_history_rules(ctx) if f.code in ROLLBACK_REF_CODES]

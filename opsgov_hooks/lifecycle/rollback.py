@@ -17,7 +17,7 @@ from opsgov_hooks.lifecycle.workspace import (Workspace, check_operation_id, emi
                                               timestamp_option)
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.rules.history import entry_changes
-from opsgov_hooks.rules.located import at_entry, at_field
+from opsgov_hooks.records.located import at_entry, at_field
 from opsgov_hooks.rules.signoff import is_self
 
 ROLLBACK_OUTCOMES = ("ROLLBACK", "PARTIAL")

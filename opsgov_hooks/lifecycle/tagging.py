@@ -48,7 +48,7 @@ def close_operation(start: str, request: TagRequest, output_format: str, out: Te
     records, pending = _records_at(git, policy, sha, op_id)
     findings = _existing_tag(git, tag_name(op_id), request.remote) + _readiness(records, op_id, policy, request)
     findings += list(records.findings) + run_record_rules(records, policy)
-    ctx = CheckContext(policy, records, records, "all", now or datetime.datetime.now(datetime.timezone.utc),
+    ctx = CheckContext(policy, records, records, "all",
                        tags=git.ops_tags(), head_sha=sha, base_sha=sha, git=git)
     findings += run_history_rules(ctx)
     if has_errors(findings):

@@ -15,6 +15,7 @@ from typing import Any
 from opsgov_hooks.policy import schemas
 from opsgov_hooks.findings import Finding, UsageError, error, sort_findings
 from opsgov_hooks.policy.globs import glob_problem
+from opsgov_hooks.output.text import format_line
 from opsgov_hooks.records.yamlstrict import MAX_BYTES, Document, PathKey, check_bytes, load_documents
 
 CONFIG_FILE = ".opsgov.yaml"
@@ -409,8 +410,6 @@ def resolve_policy(config_raw: bytes | None, pyproject_raw: bytes | None) -> Pol
     if config_raw is not None and not findings:
         policy, findings = parse_config(CONFIG_FILE, config_raw)
     if findings:
-        from opsgov_hooks.output.text import format_line
-
         lines = "\n".join(format_line(f) for f in sort_findings(findings))
         raise UsageError(f"the opsgov configuration is broken:\n{lines}\nFix the configuration "
                          f"(schema: schemas/config.schema.json), then run again.")

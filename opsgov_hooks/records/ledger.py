@@ -19,6 +19,12 @@ from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.records.ids import id_date, parse_utc
 from opsgov_hooks.records.yamlstrict import MAX_BYTES, Document, check_bytes, load_documents
 
+# P5's order, then the fields opsgov adds (how entries are written, and how changes are listed).
+FIELD_ORDER = (
+    "operation_id", "operation_name", "requested_by", "approved_by", "approval_timestamp",
+    "execution_timestamp", "risk_class", "blast_radius", "changes_summary", "rollback_ref", "outcome",
+    "emergency", "rollback_timestamp", "rollback_evidence", "notes",
+)
 TIMESTAMP_FIELDS = ("approval_timestamp", "execution_timestamp", "rollback_timestamp")
 MONTH_FILE = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])\.yaml\Z")
 

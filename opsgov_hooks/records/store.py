@@ -7,14 +7,11 @@ in :mod:`opsgov_hooks.rules.records`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import Finding, error
-from opsgov_hooks.git.gitio import TagRef
 from opsgov_hooks.records.declaration import Declaration, parse_operation_record
-from opsgov_hooks.records.ledger import LedgerEntry, parse_changelog, parse_ledger_yaml, parse_tag_entry
-from opsgov_hooks.git.sources import Source
+from opsgov_hooks.records.ledger import LedgerEntry, parse_changelog, parse_ledger_yaml
 
 
 @dataclasses.dataclass

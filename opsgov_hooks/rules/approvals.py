@@ -25,7 +25,7 @@ from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import parse_utc
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.rules.context import ApprovalFacts, CheckContext
-from opsgov_hooks.rules.located import at_field
+from opsgov_hooks.records.located import at_field
 from opsgov_hooks.rules.signoff import effective_approver, is_self, normalise_person
 
 

@@ -2,27 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from opsgov_hooks.findings import Finding
 from opsgov_hooks.git.signing import Signature
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.records.approval import Approval
-from opsgov_hooks.git.gitio import Change, Git, TagRef
+from opsgov_hooks.git.gitio import Git, TagRef
+from opsgov_hooks.git.refs import Kept, RefFacts
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import RecordSet
-
-
-@dataclasses.dataclass
-class RefFacts:
-    """What git says about one rollback reference (resolved in one batch for a whole run)."""
-
-    exists: bool
-    is_commit: bool = False
-    ambiguous: bool = False
-    sha: str | None = None
-    reachable: bool = False
 
 
 @dataclasses.dataclass
@@ -56,8 +45,6 @@ class CheckContext:
     head_records: RecordSet             # records in the tree being judged (index, or range head)
     base_records: RecordSet             # records at the base (HEAD for staged, BASE for a range)
     mode: str                           # "staged" | "range" | "all" | "pre-receive"
-    now: datetime.datetime
-    changes: list[Change] = dataclasses.field(default_factory=list)
     tags: list[TagRef] = dataclasses.field(default_factory=list)
     refs: Mapping[str, RefFacts] = dataclasses.field(default_factory=dict)  # rollback_ref -> facts
     existing_paths: frozenset[str] = frozenset()   # files in the judged tree (for procedure: paths)
@@ -65,6 +52,9 @@ class CheckContext:
     head_sha: str | None = None         # the judged commit (None: staged change on top of base_sha)
     base_sha: str | None = None         # HEAD for staged, BASE for a range, None for a new repository
     git: Git | None = None              # for preparers only (batch look-ups before the pure rules run)
+    # For preparers only: the store of a kind ("ancestry", "sealed") kept between runs, or None.
+    # The runner fills it (rules never open a cache themselves); None here: nothing is kept.
+    stores: Callable[[str], Kept | None] = lambda kind: None
     tag_facts: Mapping[str, TagFacts] = dataclasses.field(default_factory=dict)  # tag name -> facts
     # The operations whose ledger entries the change adds, edits or removes; None: every operation
     # (--all). The history rules answer only for these: an entry the change leaves as it was, on

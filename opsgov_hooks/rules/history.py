@@ -21,8 +21,8 @@ from typing import Any
 
 from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.findings import Finding, Severity, error
-from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.rules.located import at_entry, at_field
+from opsgov_hooks.records.ledger import FIELD_ORDER, LedgerEntry
+from opsgov_hooks.records.located import at_entry, at_field
 from opsgov_hooks.rules.signoff import is_self, normalise_person
 
 ROLLBACK_FIELDS = ("rollback_timestamp", "rollback_evidence")
@@ -85,8 +85,6 @@ def _describe(key: str, before: Any, after: Any) -> str:
 
 
 def _field_order(key: str) -> tuple[int, str]:
-    from opsgov_hooks.ledger_io.render import FIELD_ORDER
-
     return (FIELD_ORDER.index(key) if key in FIELD_ORDER else len(FIELD_ORDER), key)
 
 

@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from opsgov_hooks.codes import CODES
 from opsgov_hooks.findings import Finding
 from opsgov_hooks.git.gitio import Git
-from opsgov_hooks.records.store import RecordSet
 from opsgov_hooks.rules import approvals, execution, gate, history, records, rollback_refs, signoff, tags, timestamps
 from opsgov_hooks.rules import report_sections as report
 from opsgov_hooks.rules.context import CheckContext

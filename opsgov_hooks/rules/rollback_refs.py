@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from opsgov_hooks.git import refs
-from opsgov_hooks.speed.store import open_store
 from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.records.ids import tag_name
 from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.rules.located import at_field
+from opsgov_hooks.records.located import at_field
 
 SHALLOW_HINT = "fetch the full history: 'git fetch --unshallow' (or fetch-depth: 0 in actions/checkout)"
 
@@ -56,7 +55,7 @@ def prepare(ctx: CheckContext, git: Git) -> None:
         procedures = procedures or ref.strip().startswith("procedure:")
     if wanted:  # no git process at all for a run without commit references
         ctx.shallow = ctx.shallow or git.is_shallow()
-        known = None if ctx.shallow else open_store(git, "ancestry", None)  # answers on cut history may change
+        known = None if ctx.shallow else ctx.stores("ancestry")  # answers on cut history may change
         ctx.refs = {**ctx.refs, **refs.resolve(git, wanted, known)}
     if procedures and not ctx.existing_paths:
         listing = git.ls_tree(ctx.head_sha) if ctx.head_sha else git.ls_index()

@@ -114,7 +114,8 @@ def _settings(baseline: Baseline | None) -> dict[str, Any]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     from detect_secrets.settings import Settings
 
-    every_plugin = [{"name": cls.__name__} for cls in get_mapping_from_secret_type_to_class().values()]
+    plugins: list[Any] = list(get_mapping_from_secret_type_to_class().values())  # untyped library
+    every_plugin = [{"name": plugin.__name__} for plugin in plugins]
     if baseline is None:
         # detect-secrets' defaults: every plugin, its default filters.
         defaults = [{"path": path} for path in sorted(Settings().filters)]

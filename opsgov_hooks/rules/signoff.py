@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import Finding, error, warning
 from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.rules.located import at_field
+from opsgov_hooks.records.located import at_field
 from opsgov_hooks.records.store import RecordSet
 
 SELF = "SELF"

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
-from opsgov_hooks.speed.store import open_store
 from opsgov_hooks.rules.context import CheckContext, TagFacts
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.git.gitio import Git, TagRef
@@ -22,7 +21,7 @@ from opsgov_hooks.git.signing import allowed_signers_file, parse_signature
 from opsgov_hooks.records.ids import ID_RE, id_date, id_from_tag
 from opsgov_hooks.records.ledger import LedgerEntry, find_yaml_entry, parse_changelog, parse_tag_entry
 from opsgov_hooks.rules.history import entry_changes, same_operation
-from opsgov_hooks.rules.located import at_entry, at_field
+from opsgov_hooks.records.located import at_entry, at_field
 from opsgov_hooks.rules.signoff import effective_approver, normalise_person
 
 
@@ -59,7 +58,7 @@ def _read_sealed(ctx: CheckContext, git: Git, facts: dict[str, TagFacts]) -> Non
     annotated = [t for t in ctx.tags
                  if t.name in facts and t.object_type == "tag" and ID_RE.match(id_from_tag(t.name))]
     files = {t.name: ctx.policy.ledger_file_for(id_from_tag(t.name)) for t in annotated}
-    store = open_store(git, "sealed", ctx.policy)
+    store = ctx.stores("sealed")
     unknown = []
     for tag in annotated:
         fact = facts[tag.name]

@@ -15,7 +15,7 @@ from opsgov_hooks.findings import Finding, error, warning
 from opsgov_hooks.records.ids import id_date, parse_utc
 from opsgov_hooks.records.ledger import TIMESTAMP_FIELDS, LedgerEntry
 from opsgov_hooks.records.store import RecordSet
-from opsgov_hooks.rules.located import at_entry, at_field
+from opsgov_hooks.records.located import at_entry, at_field
 from opsgov_hooks.rules.signoff import is_self
 
 

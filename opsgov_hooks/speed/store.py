@@ -27,7 +27,6 @@ Several kinds share this store (each module says what it keys on):
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import marshal
 import os
@@ -35,8 +34,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from opsgov_hooks.speed.nogc import paused_gc
 from opsgov_hooks import __version__
 from opsgov_hooks.git.gitio import Git, GitError
+from opsgov_hooks.resources import schema_dir
 
 if TYPE_CHECKING:
     from opsgov_hooks.policy.config import Policy
@@ -58,8 +59,6 @@ def code_fingerprint() -> str:
     Every module, not a list of them: a rule may import any helper, and a list kept by hand
     goes stale the day someone forgets it.
     """
-    from opsgov_hooks.resources import schema_dir
-
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{sys.version_info[:2]}\0".encode())
     sources = sorted(p for p in _PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
     folder = schema_dir()
@@ -85,13 +84,8 @@ class Store:
         self.entries: dict[Any, Any] = {}
         self.used: set[Any] = set()
         self.dirty = False
-        was_enabled = gc.isenabled()
-        gc.disable()  # a large cache is many small acyclic objects: the collector would only re-scan them
-        try:
+        with paused_gc():  # a large cache is many small acyclic objects: the collector would only re-scan them
             self._read()
-        finally:
-            if was_enabled:
-                gc.enable()
 
     def _read(self) -> None:
         try:
