@@ -219,3 +219,20 @@ def test_the_report_shows_history_before_the_adoption_as_such(repo: Repo, tmp_pa
     assert "A001" not in [f["code"] for f in report["findings"]]
     markdown = ok(run(repo, "opsgov", "report", "--format", "md"))
     assert "| before adoption | before-adoption |" in markdown
+
+
+def test_the_report_names_each_operations_evidence_and_its_exit_status(repo: Repo) -> None:
+    repo.write("README.md", "# service\n")
+    repo.commit("initial")
+    ok(run(repo, "opsgov", "init", "-q"))
+    ok(run(repo, "git", "add", "-A"))
+    ok(run(repo, "git", "commit", "-q", "-m", "Adopt Ops Governor"))
+    op_id = next((repo.path / "ops/operations").glob("OPS-*.md")).stem
+    report = json.loads(ok(run(repo, "opsgov", "report", "--format", "json")))
+    [operation] = report["operations"]
+    assert operation["evidence"] == [{"step": 1, "command": "opsgov validate .opsgov.yaml", "status": "exit 0",
+                                      "step_status": "PASS"}]
+    markdown = ok(run(repo, "opsgov", "report", "--format", "md"))
+    assert f"| {op_id} | 1 | opsgov validate .opsgov.yaml | exit 0 | PASS |" in markdown
+    html = ok(run(repo, "opsgov", "report", "--format", "html"))
+    assert "<code>opsgov validate .opsgov.yaml</code>" in html

@@ -33,7 +33,8 @@ figure { margin: 0; overflow-x: auto; }
 
 
 def render(report: Report) -> str:
-    body = _header(report) + _chart(report) + _summary(report) + _operations(report) + _approvals(report)
+    body = _header(report) + _chart(report) + _summary(report) + _operations(report) + _evidence(report)
+    body += _approvals(report)
     body += _commits(report) + _overdue(report) + _requirements(report)
     title = escape(f"Audit report: {report.repository}")
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -110,6 +111,15 @@ def _operations(report: Report) -> list[str]:
     headers = ("Operation", "Name", "Risk class", "Requested by", "Approved by", "Approved", "Executed",
                "Outcome", "Tag", "Tag status", "Rollback evidence")
     return ["<h2>Operations</h2>", _table(headers, rows)]
+
+
+def _evidence(report: Report) -> list[str]:
+    rows = [[_e(o.operation_id), _e(str(e.step)), f"<code>{escape(e.command)}</code>", _e(e.status), _e(e.step_status)]
+            for o in report.operations for e in o.evidence]
+    if not rows:
+        return ["<h2>Verification evidence</h2>", "<p>No operation of this period logged a verification.</p>"]
+    headers = ("Operation", "Step", "Verification command", "Exit status", "Step")
+    return ["<h2>Verification evidence</h2>", _table(headers, rows)]
 
 
 def _commits(report: Report) -> list[str]:

@@ -42,6 +42,8 @@ def _operation(o: OperationRow) -> dict[str, Any]:
         "rollback": {"ref": o.rollback_ref, "timestamp": iso(o.rollback_timestamp), "evidence": o.rollback_evidence},
         "commits": list(o.commits),
         "signed_approval": _approval(o.approval),
+        "evidence": [{"step": e.step, "command": e.command, "status": e.status, "step_status": e.step_status}
+                     for e in o.evidence],
     }
 
 

@@ -24,7 +24,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]
 
 
 def render(report: Report) -> str:
-    lines = _header(report) + _summary(report) + _operations(report.operations) + _approvals(report.operations)
+    lines = _header(report) + _summary(report) + _operations(report.operations) + _evidence(report.operations)
+    lines += _approvals(report.operations)
     lines += _commits(report.commits) + _overdue(report) + _requirements(report)
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -60,6 +61,14 @@ def _operations(operations: Sequence[OperationRow]) -> list[str]:
     headers = ("Operation", "Name", "Risk class", "Requested by", "Approved by", "Approved", "Executed",
                "Outcome", "Tag", "Tag status", "Rollback evidence")
     return lines + table(headers, rows) + [""]
+
+
+def _evidence(operations: Sequence[OperationRow]) -> list[str]:
+    lines = ["## Verification evidence", ""]
+    rows = [(o.operation_id, e.step, e.command, e.status, e.step_status) for o in operations for e in o.evidence]
+    if not rows:
+        return lines + ["No operation of this period logged a verification.", ""]
+    return lines + table(("Operation", "Step", "Verification command", "Exit status", "Step"), rows) + [""]
 
 
 def _approvals(operations: Sequence[OperationRow]) -> list[str]:

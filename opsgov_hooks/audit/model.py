@@ -76,6 +76,16 @@ class ApprovalStatus:
 
 
 @dataclasses.dataclass(frozen=True)
+class Evidence:
+    """One verification command of an operation's Execution log, as ``opsgov run`` recorded it."""
+
+    step: int
+    command: str
+    status: str          # "exit 0", "exit 1", "killed by SIGTERM", ...; "not recorded" by hand
+    step_status: str     # the step's PASS or FAIL
+
+
+@dataclasses.dataclass(frozen=True)
 class OperationRow:
     operation_id: str
     name: str
@@ -95,6 +105,7 @@ class OperationRow:
     rollback_evidence: str | None
     commits: tuple[str, ...]                # governed commits of the period traced to it
     approval: ApprovalStatus | None = None  # None: no approval record, and none required
+    evidence: tuple[Evidence, ...] = ()     # each verification command of its log, with its exit status
 
     @property
     def when(self) -> datetime.datetime | None:

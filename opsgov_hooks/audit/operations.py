@@ -10,6 +10,7 @@ from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import id_date, id_from_tag, tag_name
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import RecordSet
+from opsgov_hooks.audit.evidence import evidence_of
 from opsgov_hooks.audit.model import OPEN, OperationRow, OverdueApproval, TagStatus
 from opsgov_hooks.audit.period import UTC, Period, parse_instant
 
@@ -45,7 +46,7 @@ def operation_row(op_id: str, declaration: Declaration | None, entry: LedgerEntr
         outcome=text("outcome") or OPEN, emergency=fields.get("emergency") is True,
         tag=tag or TagStatus(tag_name(op_id)), rollback_ref=text("rollback_ref"),
         rollback_timestamp=parse_instant(fields.get("rollback_timestamp")),
-        rollback_evidence=text("rollback_evidence"), commits=tuple(commits),
+        rollback_evidence=text("rollback_evidence"), commits=tuple(commits), evidence=evidence_of(declaration),
     )
 
 
