@@ -22,6 +22,7 @@ from opsgov_hooks.rules.context import ApprovalFacts
 from opsgov_hooks.speed.records_cache import load_records
 from opsgov_hooks.audit.model import Facts
 from opsgov_hooks.audit.period import Period, parse_instant
+from opsgov_hooks.audit.trace import gitignore_spec
 from opsgov_hooks.git.sources import CommitSource
 from opsgov_hooks.term import Progress
 
@@ -75,11 +76,15 @@ def approval_facts(git: Git, head: str | None, policy: Policy,
 
 
 def _needed(commits: Iterable[LogCommit], policy: Policy, period: Period) -> Iterator[LogCommit]:
-    """What the report keeps of a streamed history: the period's commits whole; of the others, only
-    when they added an operation record (when each operation was declared opens its window)."""
+    """What the report keeps of a streamed history: the period's commits that touch a governed path
+    or a record, whole (the others are in no row and trace nothing); of the commits outside the
+    period, only those that added an operation record (when each operation was declared opens its
+    window), and only that."""
+    spec = gitignore_spec(policy.governed_paths)
     for commit in commits:
         if period.contains(parse_instant(commit.commit_date)):
-            yield commit
+            if any(record_kind(c.path, policy) or spec.match_file(c.path) for c in commit.changes):
+                yield commit
             continue
         added = tuple(c for c in commit.changes if c.status == "A" and record_kind(c.path, policy) == "operation")
         if added:
