@@ -32,7 +32,10 @@ def expected_lines(status: str = "created") -> list[str]:
     """What init prints for a fresh repository (templates the package does not ship are skipped)."""
     from opsgov_hooks.adoption.init import package_data
 
-    lines = [f"{status:<7} .opsgov.yaml", f"{status:<7} ops/operations/.gitkeep", f"{status:<7} ops/ledger/.gitkeep"]
+    lines = [f"{status:<7} .opsgov.yaml"]
+    lines += [f"{status:<7} .opsgov/schemas/{name}" for name in ("config.schema.json", "declaration.schema.json",
+                                                               "ledger-entry.schema.json")]
+    lines += [f"{status:<7} ops/operations/.gitkeep", f"{status:<7} ops/ledger/.gitkeep"]
     for name, target in TEMPLATES:
         if package_data(name) is None:
             lines.append(f"skipped {target} (this opsgov build does not ship {name})")
@@ -47,15 +50,15 @@ def test_init_creates_the_standard_setup(repo: Repo, run_cli: Any) -> None:
     code, out, err = run_cli("init", "-C", str(repo.path))
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[:7] == expected_lines()
-    op_id = lines[7].split("/")[-1].split(".")[0]
+    assert lines[:10] == expected_lines()
+    op_id = lines[10].split("/")[-1].split(".")[0]
     assert re.fullmatch(r"OPS-\d{4}-\d\d-\d\d-001", op_id)
-    assert lines[7:] == [
+    assert lines[10:] == [
         f"created ops/operations/{op_id}.md (the adoption operation)",
         f"created ops/ledger/{op_id[4:11]}.yaml (its ledger entry)",
         "", f"The adoption is operation {op_id}: its record and ledger entry cover the files above.",
         "Next steps: commit them, close the operation with its tag, turn the hooks on:",
-        "  git add -- .opsgov.yaml .pre-commit-config.yaml docs ops",
+        "  git add -- .opsgov .opsgov.yaml .pre-commit-config.yaml docs ops",
         f"  git commit -m 'Adopt Ops Governor' -m 'Ops-Id: {op_id}'", f"  opsgov tag {op_id}",
         "  pre-commit install"]
     assert (repo.path / "ops/operations/.gitkeep").read_bytes() == b""
@@ -125,7 +128,7 @@ def test_init_follows_the_existing_configuration(repo: Repo, run_cli: Any) -> No
     repo.write(".opsgov.yaml", "operations_dir: governance/ops\nledger:\n  backend: markdown\n")
     code, out, _ = run_cli("init", "-C", str(repo.path))
     assert code == 0
-    assert out.splitlines()[1:3] == ["created governance/ops/.gitkeep", "created docs/OPS_CHANGELOG.md"]
+    assert out.splitlines()[4:6] == ["created governance/ops/.gitkeep", "created docs/OPS_CHANGELOG.md"]
     assert "updated docs/OPS_CHANGELOG.md (its ledger entry)" in out.splitlines()
     from opsgov_hooks.records.ledger import parse_changelog
 

@@ -36,7 +36,8 @@ configuration is an error (exit 2) naming each problem as `path:line:col`; it
 never falls back to the defaults.
 
 Editors can validate the file with the JSON Schema: the first line of the file
-`opsgov init` writes is `# yaml-language-server: $schema=...`.
+`opsgov init` writes is `# yaml-language-server: $schema=.opsgov/schemas/config.schema.json`,
+a copy of the schema `init` writes beside it ([records.md](records.md#editors-and-other-schema-tools)).
 """
 
 

@@ -16,8 +16,12 @@ import yaml
 from opsgov_hooks.policy import schemas
 from opsgov_hooks.policy.config import ForbiddenRule, Policy, default_policy
 
+# Where 'opsgov init' puts the schemas' copies for editors, relative to the repository root
+# (where .opsgov.yaml is): the modeline below is resolved relative to the file.
+SCHEMA_FOLDER = ".opsgov/schemas"
+
 HEADER = """\
-# yaml-language-server: $schema={schema_id}
+# yaml-language-server: $schema={schema_path}
 #
 # opsgov configuration: Ops Governor v1.0 (P4) with the P5 sign-off ledger.
 # Every value below is the standard's default, written out so you can see and
@@ -102,7 +106,7 @@ def _item_help(prop: dict[str, Any]) -> list[str]:
 def render_config(policy: Policy | None = None) -> str:
     schema = schemas.load_schema("config.schema.json")
     values = default_values(policy or default_policy())
-    lines = [HEADER.format(schema_id=schema["$id"]).rstrip("\n")]
+    lines = [HEADER.format(schema_path=f"{SCHEMA_FOLDER}/config.schema.json").rstrip("\n")]
     for key, prop in schema["properties"].items():
         lines.append("")
         lines += _comment(prop.get("description", key)) + _item_help(prop)

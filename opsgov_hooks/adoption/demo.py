@@ -138,7 +138,7 @@ def _adopt(demo: Demo) -> None:
     op_id = printed.split("The adoption is operation ", 1)[1].split(":", 1)[0]
     if not _CURL:
         _count_the_probe_as_evidence(demo)
-    demo.git("add", "--", ".opsgov.yaml", ".pre-commit-config.yaml", "docs", "ops")
+    demo.git("add", "--", ".opsgov", ".opsgov.yaml", ".pre-commit-config.yaml", "docs", "ops")
     demo.opsgov("check", "--staged")
     demo.git("commit", "-q", "-m", "Adopt Ops Governor", "-m", f"Ops-Id: {op_id}")
     demo.opsgov("tag", op_id)

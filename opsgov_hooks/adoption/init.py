@@ -155,6 +155,20 @@ def write_config(init: Initialiser) -> None:
     init.create(CONFIG_FILE, render_config().encode("utf-8"))
 
 
+# Editors validate against these copies: the config's '# yaml-language-server: $schema=' line points at
+# one by a relative path, so it resolves in any clone, offline, whatever opsgov's schemas' $id says.
+SCHEMA_COPIES = ("config.schema.json", "declaration.schema.json", "ledger-entry.schema.json")
+
+
+def write_schemas(init: Initialiser) -> None:
+    """Copies of the record schemas in ``.opsgov/schemas/``, for editors (docs/records.md, "Editors")."""
+    from opsgov_hooks.adoption.config_template import SCHEMA_FOLDER
+    from opsgov_hooks.resources import schema_dir
+
+    for name in SCHEMA_COPIES:
+        init.create(f"{SCHEMA_FOLDER}/{name}", (schema_dir() / name).read_bytes())
+
+
 def write_record_folders(init: Initialiser, policy: Policy) -> None:
     """The operations folder and the ledger's place, kept in git by a ``.gitkeep`` while empty."""
     folders = [policy.operations_dir]
@@ -224,6 +238,7 @@ def run_init(start: str, *, hooks_repo: str | None, hooks_rev: str | None, quiet
     root = git.root
     init = Initialiser(root)
     write_config(init)
+    write_schemas(init)
     policy = load_policy(WorktreeSource(root))  # an existing broken config stops here (exit 2)
     write_record_folders(init, policy)
     write_templates(init, policy)
