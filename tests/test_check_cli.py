@@ -175,7 +175,57 @@ def test_action_installs_itself_and_checks_the_range() -> None:
     assert all("${{" not in script for script in scripts)  # inputs reach scripts through env only
     install = next(s for s in steps if "pip install" in s.get("run", ""))
     assert install["env"]["OPSGOV_SOURCE"] == "${{ github.action_path }}"
-    assert 'opsgov" check --range "$base..$OPSGOV_HEAD" --format "$OPSGOV_FORMAT"' in scripts[-1]
+    assert '"$opsgov" check --range "$base..$OPSGOV_HEAD" --format "$OPSGOV_FORMAT"' in scripts[-1]
+
+
+def test_action_checks_out_with_tags_and_uploads_sarif_on_request() -> None:
+    action = _yaml("action.yml")
+    assert isinstance(action, dict)
+    steps = action["runs"]["steps"]
+    checkout = steps[0]
+    assert checkout["uses"] == "actions/checkout@v4" and checkout["if"] == "${{ inputs.checkout == 'true' }}"
+    assert checkout["with"] == {"fetch-depth": 0, "fetch-tags": True}
+    assert action["inputs"]["upload-sarif"]["default"] == "false"
+    check = next(s for s in steps if s.get("id") == "check")
+    assert check["env"]["OPSGOV_UPLOAD_SARIF"] == "${{ inputs.upload-sarif }}"
+    assert '--format sarif > "$sarif"' in check["run"] and 'echo "sarif=$sarif" >> "$GITHUB_OUTPUT"' in check["run"]
+    upload = steps[-1]
+    assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
+    assert upload["if"] == "${{ always() && steps.check.outputs.sarif != '' }}"   # also when findings fail the job
+    assert upload["with"]["sarif_file"] == "${{ steps.check.outputs.sarif }}"
+
+
+def test_action_script_runs_and_writes_sarif(gate_repo: Repo, tmp_path: Path) -> None:
+    """The action's check step, run by bash as the runner would, with its environment."""
+    import os
+    import subprocess
+    import sys
+
+    action = _yaml("action.yml")
+    assert isinstance(action, dict)
+    script = next(s for s in action["runs"]["steps"] if s.get("id") == "check")["run"]
+    base = gate_repo.head()
+    gate_repo.write(PROM, "x: 1\n")
+    gate_repo.commit("unassociated")
+    venv_bin = tmp_path / "opsgov-venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "opsgov").write_text(f"#!/bin/sh\nexec '{sys.executable}' -m opsgov_hooks \"$@\"\n")
+    (venv_bin / "opsgov").chmod(0o755)
+    output = tmp_path / "github_output"
+    env = {**os.environ, "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output), "OPSGOV_BASE": base,
+           "OPSGOV_HEAD": "HEAD", "OPSGOV_DEFAULT_BRANCH": "main", "OPSGOV_FORMAT": "github",
+           "OPSGOV_UPLOAD_SARIF": "true", "OPSGOV_SERVER": "https://github.com",
+           "OPSGOV_ACTION_REPOSITORY": "acme/opsgov", "OPSGOV_ACTION_REF": "v0.1.0"}
+    proc = subprocess.run(["bash", "-e", "-c", script], cwd=gate_repo.path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.startswith(f"::error file={PROM},line=1,col=1,title=G001::")
+    assert output.read_text() == f"sarif={tmp_path}/opsgov.sarif\n"
+    from format_schemas import validate_sarif
+
+    run = validate_sarif((tmp_path / "opsgov.sarif").read_text())["runs"][0]
+    assert [r["ruleId"] for r in run["results"]] == ["G001"]
+    assert run["tool"]["driver"]["rules"][0]["helpUri"] == (
+        "https://github.com/acme/opsgov/blob/v0.1.0/docs/rules.md#" + run["tool"]["driver"]["rules"][0]["id"].lower())
 
 
 def test_check_quiet_prints_the_error_lines_only(repo: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -189,3 +239,38 @@ def test_check_quiet_prints_the_error_lines_only(repo: Repo, run_cli, monkeypatc
     code, quiet, _ = run_cli("check", "--quiet")
     assert code == 1 and quiet.splitlines() == loud.splitlines()[:-1]
     assert " G001 " in quiet
+
+
+def test_gitlab_template_runs_and_writes_both_reports(gate_repo: Repo, tmp_path: Path) -> None:
+    """ci/opsgov.gitlab-ci.yml's script, run by bash as a GitLab runner would, for a merge request."""
+    import os
+    import subprocess
+    import sys
+
+    from format_schemas import validate_gitlab, validate_junit
+
+    template = _yaml("ci/opsgov.gitlab-ci.yml")
+    assert isinstance(template, dict)
+    job = template[".opsgov"]
+    assert job["variables"]["GIT_DEPTH"] == "0" and any("fetch" in line and "--tags" in line
+                                                         for line in job["before_script"])
+    assert job["artifacts"] == {"when": "always", "reports": {"codequality": "gl-code-quality-report.json",
+                                                             "junit": "opsgov-junit.xml"}}
+    assert template["opsgov"]["extends"] == ".opsgov"
+    base = gate_repo.head()
+    gate_repo.write(PROM, "x: 1\n")
+    bad = gate_repo.commit("unassociated")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "opsgov").write_text(f"#!/bin/sh\nexec '{sys.executable}' -m opsgov_hooks \"$@\"\n")
+    (bin_dir / "opsgov").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
+           "CI_COMMIT_SHA": bad, "CI_DEFAULT_BRANCH": "main"}
+    proc = subprocess.run(["bash", "-e", "-c", "\n".join(job["script"])], cwd=gate_repo.path, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.startswith(f"{PROM}:1:1: G001 ")
+    [issue] = validate_gitlab((gate_repo.path / "gl-code-quality-report.json").read_text())
+    assert issue["check_name"] == "G001"
+    cases = [c.get("name") for c in validate_junit((gate_repo.path / "opsgov-junit.xml").read_text()).iter("testcase")]
+    assert cases == [f"commit {bad[:12]}"]
