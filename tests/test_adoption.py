@@ -99,7 +99,9 @@ def test_a_new_repository_adopts_without_a_workaround(repo: Repo, tmp_path: Path
 def test_a_repository_without_a_commit_adopts_too(repo: Repo, tmp_path: Path) -> None:
     op_id = adopt_and_check_every_mode(repo, tmp_path)
     entry = repo.read("ops/ledger/" + op_id[4:11] + ".yaml")
-    assert "rollback_ref: 'command: git rm -r -q -- .opsgov.yaml .pre-commit-config.yaml" in entry
+    assert ("rollback_ref: 'command: git rm -r -q -- .opsgov.yaml .opsgov/schemas/config.schema.json "
+            ".opsgov/schemas/declaration.schema.json .opsgov/schemas/ledger-entry.schema.json "
+            ".pre-commit-config.yaml") in entry
 
 
 def test_a_repository_with_1000_earlier_commits_adopts(repo: Repo, tmp_path: Path) -> None:
