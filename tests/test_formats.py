@@ -43,8 +43,8 @@ def unassociated_and_late(repo: Repo) -> list[str]:
     base = repo.head()
     repo.write(PROM, "x: 1\n")
     repo.commit("change before any declaration")                              # G001
-    declare(repo)
-    repo.commit("declared, never recorded")                                  # G003
+    declare(repo, RISK_CLASS="RISKY")
+    repo.commit("declared invalid")                                          # G002, D004
     return ["check", "--range", f"{base}..HEAD"]
 
 
