@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from conftest import Repo, declaration_text
-from conftest_report import HOSTILE_NAME, ODD_PATH, AuditRepo, audit_history, audit_repo  # noqa: F401 (fixtures)
+from conftest_report import HOSTILE_NAME, ODD_PATH, AuditRepo, audit_history, audit_repo, commit_at  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.timezone.utc)
@@ -348,3 +348,16 @@ def test_custom_risk_class_is_counted(repo: Repo) -> None:
     assert summary["by_risk_class"] == {"READ_ONLY": 0, "LOW_RISK_CONFIG": 0, "SERVICE_RESTART": 0,
                                         "FILESYSTEM_WRITE": 0, "DB_MIGRATION": 1}
     assert summary["by_outcome"]["OPEN"] == 1
+
+
+def test_an_unsigned_tag_is_a_gap_only_when_signed_tags_are_required(audit_repo: AuditRepo) -> None:
+    """A005: the annotated, unsigned ops-2026-01-10-001 is evidence, unless the policy requires signatures."""
+    def unsigned() -> list[tuple[str, str]]:
+        return [(f["code"], f["path"]) for f in as_json(audit_repo.path)["findings"] if f["code"] == "A005"]
+
+    assert unsigned() == []
+    config = audit_repo.path / ".opsgov.yaml"
+    text = config.read_text(encoding="utf-8") if config.exists() else ""
+    audit_repo.repo.write(".opsgov.yaml", text + "require_signed_tags: true\n")
+    commit_at(audit_repo.repo, "2026-02-02T10:00:00Z", "require signed ops tags")
+    assert unsigned() == [("A005", "refs/tags/ops-2026-01-10-001")]

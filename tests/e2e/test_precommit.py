@@ -15,7 +15,7 @@ pytest.register_assert_rewrite("conftest_gate")
 from conftest import Repo, init_repo  # noqa: E402
 from conftest_gate import OPS1, PROM, operation  # noqa: E402
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 # Read before the isolation fixture moves HOME: pip may reuse what it has already downloaded.
 PIP_CACHE = os.environ.get("PIP_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "pip")
 
