@@ -20,8 +20,13 @@ from conftest import IDENTITY, Repo, init_repo
 BIN = Path(sys.executable).parent
 
 
-def hooked_bare(path: Path) -> Path:
+def hooked_bare(path: Path, hook_now: bool = True) -> Path:
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True)
+    return install_gate(path) if hook_now else path
+
+
+def install_gate(path: Path) -> Path:
+    """The server's gate (docs/ci.md): a pre-receive hook running opsgov."""
     hook = path / "hooks" / "pre-receive"
     hook.write_text(f"#!/bin/sh\nexec '{sys.executable}' -m opsgov_hooks check --pre-receive\n", encoding="utf-8")
     hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
@@ -59,9 +64,10 @@ def adopt_and_check_every_mode(repo: Repo, tmp_path: Path) -> str:
     """init, the real hooks, one commit, then every gate mode; returns the adoption's id."""
     before = repo.git("rev-parse", "--verify", "-q", "HEAD", check=False).strip()
     empty = hooked_bare(tmp_path / "empty.git")
-    no_policy = hooked_bare(tmp_path / "no-policy.git")
+    no_policy = hooked_bare(tmp_path / "no-policy.git", hook_now=False)
     if before:
         repo.git("push", "-q", str(no_policy), "main")   # the remote as it was before the adoption
+    install_gate(no_policy)                               # its gate, installed for the adoption
 
     out = ok(run(repo, "opsgov", "init"))
     op_id = re.search(r"The adoption is operation (OPS-\d{4}-\d\d-\d\d-\d{3})", out)
@@ -238,3 +244,21 @@ def test_the_report_names_each_operations_evidence_and_its_exit_status(repo: Rep
     assert f"| {op_id} | 1 | opsgov validate .opsgov.yaml | exit 0 | PASS |" in markdown
     html = ok(run(repo, "opsgov", "report", "--format", "html"))
     assert "<code>opsgov validate .opsgov.yaml</code>" in html
+
+
+def test_history_before_the_adoption_is_not_judged_where_no_policy_was(repo: Repo, tmp_path: Path) -> None:
+    """Governed files changed before any policy existed: pushes to an empty remote (pre-push and
+    pre-receive) and a range from before the adoption judge changes from the adoption on."""
+    repo.write("ops/deploy/run.sh", "#!/bin/sh\necho v1\n")
+    first = repo.commit("deploy script")
+    repo.write("ops/deploy/run.sh", "#!/bin/sh\necho v2\n")
+    repo.commit("deploy script, v2")
+    adopt_and_check_every_mode(repo, tmp_path)
+    ok(run(repo, "opsgov", "check", "--range", f"{first}..HEAD"))
+    ok(run(repo, "opsgov", "tag"))
+    # After the adoption the gate is on: an undeclared change in the same range is still judged.
+    repo.write("ops/deploy/run.sh", "#!/bin/sh\necho v3\n")
+    repo.git("commit", "-q", "--no-verify", "-am", "undeclared")
+    refused = run(repo, "opsgov", "check", "--range", f"{first}..HEAD")
+    assert refused.returncode == 1 and "G005 ops/deploy/run.sh" in refused.stdout, refused.stdout
+    assert refused.stdout.count(" G00") == 1, refused.stdout   # the two commits before the adoption: none

@@ -26,6 +26,7 @@ from opsgov_hooks.speed.store import open_store
 from opsgov_hooks.findings import Finding, UsageError, of_commit
 from opsgov_hooks.check.judge import Judge
 from opsgov_hooks.git.patches import added_lines_by_commit
+from opsgov_hooks.check.adoption_boundary import before_adoption
 from opsgov_hooks.check.pipeline import carried_out, history_findings, record_findings, trusted_policy
 from opsgov_hooks.git.gitio import CommitDiff, DiffEntry, Git, GitError
 from opsgov_hooks.records.store import RecordSet, record_kind
@@ -196,6 +197,8 @@ def check_range(git: Git, base_rev: str | None, head_rev: str, judged_out: list[
                        f"{head_rev}; {SHALLOW_FIX}")
     commits = git.commits_between(head, [base] if base else [])
     _refuse_shallow(git, commits, f"{base_rev}..{head_rev}" if base_rev else f"the history of {head_rev}")
+    past = before_adoption(git, commits, base)
+    commits = [c for c in commits if c[0] not in past]
     if not commits:
         return []
     judge = Judge(git, trusted_policy(git, base), git.ops_tags(), base)
@@ -234,8 +237,12 @@ def check_pre_receive(git: Git, text: str, judged_out: list[str] | None = None) 
             continue
         _refuse_shallow(git, commits, "this push")
         old_commit = peeled.get(old)
-        base = old_commit or (commits[0][1][0] if commits[0][1] else None)
         trusted = old_commit or git.head()
+        past = before_adoption(git, commits, trusted)
+        commits = [c for c in commits if c[0] not in past]
+        if not commits:
+            continue
+        base = old_commit or (commits[0][1][0] if commits[0][1] else None)
         judge = Judge(git, trusted_policy(git, trusted), tags, trusted)
         findings += judge_commits(git, judge, Job(commits, peeled[new], base, "pre-receive"), judged_out)
     return findings
