@@ -111,8 +111,10 @@ def may_be_governed(rules: Rules, paths: list[str]) -> bool:
         import pathspec   # rare: a path near a governed glob, or a glob without a literal prefix
     except ImportError:
         return True
-    spec = pathspec.GitIgnoreSpec.from_lines(globs)   # as gate.globs.compile_globs builds it
-    return any(spec.match_file(path) for path in candidates)
+    spec = pathspec.GitIgnoreSpec.from_lines(globs, backend="re2")   # as gate.globs.compile_globs builds it
+    # RE2 takes UTF-8 only: bytes git gave that are not UTF-8 are matched as U+FFFD (as globs.py does).
+    return any(spec.match_file(path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+               for path in candidates)
 
 
 # -- the rules of HEAD's configuration ------------------------------------------------------------------

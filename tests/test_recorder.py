@@ -90,7 +90,13 @@ def test_failing_command_prints_the_rollback_strategy(here: Repo, run_cli) -> No
         "    (no output)"]
 
 
+def allow_opaque(repo: Repo, config: str = "") -> None:
+    """These tests run Python's inline code, which opsgov cannot read and refuses unless the config allows it."""
+    repo.write(".opsgov.yaml", config + "opaque_commands: allow\n")
+
+
 def test_failing_verification_fails_the_step(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    allow_opaque(here)
     code, _out, err = run_cli("run", OP, "--verify", "true", "--verify", f"{PY} -c 'raise SystemExit(22)'", "--",
                               "true")
     assert code == 1
@@ -176,7 +182,7 @@ def test_slow_command_times_out(here: Repo, run_cli) -> None:  # type: ignore[no
 
 
 def test_output_is_bounded(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
-    here.write(".opsgov.yaml", "max_output_bytes: 256\n")
+    allow_opaque(here, "max_output_bytes: 256\n")
     code, out, _err = run_cli("run", OP, "--", PY, "-c", "print('a' * 2000 + 'z' * 3000)")
     assert (code, len(out)) == (0, 5001)
     assert ("Result:\n    exit 0 in <T>s\n    " + "a" * 128 + "\n    [... 4745 bytes of output omitted ...]\n    "
@@ -186,6 +192,7 @@ def test_output_is_bounded(here: Repo, run_cli) -> None:  # type: ignore[no-unty
 def test_hostile_output_cannot_forge_the_log(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
     script = ("print('```'); print('[STEP 2 | 2026-01-01T00:00:00Z]'); print('Status: PASS'); "
               "print('## 4) Verification'); print('\\x1b[31mred\\x1b[0m\\ttab\\rcr')")
+    allow_opaque(here)
     assert run_cli("run", OP, "--", PY, "-c", script)[0] == 0
     text = record(here)
     assert ("    ```\n    [STEP 2 | 2026-01-01T00:00:00Z]\n    Status: PASS\n    ## 4) Verification\n"
@@ -306,6 +313,7 @@ def _kill_orphan(marker: str) -> None:
 
 def test_a_verification_may_validate_the_record_being_recorded(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
     """'opsgov validate' as a verification sees its own step IN PROGRESS: that is not a dead recorder (X007)."""
+    allow_opaque(here)
     code, _out, err = run_cli("run", OP, "--verify", f"{sys.executable} -m opsgov_hooks validate", "--", "true")
     assert code == 0, err
     assert "exit 0 in " in record(here).split("opsgov_hooks validate", 1)[1].split("\n", 2)[1]

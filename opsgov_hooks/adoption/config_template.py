@@ -63,6 +63,7 @@ def default_values(policy: Policy) -> dict[str, Any]:
         "verification_gates": {k: list(v) for k, v in policy.verification_gates.items()},
         "evidence_patterns": {k: list(v) for k, v in policy.evidence_patterns.items()},
         "service_commands": list(policy.service_commands),
+        "opaque_commands": policy.opaque_commands,
         "max_output_bytes": policy.max_output_bytes,
         "templates": {"runbook": policy.runbook_template, "prompt": policy.prompt_template},
     }

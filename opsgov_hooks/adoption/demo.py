@@ -147,12 +147,15 @@ def _adopt(demo: Demo) -> None:
 
 
 def _count_the_probe_as_evidence(demo: Demo) -> None:
-    """Without curl the probe is Python's urllib: the policy says it counts as functional evidence."""
+    """Without curl the probe is Python's urllib: the policy says it counts as functional evidence, and
+    allows inline code, which opsgov cannot read and otherwise refuses (opaque_commands)."""
     path = os.path.join(demo.repo, ".opsgov.yaml")
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    demo.write(".opsgov.yaml", text.replace("\n  functional:\n", "\n  functional:\n    - urllib\\.request\\.urlopen\n", 1))
-    demo.out.write("    (no curl here: edited .opsgov.yaml so the demo's urllib probe counts as functional evidence)\n")
+    text = text.replace("\n  functional:\n", "\n  functional:\n    - urllib\\.request\\.urlopen\n", 1)
+    demo.write(".opsgov.yaml", text.replace("opaque_commands: refuse", "opaque_commands: allow", 1))
+    demo.out.write("    (no curl here: edited .opsgov.yaml so the demo's urllib probe counts as functional evidence, "
+                   "and is allowed although opsgov cannot read inline code)\n")
 
 
 def _blocked_then_declared(demo: Demo) -> str:

@@ -1,7 +1,9 @@
-"""Does a command stay inside the scope contract? Services and NOT ALLOWED rules.
+"""Does a command stay inside the scope contract? Services, NOT ALLOWED rules, and what opsgov cannot read.
 
-Two questions, asked by ``opsgov run`` before anything runs and by the
-execution-log rules afterwards:
+Three questions, asked by ``opsgov run`` before anything runs and by the
+execution-log rules (``opsgov validate``, ``opsgov check``) afterwards, all on the
+one command analysis of :mod:`opsgov_hooks.execution.shellwords` (wrappers, shell
+scripts, pipelines, ``xargs``, full paths, symbolic links):
 
 * **services**: a command of a service manager (``service_commands`` in the
   config: systemctl, service, docker, podman, supervisorctl, rc-service) that
@@ -10,16 +12,14 @@ execution-log rules afterwards:
   ``ps``...) is allowed for any service, as the scope contract says. A command
   that acts on every service at once (``systemctl reboot``, ``docker compose
   down``, ``supervisorctl restart all``) or whose services opsgov cannot tell
-  (an unknown verb, ``docker run`` without ``--name``) is refused: when uncertain,
-  HALT and ASK.
-* **NOT ALLOWED**: the command line must not match a forbidden rule's
-  ``commands`` expressions (e.g. ``redis-cli XADD quantum:stream:trade.intent``).
-
-Wrappers (sudo, env, timeout, nice...) are looked through, and so are
-``sh -c SCRIPT``, ``su -c SCRIPT`` and ``ssh HOST COMMAND``, whose scripts are split
-into simple commands. This reads a command as a careful reviewer would, not as a
-shell would: it catches mistakes and careless scope creep, not a determined
-operator (a script file's contents, for one, are not read).
+  (an unknown verb, ``docker run`` without ``--name``, names fed by ``xargs``) is
+  refused: when uncertain, HALT and ASK.
+* **NOT ALLOWED**: no simple command the line runs (nor the line as written) may
+  match a forbidden rule's ``commands`` expressions (e.g. ``iptables``, however
+  it is wrapped or spelled with a path).
+* **opaque**: a command whose effect cannot be read from its words (an
+  interpreter's code, ``eval``, a script file) is refused unless the config says
+  ``opaque_commands: allow``.
 """
 from __future__ import annotations
 
@@ -30,9 +30,14 @@ import re
 import shlex
 from collections.abc import Iterator, Sequence
 
+from opsgov_hooks import linear
 from opsgov_hooks.execution import servicecmds
 from opsgov_hooks.execution.servicecmds import ServiceAction
+from opsgov_hooks.execution.shellwords import Resolver, Simple, analyse, simple_commands, split_script
 from opsgov_hooks.policy.config import Policy
+
+__all__ = ["Violation", "ServiceAction", "violations", "violations_for_text", "simple_commands", "split_script",
+           "service_allowed"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +47,13 @@ class Violation:
     needs: str      # what would have to change for the command to be allowed
 
 
-def violations(argv: Sequence[str], allowed_services: Sequence[str], policy: Policy) -> list[Violation]:
-    return forbidden_violations(argv, policy) + service_violations(argv, allowed_services, policy)
+def violations(argv: Sequence[str], allowed_services: Sequence[str], policy: Policy,
+               resolve: Resolver | None = None) -> list[Violation]:
+    """Every way ``argv`` breaks the scope contract (``resolve``: follow program names through links,
+    as ``opsgov run`` does on the machine that runs them)."""
+    simples = analyse(argv, resolve)
+    return (forbidden_violations(argv, policy, simples) + service_violations(argv, allowed_services, policy, simples)
+            + opaque_violations(simples, policy))
 
 
 def violations_for_text(text: str, allowed_services: Sequence[str], policy: Policy) -> list[Violation]:
@@ -57,44 +67,61 @@ def violations_for_text(text: str, allowed_services: Sequence[str], policy: Poli
 
 # -- NOT ALLOWED ------------------------------------------------------------------
 
-def forbidden_violations(argv: Sequence[str], policy: Policy) -> list[Violation]:
-    texts = (" ".join(argv), shlex.join(argv))
+def forbidden_violations(argv: Sequence[str], policy: Policy, simples: Sequence[Simple] | None = None) -> list[Violation]:
+    """The line as written, and each simple command it runs under each of its program's names."""
+    texts = {" ".join(argv), shlex.join(argv)}
+    for simple in simples if simples is not None else analyse(argv):
+        for name in simple.names or simple.argv[:1]:
+            words = [name, *simple.argv[1:]]
+            texts.update((" ".join(words), shlex.join(words)))
     found = []
     for rule in policy.forbidden:
-        if any(_compiled(p).search(t) for p in rule.commands for t in texts):
+        if any(linear.compiled(p).search(t) for p in rule.commands for t in texts):
             found.append(Violation("forbidden", f"`{shlex.join(argv)}` breaks the NOT ALLOWED rule "
                                    f"'{rule.id}': {rule.message}",
                                    "nothing can allow it: NOT ALLOWED holds for every operation"))
     return found
 
 
-@functools.lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def opaque_violations(simples: Sequence[Simple], policy: Policy) -> list[Violation]:
+    if policy.opaque_commands == "allow":
+        return []
+    mentions = _mentions(policy.service_commands)
+    # An unreadable script naming a service manager is refused by the service check already.
+    return [Violation("opaque", f"opsgov cannot tell what `{shlex.join(s.argv)}` runs: {s.opaque}",
+                      "the commands written out (e.g. systemctl restart <service>), or "
+                      "'opaque_commands: allow' in the configuration") for s in simples
+            if s.opaque and not (s.program == "?" and mentions.search(s.argv[1]))]
 
 
 # -- services -----------------------------------------------------------------------
 
-def service_violations(argv: Sequence[str], allowed: Sequence[str], policy: Policy) -> list[Violation]:
-    if not _mentions(policy.service_commands).search(" ".join(argv)):
+def service_violations(argv: Sequence[str], allowed: Sequence[str], policy: Policy,
+                       simples: Sequence[Simple] | None = None) -> list[Violation]:
+    everything = " ".join(argv)
+    if simples is None and not _mentions(policy.service_commands).search(everything):
         return []  # no service manager named anywhere: nothing to look through (the common case, and cheap)
     found = []
-    for simple in simple_commands(list(argv)):
-        program = os.path.basename(simple[0])
-        if program == "?" and _mentions(policy.service_commands).search(simple[1]):
-            found.append(Violation("service", f"opsgov cannot read the shell script {simple[1]!r}, which "
+    for simple in simples if simples is not None else analyse(argv):
+        if simple.program == "?" and _mentions(policy.service_commands).search(simple.argv[1]):
+            found.append(Violation("service", f"opsgov cannot read the shell script {simple.argv[1]!r}, which "
                                    "names a service manager", "the script with balanced quotes"))
             continue
-        if program not in policy.service_commands:
+        program = next((n for n in simple.names if n in policy.service_commands), None)
+        if program is None:
             continue
-        action = service_action(program, simple[1:])
-        found.extend(_judge(shlex.join(simple), action, allowed))
+        action = service_action(program, list(simple.argv[1:]))
+        if simple.fed and action.scope != "read":
+            action = servicecmds.UNKNOWN   # the names arrive on standard input at run time
+        found.extend(_judge(shlex.join(simple.argv), action, allowed))
     return found
 
 
 @functools.lru_cache(maxsize=16)
-def _mentions(commands: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(rf"(?<![\w.-]){re.escape(c)}(?![\w.-])" for c in commands) or r"(?!)")
+def _mentions(commands: tuple[str, ...]) -> linear.Pattern:
+    # RE2 (no lookaround): the name between two characters that cannot be part of a name, or the ends.
+    names = "|".join(re.escape(c) for c in commands)
+    return linear.compile_linear(rf"(?:^|[^\w.-])(?:{names})(?:[^\w.-]|$)" if names else r"\b\B")
 
 
 def _judge(command: str, action: ServiceAction, allowed: Sequence[str]) -> list[Violation]:
@@ -120,111 +147,8 @@ def _unit(name: str) -> str:
     return name.removesuffix(".service")
 
 
-# -- looking through wrappers and shells ------------------------------------------------
-
-_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"})
-# wrapper -> (options taking a value, positionals before the wrapped command)
-_WRAPPERS: dict[str, tuple[frozenset[str], int]] = {
-    "sudo": (frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "-c", "--user", "--group",
-                        "--host", "--prompt", "--close-from", "--chdir", "--role", "--type", "--other-user",
-                        "--command-timeout", "--login-class"}), 0),
-    "doas": (frozenset({"-u", "-C"}), 0),
-    "env": (frozenset({"-u", "-C", "--unset", "--chdir"}), 0),
-    "nice": (frozenset({"-n", "--adjustment"}), 0),
-    "ionice": (frozenset({"-c", "-n", "--class", "--classdata"}), 0),
-    "timeout": (frozenset({"-s", "-k", "--signal", "--kill-after"}), 1),
-    "stdbuf": (frozenset({"-i", "-o", "-e", "--input", "--output", "--error"}), 0),
-    "runuser": (frozenset({"-u", "-g", "-G", "--user", "--group", "--supp-group"}), 0),
-    "flock": (frozenset({"-w", "--timeout", "-E", "--conflict-exit-code"}), 1),
-    "chrt": (frozenset(), 1), "taskset": (frozenset(), 1),
-    "nohup": (frozenset(), 0), "time": (frozenset(), 0), "command": (frozenset(), 0),
-    "exec": (frozenset({"-a"}), 0), "setsid": (frozenset(), 0), "xargs": (frozenset({"-I", "-L", "-n", "-P",
-                                                                                       "-s", "-d", "-E", "-a"}), 0),
-}
-_SSH_VALUE = frozenset("-b -c -D -E -e -F -I -i -J -L -l -m -O -o -p -Q -R -S -W -w -B".split())
-_MAX_DEPTH = 4
-
-
-def simple_commands(argv: list[str], depth: int = 0) -> Iterator[list[str]]:
-    """The simple commands ``argv`` runs, looking through wrappers, ``sh -c`` and ``ssh``."""
-    argv = _unwrap(argv)
-    if not argv or depth > _MAX_DEPTH:
-        return
-    program = os.path.basename(argv[0])
-    script = _script_of(program, argv[1:])
-    if script is None:
-        yield argv
-        return
-    for segment in split_script(script):
-        yield from simple_commands(segment, depth + 1)
-
-
-def _unwrap(argv: list[str]) -> list[str]:
-    while argv and os.path.basename(argv[0]) in _WRAPPERS:
-        value_options, positionals = _WRAPPERS[os.path.basename(argv[0])]
-        rest = _skip_options(argv[1:], value_options)
-        rest = rest[positionals:]
-        while os.path.basename(argv[0]) == "env" and rest and re.match(r"[A-Za-z_][A-Za-z0-9_]*=", rest[0]):
-            rest = rest[1:]
-        argv = rest
-    return argv
-
-
-def _skip_options(args: list[str], value_options: frozenset[str]) -> list[str]:
-    i = 0
-    while i < len(args) and args[i].startswith("-") and args[i] != "-":
-        if args[i] == "--":
-            return args[i + 1:]
-        i += 2 if args[i] in value_options else 1
-    return args[i:]
-
-
-def _script_of(program: str, args: list[str]) -> str | None:
-    """The script a shell, ``su -c`` or ``ssh`` runs, or None for any other program."""
-    if program in _SHELLS or program == "su":
-        for i, arg in enumerate(args[:-1]):
-            if arg == "--command" or (arg.startswith("-") and not arg.startswith("--") and "c" in arg):
-                return args[i + 1]
-        return None
-    if program == "ssh":
-        rest = _skip_options(args, _SSH_VALUE)
-        return " ".join(rest[1:]) if len(rest) > 1 else None
-    return None
-
-
-_OPERATORS = frozenset({";", "&&", "||", "|", "&", "(", ")", ";;", "|&", "!", "{", "}"})
-_REDIRECTS = frozenset({">", ">>", "<", "<<", "<<<", ">&", "<&", "&>", ">|", "&>>"})
-
-
-def split_script(script: str) -> list[list[str]]:
-    """A shell script's simple commands (``;``, ``&&``, ``||``, ``|``, newlines), redirections dropped.
-
-    A script that cannot be tokenised becomes one ``["?", script]`` command: never a silent pass.
-    """
-    lexer = shlex.shlex(script.replace("\n", ";"), posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
-    try:
-        tokens = list(lexer)
-    except ValueError:
-        return [["?", script]]
-    segments: list[list[str]] = [[]]
-    skip_next = False
-    for token in tokens:
-        if skip_next:
-            skip_next = False
-        elif token in _OPERATORS:
-            segments.append([])
-        elif token in _REDIRECTS:
-            skip_next = True
-            if segments[-1] and segments[-1][-1].isdigit():
-                segments[-1].pop()
-        else:
-            segments[-1].append(token)
-    return [s for s in segments if s]
-
-
 # -- what each service manager's command acts on ---------------------------------------------------
 
 def service_action(program: str, args: list[str]) -> ServiceAction:
-    analyse = servicecmds.ANALYSERS.get(program, servicecmds.generic)
-    return analyse(args)
+    analyser = servicecmds.ANALYSERS.get(program, servicecmds.generic)
+    return analyser(args)

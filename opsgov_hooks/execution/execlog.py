@@ -28,7 +28,9 @@ from opsgov_hooks.records.markdown import Outline, Section, outline_of
 LABELS = ("Command", "Result", "Status", "Verification")
 IN_PROGRESS = "IN PROGRESS"
 ROLLBACK = "ROLLBACK"
-_HEADER = re.compile(r"\[STEP\s+(\d{1,9})\s*\|\s*([^|\]]*?)\s*(?:\|\s*([^|\]]*?)\s*)?\]\s*\Z")
+# The fields are runs of a class without '|' and ']', each ended by one of those literals: nothing
+# to retry (the blanks around a field are stripped in code, not by overlapping \s* runs).
+_HEADER = re.compile(r"\[STEP\s+(\d{1,9})\s*\|([^|\]]*)(?:\|([^|\]]*))?\]\s*\Z")
 _LABEL = re.compile(r"(Command|Result|Status|Verification):(.*)\Z")
 _FENCE = re.compile(r" {0,3}(?:`{3,}|~{3,})")
 _LABEL_INITIALS = frozenset(label[0] for label in LABELS)   # a line starting otherwise is no label
@@ -180,10 +182,10 @@ class _Parser:
             self.skipping = True
             return
         self.skipping = False
-        mark = m[3] if m[3] is not None else None
+        mark = m[3].strip() if m[3] is not None else None
         if mark is not None and mark != ROLLBACK:
             self.problems.append(LogProblem(number, f"unknown step mark {mark!r}: the only mark is ROLLBACK"))
-        self.header = (int(m[1]), m[2], mark, number)
+        self.header = (int(m[1]), m[2].strip(), mark, number)
 
     def _label(self, label: str, inline: str, number: int) -> None:
         if self.header is None:

@@ -123,8 +123,8 @@ def prepare(start: str, request: StepRequest) -> _Run:
     policy = load_policy(WorktreeSource(root))
     declaration, _raw = load_operation(root, policy, request.operation_id)
     checks = [split_check(v) for v in request.verifies]
-    refuse_out_of_scope(declaration, policy, [list(request.argv), *checks])
     cwd = os.path.abspath(start)
+    refuse_out_of_scope(declaration, policy, [list(request.argv), *checks], cwd)
     for argv in [list(request.argv), *checks]:
         if _program(argv[0], cwd) is None:
             raise UsageError(f"cannot run `{argv[0]}`: no such program on PATH (nothing was run)")
@@ -166,8 +166,13 @@ def _program(name: str, cwd: str) -> str | None:
     return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
 
 
-def refuse_out_of_scope(declaration: Declaration, policy: Policy, argvs: list[list[str]]) -> None:
-    found = [v for argv in argvs for v in violations(argv, declaration.allowed_services, policy)]
+def refuse_out_of_scope(declaration: Declaration, policy: Policy, argvs: list[list[str]], cwd: str = ".") -> None:
+    def resolve(program: str) -> str | None:
+        """The file a program name runs here, through its symbolic links (``ipt`` -> ``iptables``)."""
+        found = _program(program, cwd)
+        return os.path.realpath(found) if found else None
+
+    found = [v for argv in argvs for v in violations(argv, declaration.allowed_services, policy, resolve)]
     if found:
         lines = [f"{v.message}\n  needs: {v.needs}" for v in found]
         raise Halt("\n".join(lines) + f"\nNothing was run. The scope contract of {declaration.operation_id} "

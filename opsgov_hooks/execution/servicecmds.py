@@ -222,12 +222,15 @@ _GENERIC_READ = frozenset({"status", "logs", "log", "show", "list", "ls", "ps", 
                            "help", "describe", "get", "top", "monit", "jlist"})
 
 
+_DIGITS = re.compile(r"[0-9]+")
+
+
 def generic(args: list[str]) -> ServiceAction:
     """``TOOL VERB NAME...``: read-only verbs pass, otherwise every NAME must be allowed."""
     words = positionals(args, frozenset())
     if not words or words[0] in _GENERIC_READ:
         return READ
-    names = [w for w in words[1:] if not re.fullmatch(r"[0-9]+", w)]
+    names = [w for w in words[1:] if not _DIGITS.fullmatch(w)]
     return services(names) if names else UNKNOWN
 
 

@@ -12,6 +12,7 @@ import dataclasses
 import re
 from typing import Any
 
+from opsgov_hooks.linear import compile_linear
 from opsgov_hooks.policy import schemas
 from opsgov_hooks.findings import Finding, UsageError, error, sort_findings
 from opsgov_hooks.policy.globs import glob_problem
@@ -139,6 +140,7 @@ class Policy:
     verification_gates: dict[str, list[str]] = dataclasses.field(default_factory=lambda: dict(DEFAULT_GATES))
     evidence_patterns: dict[str, list[str]] = dataclasses.field(default_factory=lambda: dict(DEFAULT_EVIDENCE))
     service_commands: tuple[str, ...] = tuple(DEFAULT_SERVICE_COMMANDS)
+    opaque_commands: str = "refuse"   # "allow": commands opsgov cannot read are not refused
     max_output_bytes: int = 65536
     runbook_template: str = "docs/OPS_RUNBOOK_TEMPLATE.md"
     prompt_template: str = "ops/ops_prompt_template_v1.txt"
@@ -235,6 +237,7 @@ def policy_from_mapping(data: dict[str, Any], source: str) -> Policy:
         verification_gates=gates,
         evidence_patterns=evidence,
         service_commands=tuple(data.get("service_commands", DEFAULT_SERVICE_COMMANDS)),
+        opaque_commands=str(data.get("opaque_commands", "refuse")),
         max_output_bytes=data.get("max_output_bytes", 65536),
         runbook_template=templates.get("runbook", Policy.runbook_template),
         prompt_template=templates.get("prompt", Policy.prompt_template),
@@ -369,7 +372,7 @@ def _check_patterns(path: str, data: dict[str, Any], doc: Document) -> list[Find
 
 def _regex_problem(pattern: str) -> str | None:
     try:
-        re.compile(pattern)
+        compile_linear(pattern)
     except re.error as exc:
         return str(exc)
     return None

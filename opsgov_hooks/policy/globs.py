@@ -6,6 +6,8 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from opsgov_hooks.linear import utf8_safe
+
 _WILDCARDS = "*?[\\"
 
 
@@ -17,8 +19,19 @@ class Matcher(Protocol):
 def compile_globs(patterns: tuple[str, ...]) -> Matcher:
     import pathspec
 
-    spec: Matcher = pathspec.GitIgnoreSpec.from_lines(patterns)
-    return spec
+    # RE2: a glob such as a*a*a*a*b is a regular expression Python's engine would backtrack on
+    # for a long path (opsgov_hooks/linear.py lists why every pattern on repository content is linear).
+    return _Utf8Safe(pathspec.GitIgnoreSpec.from_lines(patterns, backend="re2"))
+
+
+class _Utf8Safe:
+    """RE2 takes UTF-8 only: a path git gave with other bytes is matched with them as U+FFFD."""
+
+    def __init__(self, spec: Matcher) -> None:
+        self._spec = spec
+
+    def match_file(self, file: str) -> bool:
+        return bool(self._spec.match_file(utf8_safe(file)))
 
 
 def matches(patterns: Sequence[str], path: str) -> bool:
@@ -157,7 +170,7 @@ def glob_problem(pattern: str) -> str | None:
     if pattern.startswith("#"):
         return "starts with '#', which gitignore syntax reads as a comment"
     try:
-        spec = pathspec.GitIgnoreSpec.from_lines([pattern])
+        spec = pathspec.GitIgnoreSpec.from_lines([pattern], backend="re2")
     except Exception as exc:  # pathspec raises several types for a bad pattern
         # The position pathspec reports is in its generated regex, not in the glob: drop it.
         return f"is not a valid glob ({str(exc).split(' at position')[0]})"

@@ -14,6 +14,7 @@ import re
 import shlex
 from collections.abc import Iterable, Iterator
 
+from opsgov_hooks import linear
 from opsgov_hooks.execution.cmdpolicy import Violation, violations_for_text
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.execution.execlog import IN_PROGRESS, ExecutionLog, Step, parse_log
@@ -168,7 +169,7 @@ def log_scope(records: RecordSet, policy: Policy) -> Iterator[Finding]:
         for step in log.steps if log is not None else ():
             for command, line in _commands(step):
                 for v in _SCOPE.violations(command, d.allowed_services, policy):
-                    code = "X010" if v.kind == "service" else "X011"
+                    code = {"service": "X010", "forbidden": "X011"}.get(v.kind, "X021")
                     yield error(code, f"step {step.number}: {v.message}", d.path, line, 1, hint=v.needs)
 
 
@@ -212,14 +213,14 @@ _EXAMPLES = {
 }
 
 
-def _evidence_patterns(policy: Policy) -> tuple[dict[str, list[re.Pattern[str]]], list[Finding]]:
-    compiled: dict[str, list[re.Pattern[str]]] = {}
+def _evidence_patterns(policy: Policy) -> tuple[dict[str, list[linear.Pattern]], list[Finding]]:
+    compiled: dict[str, list[linear.Pattern]] = {}
     findings = []
     for kind, patterns in policy.evidence_patterns.items():
         compiled[kind] = []
         for pattern in patterns:
             try:
-                compiled[kind].append(re.compile(pattern))
+                compiled[kind].append(linear.compiled(pattern))
             except re.error as exc:
                 findings.append(error("C002", f"evidence_patterns.{kind}: invalid regular expression "
                                       f"{pattern!r}: {exc}", policy.source))

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
+from opsgov_hooks import linear
 from opsgov_hooks.policy.config import ForbiddenRule, Policy
 from opsgov_hooks.findings import Finding, error, warning
 from opsgov_hooks.rules.association import (Association, ChangeView, approval_only, covering, own_record_files,
@@ -214,7 +214,7 @@ class AddedLines:
 def forbidden_content(lines: Sequence[AddedLine], policy: Policy, where: str = "",
                       only: Sequence[ForbiddenRule] | None = None) -> Iterator[Finding]:
     """Rule 4b: no added line matches a NOT ALLOWED content pattern (of ``only``, when given)."""
-    compiled = [(rule, re.compile(p)) for rule in (policy.forbidden if only is None else only) for p in rule.patterns]
+    compiled = [(rule, linear.compiled(p)) for rule in (policy.forbidden if only is None else only) for p in rule.patterns]
     for added in lines:
         for rule, pattern in compiled:
             m = pattern.search(added.text)

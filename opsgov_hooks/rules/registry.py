@@ -100,7 +100,7 @@ RULES: tuple[Rule, ...] = (
     _rule("log_present", O, "X001", execution.log_present),
     _rule("log_structure", O, "X002 X003 X004 X005 X006 X007", execution.log_structure),
     _rule("never_fix_forward", O, "X008 X009", execution.never_fix_forward),
-    _rule("log_scope", O, "X010 X011", execution.log_scope),
+    _rule("log_scope", O, "X010 X011 X021", execution.log_scope),
     _rule("verification_gates", O, "X012", execution.verification_gates),
     _rule("report_sections", O, "R001 R002 R003", report.report_sections),
     _rule("signoff_agrees", O, f"R004 R005 {_YAML}", report.signoff_agrees),

@@ -1,0 +1,186 @@
+"""Every regular expression opsgov applies to repository content, and why each runs in linear time.
+
+Repository content (records, runbooks, recorded commands, added lines, paths,
+tag messages) is hostile input: a pattern that backtracks turns one crafted line
+into minutes of CPU. So there are two kinds of pattern, and no third:
+
+* **Patterns opsgov cannot prove** (the configuration's ``forbidden`` patterns and
+  commands, ``evidence_patterns``, and the globs of ``governed_paths``,
+  ``ALLOWED_PATHS`` and ``forbidden.paths``, which pathspec turns into regular
+  expressions) run on RE2 (``google-re2``), an automaton engine whose time is linear
+  in the input whatever the pattern. RE2 has no backreferences and no lookaround; a
+  configured pattern that uses them is refused (C002), never run on another engine.
+* **opsgov's own patterns** stay on Python's ``re`` where the hot paths need its speed,
+  each listed in :data:`INVENTORY` with the reason it cannot backtrack more than a
+  constant per character (or the bound on its input). ``tests/test_linear.py`` feeds
+  every entry a 1 MiB adversarial line and checks that no other ``re`` call exists in
+  the package.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from typing import Any, Protocol
+
+
+class Pattern(Protocol):
+    """What opsgov uses of a compiled pattern (``re.Pattern`` and RE2's both provide it)."""
+
+    pattern: str
+
+    def search(self, text: str) -> Any: ...
+
+
+_FLAGS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"))
+
+
+def compile_linear(pattern: str, flags: int = 0) -> Pattern:
+    """``pattern`` compiled by RE2; ``re.error`` with RE2's reason when RE2 cannot run it."""
+    import re2  # type: ignore[import-untyped]
+
+    options = re2.Options()
+    options.log_errors = False   # RE2 would print its own parse errors on standard error
+    inline = "".join(letter for flag, letter in _FLAGS if flags & flag)
+    try:
+        compiled: Pattern = re2.compile(f"(?{inline}){pattern}" if inline else pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise re.error(f"{reason} (opsgov runs regular expressions with RE2, which has no backreferences or "
+                       "lookaround, so that no input can make one slow)") from None
+    return compiled
+
+
+@functools.lru_cache(maxsize=512)
+def compiled(pattern: str) -> Pattern:
+    """A configured pattern, compiled once per process (the configuration has checked it compiles)."""
+    return compile_linear(pattern)
+
+
+def utf8_safe(text: str) -> str:
+    """``text`` as RE2 can take it: a path git gave with bytes that are not UTF-8 (decoded with
+    surrogate escapes) has each such byte as U+FFFD, which every glob wildcard matches like the byte."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One of opsgov's own patterns applied to repository content."""
+
+    module: str
+    name: str
+    why: str
+    method: str = "search"    # how opsgov applies it (search covers findall, finditer and sub)
+
+
+# Each pattern's reason is about the worst input: n characters, and how many ways the
+# engine can try to match at each start position.
+INVENTORY: tuple[Entry, ...] = (
+    Entry("opsgov_hooks.records.ids", "ID_RE", "fixed-width digits, no repetition of a variable part", "match"),
+    Entry("opsgov_hooks.records.ledger", "MONTH_FILE", "fixed-width, anchored at both ends", "match"),
+    Entry("opsgov_hooks.records.ledger", "_DOC_START", "a literal '---' then one '.*' to the end of the line: "
+          "one way to match per line start", "match"),
+    Entry("opsgov_hooks.records.ledger", "_KEY_HEAD", "one run of [ \\t] then an optional quote: no overlap", "fullmatch"),
+    Entry("opsgov_hooks.records.ledger", "_KEY_TAIL", "optional quote, one [ \\t]* run, then '#.*': the runs "
+          "are disjoint classes", "fullmatch"),
+    Entry("opsgov_hooks.records.yamlstrict", "_INT", "at most 18 digits after a sign, anchored", "match"),
+    Entry("opsgov_hooks.records.yamlstrict", "_PLAIN_LINE", "each alternative starts with a distinct literal or "
+          "class and its runs are separated by a literal (':', ' ', '- '); a key is at most 128 characters"),
+    Entry("opsgov_hooks.records.markdown", "_HEADING", "the definition only: _heading() applies it with string "
+          "operations (the lazy title and the optional closing '#' run would be retried per split)"),
+    Entry("opsgov_hooks.records.markdown", "_FENCE", "at most 3 spaces then one run of one character", "match"),
+    Entry("opsgov_hooks.records.markdown", "_NUMBERING", "digit runs separated by literal dots, then \\s+: "
+          "disjoint classes"),
+    Entry("opsgov_hooks.records.markdown", "_COMMENT", "one lazy '.*?' up to the first '-->' or the end: "
+          "each start scans forward once, and starts are literal '<!--'"),
+    Entry("opsgov_hooks.audit.trace", "_TRAILER", "a literal key, two \\s* runs split by ':', then '.+' to the "
+          "end: no overlap", "match"),
+    Entry("opsgov_hooks.audit.trace", "_ID", "fixed width"),
+    Entry("opsgov_hooks.audit.period", "_DATE", "fixed width, anchored", "match"),
+    Entry("opsgov_hooks.audit.collect", "_ENTRY_ID", "literal key, one [ \\t]* run, a fixed-width id"),
+    Entry("opsgov_hooks.git.refs", "_COMMIT", "a bounded hex run or a literal 'commit:' then \\s* and \\S+: "
+          "disjoint classes", "match"),
+    Entry("opsgov_hooks.git.refs", "_PROCEDURE", "a literal 'procedure:' then \\s* and '.*' to the end: the "
+          "split between the two runs is the only choice, and it is anchored by the literal", "match"),
+    Entry("opsgov_hooks.rules.report_sections", "YAML_INFO", "a literal word then '.*': one way to match"),
+    Entry("opsgov_hooks.rules.tags", "_SSH_SIGNER", "literal text around one \\S+ run"),
+    Entry("opsgov_hooks.rules.tags", "_GPG_SIGNER", "literal text, one \\S+ run, a space, then '.+'"),
+    Entry("opsgov_hooks.git.signing", "_SSH_GOOD", "literal text around \\S+ runs split by literal spaces (git's "
+          "verification output, which quotes the signer)"),
+    Entry("opsgov_hooks.git.signing", "_GPG_GOOD", "literal text, one \\S+ run, a space, then a run to the line end"),
+    Entry("opsgov_hooks.git.signing", "_GPG_FPR", "literal text then one \\S+ run"),
+    Entry("opsgov_hooks.git.gitio", "_MISSING", "an alternation of literals (git's error messages)"),
+    Entry("opsgov_hooks.rules.signoff", "_ANGLE", "'<' then runs of classes that exclude '<', '>' and blanks, "
+          "split by a literal '@'"),
+    Entry("opsgov_hooks.git.patches", "_HUNK", "digit runs between literals (bytes of git's own hunk "
+          "headers)", "match"),
+    Entry("opsgov_hooks.rules.secrets", "_OBJECT_ID", "bounded hex runs, anchored", "match"),
+    Entry("opsgov_hooks.rules.secrets", "_YAML_VALUE", "anchored; every run is bounded (200, 8, 4096 characters) "
+          "but the blanks after ':' and before a comment, which are split by classes that exclude blanks", "match"),
+    Entry("opsgov_hooks.rules.secrets", "_INI_VALUE", "as _YAML_VALUE: anchored, bounded runs split by literals "
+          "and disjoint classes", "match"),
+    Entry("opsgov_hooks.git.patches", "_COMBINED_RANGE", "a sign then digit runs split by a literal comma "
+          "(bytes of git's own hunk headers)"),
+    Entry("opsgov_hooks.rules.secret_filters", "_ID_KEY", "alternation of literals then a bounded \\s{0,8}: "
+          "a constant amount of work per start"),
+    Entry("opsgov_hooks.rules.secret_filters", "_DIGEST_PREFIX", "alternation of literals, anchored at the end"),
+    Entry("opsgov_hooks.rules.secret_filters", "_OBJECT_ID", "bounded hex runs, anchored", "match"),
+    Entry("opsgov_hooks.check.ranges", "_SHA", "fixed width, anchored", "match"),
+    Entry("opsgov_hooks.lifecycle.templating", "_CONTROL", "a single character class"),
+    Entry("opsgov_hooks.lifecycle.templating", "_NAME", "[ \\t]* runs around a word: disjoint classes", "match"),
+    Entry("opsgov_hooks.lifecycle.templating", "_STANDARD", "'<' then one word run then '>'"),
+    Entry("opsgov_hooks.lifecycle.templating", "_PLAIN", "one character class run, anchored", "match"),
+    Entry("opsgov_hooks.execution.execlog", "_HEADER", "on RE2: the '\\s*' runs around '([^|\\]]*?)' overlap "
+          "(a space is in both), which Python's engine would retry per split", "match"),
+    Entry("opsgov_hooks.execution.execlog", "_LABEL", "a literal label, ':' then '.*' to the end", "match"),
+    Entry("opsgov_hooks.execution.execlog", "_FENCE", "at most 3 spaces then one run of one character", "match"),
+    Entry("opsgov_hooks.execution.steptext", "_CONTROL", "a single character class"),
+    Entry("opsgov_hooks.execution.recorder", "_RUNNING", "literals around a digit run and one lazy \\S+? "
+          "that stops at the literal ')' (no overlap: ')' ends it)"),
+    Entry("opsgov_hooks.execution.shellwords", "_INTERPRETER", "alternation of literals then one [0-9.]* run, "
+          "anchored; applied to a program's base name", "match"),
+    Entry("opsgov_hooks.execution.shellwords", "_SCRIPT_SUFFIX", "a literal dot, literal suffixes, anchored"),
+    Entry("opsgov_hooks.execution.shellwords", "_ENV_ASSIGNMENT", "one word run then a literal '='", "match"),
+    Entry("opsgov_hooks.execution.servicecmds", "_DIGITS", "one digit run, anchored", "fullmatch"),
+    Entry("opsgov_hooks.lifecycle.templating", "_OPEN", "a literal"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Inline:
+    """A pattern built where it is used (``re.search(...)`` in place, or from a value): the test feeds
+    ``example``, which has the same shape."""
+
+    module: str
+    call: str        # the call as it stands in the source (the test checks it is there)
+    example: str     # a pattern of the same shape, for the 1 MiB test
+    why: str
+    method: str = "match"
+    flags: int = 0
+
+
+INLINE: tuple[Inline, ...] = (
+    Inline("opsgov_hooks.records.ledger", "re.search(pattern, text, re.M)",
+           r"^operation_id:[ \t]*['\"]?OPS-2026-01-27-001['\"]?[ \t]*(?:#.*)?$",
+           "a literal key at a line start, [ \\t]* runs split by literals and optional quotes", "search", re.M),
+    Inline("opsgov_hooks.policy.config", 're.search(r"\\(at line (\\d+), column (\\d+)\\)$", str(exc))',
+           r"\(at line (\d+), column (\d+)\)$", "literals around two digit runs", "search"),
+    Inline("opsgov_hooks.policy.config", "key = re.compile(", r"\s*(?:solo|\"solo\")\s*=",
+           "two \\s* runs split by a literal key"),
+    Inline("opsgov_hooks.policy.config", "section = re.compile(", r"\s*\[\[?\s*tool\.opsgov\.solo\s*\]",
+           "\\s* runs split by literals"),
+    Inline("opsgov_hooks.check.pipeline", "pattern = re.compile(", r"(?i)^ops-id\s*:\s*OPS-2026-01-27-001\s*$",
+           "literal key, \\s* runs split by literals"),
+    Inline("opsgov_hooks.audit.collect", "re.split(", r"^(?:---|\.\.\.)[ \t]*$",
+           "a literal at a line start then one [ \\t]* run", "search", re.M),
+    Inline("opsgov_hooks.lifecycle.templating", "re.sub(", r"[\x85\u2028\u2029]", "a single class", "search"),
+    Inline("opsgov_hooks.lifecycle.allocate", "re.fullmatch(", r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "fixed width",
+           "fullmatch"),
+    Inline("opsgov_hooks.lifecycle.allocate", "pattern = re.compile(", r"OPS-2026-01-27-([0-9]{3})",
+           "a literal then fixed width", "search", re.I),
+    Inline("opsgov_hooks.execution.steptext", "re.finditer(", "\n", "a literal", "search"),
+)
