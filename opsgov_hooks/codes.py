@@ -53,6 +53,8 @@ CODES: dict[str, Code] = _table(
     Code("F010", "record block not delimited", "An operation record must start with a '---' line and a YAML front matter block closed by a '---' (or '...') line; in a Markdown changelog (ledger backend A) each entry block opened by '---' must be closed by '---'."),
     Code("F011", "not a mapping", "A record document (front matter, ledger entry, configuration) must be a YAML mapping of keys to values, not a scalar or a list; its keys must be plain text."),
     Code("F012", "unreadable file", "The file could not be read (permissions, a broken link, a directory)."),
+    Code("F013", "special file where a record should be", "A FIFO, socket or device stands at a record's path. opsgov never opens one (reading a FIFO waits forever): replace it with the record file."),
+    Code("F014", "Unicode line separator in a record", "The file holds U+2028, U+2029 or U+0085. YAML reads each as a line break, git and most editors do not: a value can hide a field on the same visible line, and every line number after it would be off. Use a real line break."),
     # --- D: declarations ---------------------------------------------------
     Code("D001", "mandatory field missing", "One of OPERATION_ID and the seven mandatory declaration fields is missing: the operation is invalid (Ops Governor: 'If any of these are missing, operation is invalid')."),
     Code("D002", "invalid field value", "A declaration field has the wrong type or form: empty text, a malformed id, an ALLOWED_PATHS entry that is absolute, climbs out with '..', is a Windows path or is a glob that selects nothing."),
@@ -78,6 +80,8 @@ CODES: dict[str, Code] = _table(
     Code("L107", "emergency approval overdue or late", "An emergency operation executed before approval and was not approved by someone other than the requester within emergency_approval_hours of execution."),
     Code("L108", "emergency approval pending", "An emergency operation executed before a second person approved it; it is still within emergency_approval_hours. A warning until the window closes, then L107."),
     Code("L109", "rollback before execution", "rollback_timestamp is earlier than execution_timestamp: an operation cannot be rolled back before it ran."),
+    Code("L121", "identity a reader cannot see as written", "requested_by or approved_by holds a control, format (zero-width space, bidi override), private-use or other default-ignorable character, or is not in Unicode NFKC form: the name a reader sees is not the text the gate compares."),
+    Code("L122", "mixed-script or confusable identity", "requested_by or approved_by mixes scripts within a word (a Cyrillic 'а' in 'аlice'), or writes a word only with non-Latin letters that each look like a Latin one (Unicode TR39 confusables): a reader would take it for another person."),
     # --- H: history --------------------------------------------------------
     Code("H001", "ledger entry removed", "The ledger is append-only: an entry present at the base revision (HEAD for a staged change, BASE for a range) is gone."),
     Code("H002", "ledger entry changed", "The ledger is append-only: a field of an existing entry changed, appeared or disappeared. Only the rollback update (outcome, rollback_timestamp, rollback_evidence), growing notes, and an emergency entry's pending approval may change."),
@@ -90,6 +94,7 @@ CODES: dict[str, Code] = _table(
     Code("H009", "rollback commit unreachable", "The commit exists but is not an ancestor of the checked HEAD (for a tagged operation, of the tag's commit): it exists only on an unmerged or deleted branch, and may be garbage-collected."),
     Code("H010", "history too shallow", "This clone is shallow, so a rollback commit that cannot be found may simply not have been fetched. Fetch the full history ('git fetch --unshallow', or fetch-depth: 0 in actions/checkout)."),
     Code("H011", "rollback procedure path missing", "rollback_ref: procedure: names a repository path that does not exist in the checked tree."),
+    Code("H012", "rollback procedure path leaves the repository", "rollback_ref: procedure: names a relative path that, once '..' is resolved, lies outside the repository (docs/../../../etc/passwd.md): a procedure is a file the repository holds."),
     # --- T: ops-* tags -------------------------------------------------------
     Code("T001", "lightweight ops tag", "Every ops-* tag must be annotated: a lightweight tag has no message to carry the ledger entry, no tagger, no signature, and does not travel with 'git push --follow-tags'."),
     Code("T003", "tag object name differs from its ref", "The name written inside the tag object is not the name of the ref that points at it: the tag was renamed or copied, which is how one operation's seal is passed off as another's."),

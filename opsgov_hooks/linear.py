@@ -107,8 +107,6 @@ INVENTORY: tuple[Entry, ...] = (
     Entry("opsgov_hooks.git.refs", "_PROCEDURE", "a literal 'procedure:' then \\s* and '.*' to the end: the "
           "split between the two runs is the only choice, and it is anchored by the literal", "match"),
     Entry("opsgov_hooks.rules.report_sections", "YAML_INFO", "a literal word then '.*': one way to match"),
-    Entry("opsgov_hooks.rules.tags", "_SSH_SIGNER", "literal text around one \\S+ run"),
-    Entry("opsgov_hooks.rules.tags", "_GPG_SIGNER", "literal text, one \\S+ run, a space, then '.+'"),
     Entry("opsgov_hooks.git.signing", "_SSH_GOOD", "literal text around \\S+ runs split by literal spaces (git's "
           "verification output, which quotes the signer)"),
     Entry("opsgov_hooks.git.signing", "_GPG_GOOD", "literal text, one \\S+ run, a space, then a run to the line end"),
@@ -129,6 +127,15 @@ INVENTORY: tuple[Entry, ...] = (
           "a constant amount of work per start"),
     Entry("opsgov_hooks.rules.secret_filters", "_DIGEST_PREFIX", "alternation of literals, anchored at the end"),
     Entry("opsgov_hooks.rules.secret_filters", "_OBJECT_ID", "bounded hex runs, anchored", "match"),
+    Entry("opsgov_hooks.rules.secrets", "_BACKREFERENCE", "two literal alternatives (applied to detect-secrets' "
+          "pattern text, not to repository content)"),
+    Entry("opsgov_hooks.output.junit", "_COMMIT", "fixed width, anchored", "match"),
+    Entry("opsgov_hooks.output.junit", "_NOT_XML", "a single character class"),
+    Entry("opsgov_hooks.adoption.precommit_config", "_REPOS", "a literal key, [ \\t]* runs split by ':', a "
+          "comment to the end", "match"),
+    Entry("opsgov_hooks.adoption.precommit_config", "_EMPTY_FLOW", "literals and [ \\t]* runs split by "
+          "literal brackets", "match"),
+    Entry("opsgov_hooks.adoption.precommit_config", "_ITEM", "one run of spaces then a literal '- '", "match"),
     Entry("opsgov_hooks.check.ranges", "_SHA", "fixed width, anchored", "match"),
     Entry("opsgov_hooks.lifecycle.templating", "_CONTROL", "a single character class"),
     Entry("opsgov_hooks.lifecycle.templating", "_NAME", "[ \\t]* runs around a word: disjoint classes", "match"),
@@ -182,5 +189,17 @@ INLINE: tuple[Inline, ...] = (
            "fullmatch"),
     Inline("opsgov_hooks.lifecycle.allocate", "pattern = re.compile(", r"OPS-2026-01-27-([0-9]{3})",
            "a literal then fixed width", "search", re.I),
+    Inline("opsgov_hooks.rules.secrets", 're.compile("|".join(keyword.DENYLIST), re.IGNORECASE)',
+           r"(?i)api_?key|auth_?key|service_?key|account_?key|db_?key|database_?key|priv_?key|private_?key|"
+           r"client_?key|db_?pass|database_?pass|key_?pass|password|passwd|pwd|secret|contraseña|contrasena",
+           "detect-secrets' own keyword list (its scan runs the same words on the same lines): literal "
+           "alternatives; lines longer than WINDOW are cut into windows first", "search"),
+    Inline("opsgov_hooks.rules.secrets", 'union = [re.compile("|".join(parts))]', r"(?:AKIA[0-9A-Z]{16})|(?:xox[baprs]-[0-9a-zA-Z]{10,48})",
+           "detect-secrets' own plugin expressions in one alternation (its scan runs each on the same lines "
+           "anyway): opsgov adds no pattern, and lines are cut into windows of WINDOW characters", "search"),
+    Inline("opsgov_hooks.rules.secrets", "alone + [re.compile(part) for part in parts]",
+           r"(?:AKIA[0-9A-Z]{16})", "detect-secrets' own plugin expressions one by one, when they cannot be "
+           "joined (its scan runs each on the same lines anyway); lines are cut into windows of WINDOW "
+           "characters", "search"),
     Inline("opsgov_hooks.execution.steptext", "re.finditer(", "\n", "a literal", "search"),
 )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,9 @@ def opsgov(cwd: Path, *args: str, stdin: str | None = None, env: dict[str, str] 
     return proc.returncode, proc.stdout, proc.stderr
 
 
+_FINDING = re.compile(r":[0-9]+:[0-9]+: ([A-Z][0-9]{3}) ")
+
+
 def finding_codes(out: str) -> list[str]:
-    """The finding codes of text output, in order."""
-    return [line.split(": ", 2)[1].split()[0] for line in out.splitlines()
-            if line and not line.startswith("Found ") and ": " in line]
+    """The finding codes of text output (``path:line:col: CODE message``), in order."""
+    return [m[1] for m in map(_FINDING.search, out.splitlines()) if m]

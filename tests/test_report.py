@@ -221,10 +221,10 @@ def test_markdown_report_tables(audit_repo: AuditRepo) -> None:
     assert ("| OPS-2026-01-15-001 | Emergency disk cleanup | FILESYSTEM_WRITE | carol@example.com | dave@example.com | "
             "2026-01-17T02:00:00Z | 2026-01-15T02:00:00Z | SUCCESS (emergency) | none | missing | "
             "ref command: git revert HEAD |") in lines
-    assert (f"| {s['change-10'][:12]} | 2026-01-10T09:00:00Z | Test Operator <operator@example.com> | Raise the scrape "
+    assert (f"| {s['change-10'][:12]} | 2026-01-10T09:00:00Z | Test Operator &lt;operator@example.com&gt; | Raise the scrape "
             "interval | OPS-2026-01-10-001 | scope | ops/monitoring/odd name .yml, ops/monitoring/prometheus.yml |"
             ) in lines
-    assert (f"| {s['untraced'][:12]} | 2026-01-20T09:00:00Z | Test Operator <operator@example.com> | Tweak the scrape "
+    assert (f"| {s['untraced'][:12]} | 2026-01-20T09:00:00Z | Test Operator &lt;operator@example.com&gt; | Tweak the scrape "
             "interval again | NOT TRACED | - | ops/monitoring/prometheus.yml |") in lines
     assert "| OPS-2026-01-15-001 | 2026-01-15T02:00:00Z | 2026-01-16T02:00:00Z | 2026-01-17T02:00:00Z | 24.0 | " \
            "dave@example.com |" in lines

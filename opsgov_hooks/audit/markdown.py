@@ -11,10 +11,41 @@ from opsgov_hooks.audit.summary import summary
 
 
 def cell(value: object) -> str:
-    """A table cell: never breaks the table (pipes escaped, one line), a dash when empty."""
+    """A table cell: never breaks the table (pipes escaped, one line), a dash when empty; what a record
+    says is shown as text, never read as HTML or Markdown (``<script>`` from a ledger field stays text)."""
     if value is None or value == "":
         return "-"
-    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return text(str(value).replace("\r", " ").replace("\n", " ")).replace("|", "\\|")
+
+
+# HTML as entities (a renderer then shows '<script>' as text), and a backslash before what would
+# start a link, so '[x](javascript:...)' from a record field is no link either.
+_MARKDOWN = str.maketrans({"\\": "\\\\", "[": "\\[", "]": "\\]", "<": "&lt;", ">": "&gt;", "&": "&amp;"})
+
+
+def text(value: str) -> str:
+    """``value`` as literal Markdown text: HTML special characters as entities, link brackets escaped."""
+    return value.translate(_MARKDOWN)
+
+
+def code(value: str) -> str:
+    """``value`` as an inline code span whatever backticks it holds (HTML is never rendered inside one)."""
+    flat = value.replace("\n", " ")
+    if "`" not in flat:
+        return f"`{flat}`"
+    ticks = "`" * (max(len(r) for r in _runs(flat)) + 1)
+    return f"{ticks} {flat} {ticks}"   # the spaces keep a backtick at either end out of the fence
+
+
+def _runs(value: str) -> list[str]:
+    runs, current = [], ""
+    for ch in value:
+        if ch == "`":
+            current += ch
+        elif current:
+            runs.append(current)
+            current = ""
+    return runs + ([current] if current else [])
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
@@ -32,11 +63,11 @@ def render(report: Report) -> str:
 
 def _header(report: Report) -> list[str]:
     head = report.head[:12] if report.head else "(no commit)"
-    return [f"# Audit report: {report.repository}", "",
+    return [f"# Audit report: {text(report.repository)}", "",
             f"- Period: {iso(report.period.since) or 'beginning of history'} to {iso(report.period.until)} (UTC)",
             f"- Generated: {iso(report.generated_at)} at HEAD {head}",
             f"- Policy: {report.policy_source}; governed paths: "
-            + ", ".join(f"`{p}`" for p in report.governed_paths), ""]
+            + ", ".join(code(p) for p in report.governed_paths), ""]
 
 
 def _summary(report: Report) -> list[str]:
@@ -117,6 +148,6 @@ def _requirements(report: Report) -> list[str]:
         lines += [f"### {req.framework} {req.control}: {req.title}", "", f"> {req.text}", ""]
         for area in group.areas:
             lines.append(f"- **{area.area.title}** ({area.aspect}): {len(area.findings)} finding(s)")
-            lines += [f"  - `{format_line(report.findings[i])}`" for i in area.findings]
+            lines += [f"  - {code(format_line(report.findings[i]))}" for i in area.findings]
         lines.append("")
     return lines

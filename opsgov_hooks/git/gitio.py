@@ -136,11 +136,19 @@ class Git:
     def discover(cls, path: str = ".") -> Git:
         """The repository containing ``path``; exit 2 with the fix when there is none."""
         env = git_env()
+        if not os.path.isdir(path):
+            raise GitError(f"{path}: no such directory; give -C the path of a clone of the repository")
         try:
             proc = subprocess.run(("git", "rev-parse", "--show-toplevel"), cwd=path, capture_output=True, env=env)
         except FileNotFoundError:
             raise GitError("git is not installed or not on PATH; install git and run again") from None
         if proc.returncode != 0:
+            bare = subprocess.run(("git", "rev-parse", "--is-bare-repository"), cwd=path, capture_output=True,
+                                  env=env)
+            if bare.stdout.strip() == b"true":
+                raise GitError(f"{os.path.abspath(path)} is a bare repository, which has no working tree: run "
+                               "'opsgov check --pre-receive' from its hooks/pre-receive, and everything else in a "
+                               "clone")
             raise GitError(f"{os.path.abspath(path)} is not inside a git repository; run opsgov from a "
                            "clone of the repository (or 'git init' first)")
         return cls(proc.stdout.decode("utf-8").rstrip("\n"))
@@ -163,6 +171,10 @@ class Git:
 
     def resolve_commit(self, rev: str) -> str:
         """The full sha of ``rev`` as a commit; :class:`GitError` naming the fix when it is unknown."""
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in rev):
+            shown = rev.encode("unicode_escape").decode("ascii")
+            raise GitError(f"cannot resolve '{shown}' to a commit: it holds control characters, which no "
+                           "revision name has; retype the revision")
         out = self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False)
         if not out.strip():
             hint = (" (this clone is shallow: fetch the full history, e.g. 'git fetch --unshallow' or "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import posixpath
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -65,11 +66,31 @@ def procedure_paths(rollback_ref: str, existing: Iterable[str] | frozenset[str])
     paths = []
     for word in found[1].split():
         word = word.strip(_TRAILING).split("#", 1)[0].removeprefix("./").rstrip("/")
-        if not word or word.startswith("/") or "://" in word or ".." in word.split("/"):
+        if not word or word.startswith("/") or "://" in word:
             continue
+        if ".." in word.split("/"):
+            word = posixpath.normpath(word)
+            if word == ".." or word.startswith("../"):
+                continue   # leaves the repository: escaping_procedure_paths reports it
         if ("/" in word and word.split("/", 1)[0] in top) or word.endswith(".md"):
             paths.append(word)
     return paths
+
+
+def escaping_procedure_paths(rollback_ref: str) -> list[str]:
+    """The relative paths of a ``procedure:`` that leave the repository once '..' is resolved."""
+    found = _PROCEDURE.match(rollback_ref.strip())
+    if not found:
+        return []
+    escaping = []
+    for word in found[1].split():
+        word = word.lstrip("([{'\"").rstrip(_TRAILING).split("#", 1)[0]   # a leading '..' is the point here
+        if "://" in word or word.startswith("/") or ".." not in word.split("/"):
+            continue
+        normal = posixpath.normpath(word)
+        if normal == ".." or normal.startswith("../"):
+            escaping.append(word)
+    return escaping
 
 
 @functools.lru_cache(maxsize=4)

@@ -6,6 +6,7 @@ Git-backed sources read every file they are asked for through one batch process.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -32,6 +33,8 @@ class WorktreeSource:
 
     def __init__(self, root: str) -> None:
         self.root = root
+        # path -> why it was not read (a FIFO, socket or device is never opened: reading one hangs)
+        self.special: dict[str, str] = {}
 
     def list(self, prefixes: Sequence[str]) -> list[str]:
         found: list[str] = []
@@ -60,6 +63,11 @@ class WorktreeSource:
             if os.path.commonpath([root, os.path.realpath(full)]) != root:
                 result[path] = None
                 continue
+            kind = special_kind(full)
+            if kind is not None:
+                self.special[path] = kind
+                result[path] = None
+                continue
             try:
                 with open(full, "rb") as f:
                     result[path] = f.read(READ_LIMIT)
@@ -69,6 +77,21 @@ class WorktreeSource:
 
     def blob_ids(self, paths: Sequence[str]) -> dict[str, str]:
         return {}
+
+
+def special_kind(full: str) -> str | None:
+    """'a FIFO', 'a socket' or 'a device' for such a file (through links), else None; never opens it."""
+    try:
+        mode = os.stat(full).st_mode
+    except OSError:
+        return None   # missing or unreadable: the caller's open() says so
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return None
 
 
 class _GitSource:

@@ -12,10 +12,11 @@ import dataclasses
 import re
 from typing import Any
 
+from opsgov_hooks.identities import problems as identity_problems
 from opsgov_hooks.linear import compile_linear
 from opsgov_hooks.policy import schemas
 from opsgov_hooks.findings import Finding, UsageError, error, sort_findings
-from opsgov_hooks.policy.globs import glob_problem
+from opsgov_hooks.policy.globs import glob_problem, negation_problem
 from opsgov_hooks.output.text import format_line
 from opsgov_hooks.records.yamlstrict import MAX_BYTES, Document, PathKey, check_bytes, load_documents
 
@@ -270,7 +271,7 @@ def _policy_or_findings(data: dict[str, Any], doc: Document, path: str,
                         source: str, where: str = "") -> tuple[Policy | None, list[Finding]]:
     findings = schemas.validate(schemas.CONFIG, doc, data=data, where=where)
     if not findings:
-        findings = _check_patterns(path, data, doc) + _check_classes(path, data, doc)
+        findings = _check_patterns(path, data, doc) + _check_classes(path, data, doc) + _check_approvers(path, data, doc)
     if findings:
         return None, findings
     return policy_from_mapping(data, source), []
@@ -338,6 +339,16 @@ def _toml_line(raw: bytes, where: tuple[str, ...]) -> int:
     return header + 1 if header is not None else 1
 
 
+def _check_approvers(path: str, data: dict[str, Any], doc: Document) -> list[Finding]:
+    """The approvers list names people a reader can tell apart (opsgov_hooks/identities.py)."""
+    findings = []
+    for i, who in enumerate(data.get("approvers", ()) or ()):
+        for problem in identity_problems(str(who)):
+            line, col = doc.position(("approvers", i))
+            findings.append(error("C001", f"approvers.{i}: {who!r} {problem}", path, line, col))
+    return findings
+
+
 def _check_patterns(path: str, data: dict[str, Any], doc: Document) -> list[Finding]:
     """Regular expressions that do not compile and globs that select nothing (C002)."""
     findings = []
@@ -347,12 +358,12 @@ def _check_patterns(path: str, data: dict[str, Any], doc: Document) -> list[Find
         findings.append(error("C002", message, path, line, col))
 
     for i, pattern in enumerate(data.get("governed_paths", ())):
-        problem = glob_problem(pattern)
+        problem = glob_problem(pattern) or negation_problem(data.get("governed_paths", ()), i)
         if problem:
             bad(("governed_paths", i), f"governed_paths.{i}: {pattern!r} {problem}")
     for i, rule in enumerate(data.get("forbidden", ()) or ()):
         for j, pattern in enumerate(rule.get("paths", ())):
-            problem = glob_problem(pattern)
+            problem = glob_problem(pattern) or negation_problem(rule.get("paths", ()), j)
             if problem:
                 bad(("forbidden", i, "paths", j), f"forbidden rule '{rule['id']}': {pattern!r} {problem}")
         for key in ("patterns", "commands"):
@@ -422,4 +433,8 @@ def resolve_policy(config_raw: bytes | None, pyproject_raw: bytes | None) -> Pol
 def load_policy(source: Any) -> Policy:
     """The policy as a :class:`~opsgov_hooks.git.sources.Source` holds it (working tree, index or commit)."""
     contents = source.read_many([CONFIG_FILE, PYPROJECT_FILE])
+    for name, kind in getattr(source, "special", {}).items():
+        if name in (CONFIG_FILE, PYPROJECT_FILE):
+            raise UsageError(f"{name} is {kind}, not a file: opsgov does not open it (and never falls back to the "
+                             f"defaults); replace it with the configuration file, or remove it")
     return resolve_policy(contents.get(CONFIG_FILE), contents.get(PYPROJECT_FILE))

@@ -177,3 +177,13 @@ def glob_problem(pattern: str) -> str | None:
     if not spec.patterns or getattr(spec.patterns[0], "regex", None) is None:
         return "matches no path (blank, or an unclosed '[')"
     return None
+
+
+def negation_problem(patterns: Sequence[str], index: int) -> str | None:
+    """A '!' pattern only takes back what an earlier pattern of the list selected: first (or after
+    negations only) it selects nothing, and the list means something other than it says."""
+    pattern = patterns[index]
+    if pattern.startswith("!") and not any(not p.startswith("!") for p in patterns[:index]):
+        return ("is a negation with nothing before it to take back: it selects nothing (a list of paths "
+                "is what it allows; leave the '!' pattern out, or put the pattern it narrows first)")
+    return None

@@ -118,7 +118,7 @@ def _semantic_checks(doc: Document, policy: Policy) -> list[Finding]:
         at("D004", ("RISK_CLASS",), f"unknown RISK_CLASS {data['RISK_CLASS']}",
            f"use one of {', '.join(policy.risk_classes)}, or declare it in custom_risk_classes")
     for i, pattern in enumerate(data["ALLOWED_PATHS"]):
-        problem = _glob_problem(pattern)
+        problem = _glob_problem(pattern) or globs.negation_problem(data["ALLOWED_PATHS"], i)
         if problem:
             at("D002", ("ALLOWED_PATHS", i), f"ALLOWED_PATHS.{i}: {pattern!r} {problem}",
                "write a repository-relative glob, e.g. ops/monitoring/**")

@@ -130,7 +130,25 @@ def check_bytes(path: str, raw: bytes) -> tuple[str | None, list[Finding]]:
     text = text.removeprefix("\ufeff")
     if not text.strip():
         return None, [error("F003", "file is empty", path)]
+    separator = _separator(raw)
+    if separator is not None:
+        at, name = separator
+        line = raw.count(b"\n", 0, at) + 1
+        col = len(raw[raw.rfind(b"\n", 0, at) + 1:at].decode("utf-8", "replace")) + 1
+        return None, [error("F014", f"file holds {name}, which YAML reads as a line break and an editor may not: "
+                            "what a reader sees is not what opsgov reads", path, line, col,
+                            hint="replace it with a real line break (or a space)")]
     return text, []
+
+
+_SEPARATORS = ((b"\xe2\x80\xa8", "U+2028 LINE SEPARATOR"), (b"\xe2\x80\xa9", "U+2029 PARAGRAPH SEPARATOR"),
+               (b"\xc2\x85", "U+0085 NEXT LINE"))
+
+
+def _separator(raw: bytes) -> tuple[int, str] | None:
+    """The first Unicode line separator in ``raw`` (its byte offset and name), or None."""
+    found = [(at, name) for bytes_, name in _SEPARATORS if (at := raw.find(bytes_)) >= 0]
+    return min(found) if found else None
 
 
 def load_bytes(path: str, raw: bytes) -> tuple[list[Document], list[Finding]]:

@@ -95,6 +95,7 @@ RULES: tuple[Rule, ...] = (
     _rule("ledger_matches_declaration", O, "L006 L008", records.ledger_matches_declaration),
     # lifecycle: sign-off and timestamps
     _rule("signoff", O, "L101 L102 L103", signoff.signoff),
+    _rule("identities", O, "L121 L122", signoff.identities),
     _rule("timestamps", O, "L104 L105 L106 L107 L108 L109", timestamps.timestamps, clock=True),
     # execution: execution log and report
     _rule("log_present", O, "X001", execution.log_present),
@@ -119,7 +120,7 @@ RULES: tuple[Rule, ...] = (
 
     # -- history: append-only ledger, rollback references, tag consistency -----------------------------
     _rule("append_only", H, "H001 H002 H003 H004 H005", history.append_only),
-    _rule("rollback_refs", H, "H006 H007 H008 H009 H010 H011", rollback_refs.rollback_refs,
+    _rule("rollback_refs", H, "H006 H007 H008 H009 H010 H011 H012", rollback_refs.rollback_refs,
           prepare=rollback_refs.prepare),
     _rule("tag_consistency", H, f"T001 T003 T004 T005 T006 T007 T008 H005 {_ENTRY}", tags.tag_consistency,
           prepare=tags.prepare),
@@ -132,7 +133,7 @@ RULES: tuple[Rule, ...] = (
 # loader, by 'opsgov tag' and by 'opsgov report'. With RULES they own every code in codes.py.
 OTHER_OWNERS: dict[str, frozenset[str]] = {
     "records: the strict YAML loader and the record parsers":
-        frozenset("F001 F002 F003 F004 F005 F006 F007 F008 F009 F010 F011 F012 "
+        frozenset("F001 F002 F003 F004 F005 F006 F007 F008 F009 F010 F011 F012 F013 F014 "
                   "D001 D002 D003 D004 D005 D007 L001 L002 L003 L004 L007 L009".split()),
     "policy: the configuration loader": frozenset({"C001", "C002"}),
     # A rollback may only revert (G022): asks git, per path, what the operation's first change

@@ -107,6 +107,10 @@ def _unreachable(ctx: CheckContext, entry: LedgerEntry, prefix: str) -> Iterator
 
 
 def _procedure_ref(ctx: CheckContext, entry: LedgerEntry, ref: str) -> Iterator[Finding]:
+    for path in refs.escaping_procedure_paths(ref):
+        yield error("H012", f"{entry.operation_id}: rollback procedure {path} leaves the repository once '..' is "
+                    "resolved", *at_field(entry, "rollback_ref"),
+                    hint="name the procedure by its path inside the repository, e.g. docs/runbooks/rollback.md")
     for path in refs.procedure_paths(ref, ctx.existing_paths):
         if not refs.path_exists(path, ctx.existing_paths):
             yield error("H011", f"{entry.operation_id}: rollback procedure {path} does not exist in the checked "

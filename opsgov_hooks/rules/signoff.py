@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import Finding, error, warning
+from opsgov_hooks.identities import comparable, problems
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.located import at_field
 from opsgov_hooks.records.store import RecordSet
@@ -23,13 +24,30 @@ _ANGLE = re.compile(r"<\s*([^<>\s]+@[^<>\s]+)\s*>")
 
 
 def normalise_person(who: object) -> str:
-    """One spelling per person: ``Alice <Alice@X.org>``, ``alice@x.org`` and ``ALICE@x.org `` agree."""
-    text = str(who or "").strip()
+    """One spelling per person: ``Alice <Alice@X.org>``, ``alice@x.org``, ``ALICE@x.org `` and
+    ``alice@x.org`` with a zero-width space agree (compared in NFKC, case folded, nothing invisible)."""
+    text = comparable(str(who or "")).strip()
     found = _ANGLE.search(text)
     if found:
         text = found[1]
     text = text.removeprefix("mailto:")
-    return " ".join(text.split()).lower()
+    return " ".join(text.split())
+
+
+IDENTITY_FIELDS = ("requested_by", "approved_by")
+
+
+def identities(records: RecordSet, policy: Policy) -> Iterator[Finding]:
+    """L121/L122: the people an entry names are text a person can read (identities.py)."""
+    for entry in records.entries:
+        for field in IDENTITY_FIELDS:
+            value = entry.get(field)
+            if not isinstance(value, str):
+                continue
+            for problem in problems(value):
+                code = "L121" if "cannot see" in problem or "NFKC" in problem else "L122"
+                yield error(code, f"{entry.operation_id}: {field} {problem}", *at_field(entry, field),
+                            hint=f"write {field} as the plain name or e-mail address a reader sees")
 
 
 def is_self(approved_by: object, requested_by: object) -> bool:

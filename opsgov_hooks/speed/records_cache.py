@@ -22,7 +22,7 @@ from opsgov_hooks.speed.nogc import paused_gc
 from opsgov_hooks.speed import parallel
 from opsgov_hooks.speed.store import Store, open_store
 from opsgov_hooks.policy.config import Policy
-from opsgov_hooks.findings import from_tuple, to_tuple
+from opsgov_hooks.findings import error, from_tuple, to_tuple
 from opsgov_hooks.git.gitio import Git, GitError, TagRef
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ledger import LedgerEntry
@@ -75,6 +75,13 @@ def load_records(source: Source, policy: Policy, *, paths: Sequence[str] | None 
         contents = source.read_many(list(paths))
         for path in paths:
             parse_record_file(path, contents.get(path), policy, records)
+    special = getattr(source, "special", None)
+    if special:
+        # Never opened: a FIFO, socket or device where a record should be (reading one would hang).
+        records.findings = [f for f in records.findings if not (f.code == "F012" and f.path in special)]
+        records.findings += [error("F013", f"{special[p]} stands where a record should be; opsgov does not open "
+                                   "it", p, hint="replace it with the record file, or remove it")
+                             for p in paths if p in special]
     if policy.ledger_backend == "tags":
         for tag in tags:
             entry, findings = parse_tag_entry(tag.ref, tag.message)
