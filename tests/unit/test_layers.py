@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "opsgov_hooks"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("leaf", ("opsgov_hooks", "opsgov_hooks.findings", "opsgov_hooks.codes", "opsgov_hooks.term",
-              "opsgov_hooks.atomicfile", "opsgov_hooks.resources", "opsgov_hooks.speed.nogc")),
+              "opsgov_hooks.atomicfile", "opsgov_hooks.resources", "opsgov_hooks.speed.nogc",
+              "opsgov_hooks.linear", "opsgov_hooks.identities")),
     # Formats with no knowledge of git or policy: the findings' output formats, the strict YAML loader.
     ("formats", ("opsgov_hooks.output", "opsgov_hooks.records.yamlstrict")),
     ("git", ("opsgov_hooks.git",)),
@@ -23,7 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # The records, and the execution log's format with the command analysis its rules read.
     ("records", ("opsgov_hooks.records", "opsgov_hooks.execution.execlog", "opsgov_hooks.execution.steptext",
                  "opsgov_hooks.execution.procrun", "opsgov_hooks.execution.cmdpolicy",
-                 "opsgov_hooks.execution.servicecmds")),
+                 "opsgov_hooks.execution.servicecmds", "opsgov_hooks.execution.shellwords")),
     ("rules", ("opsgov_hooks.rules",)),
     # Caches and parallel work: the runner uses them, the rules never do.
     ("speed", ("opsgov_hooks.speed",)),
