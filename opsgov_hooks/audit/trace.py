@@ -126,7 +126,7 @@ def trace(commit: LogCommit, governed: Sequence[str], policy: Policy, known: set
 def _by_scope(when: datetime.datetime, governed: Sequence[str], policy: Policy,
               open_windows: Sequence[Window]) -> list[str]:
     """Open operations covering every governed non-record file (none when a file is uncovered)."""
-    files = [p for p in governed if not policy.is_record_path(p)]
+    files = [p for p in governed if not record_kind(p, policy)]
     candidates = [w for w in open_windows if w.is_open(when)]  # the sweep already narrowed them down
     if not files or not candidates:
         return []

@@ -174,16 +174,6 @@ class Policy:
             return self.ledger_path
         return f"{self.ledger_path}/{operation_id[4:11]}.yaml"
 
-    def is_record_path(self, path: str) -> bool:
-        """Operation records and ledger files: the records an operation itself writes."""
-        if path.startswith(self.operations_dir + "/") and path.endswith(".md"):
-            return True
-        if self.ledger_backend == "markdown":
-            return path == self.ledger_path
-        if self.ledger_backend == "yaml":
-            return path.startswith(self.ledger_path + "/") and path.endswith(".yaml")
-        return False
-
 
 def default_forbidden() -> tuple[ForbiddenRule, ...]:
     return tuple(_forbidden_rule(r) for r in DEFAULT_FORBIDDEN)
