@@ -14,7 +14,8 @@ from typing import Any, TextIO
 from opsgov_hooks.findings import UsageError, has_errors
 from opsgov_hooks.ledger_io.atomic import locked
 from opsgov_hooks.lifecycle.record import check_plan
-from opsgov_hooks.lifecycle.workspace import Workspace, check_operation_id, emit, open_workspace, timestamp_option
+from opsgov_hooks.lifecycle.signoff_sync import finish_update
+from opsgov_hooks.lifecycle.workspace import Workspace, check_operation_id, open_workspace, timestamp_option
 from opsgov_hooks.records.located import at_entry
 
 
@@ -58,14 +59,5 @@ def amend_entry(start: str, operation_id: str, given: Mapping[str, Any], output_
         findings = check_plan(ws, plan, whole_operation=True)
         if not has_errors(findings):
             ws.backend.commit(plan)
-    emit(findings, output_format, out)
-    if has_errors(findings) or plan.entry is None:
-        if output_format == "text":
-            out.write(f"opsgov: {operation_id} was not changed: fix the above and run again\n")
-        return 1
-    if output_format == "text":
-        out.write(f"amended {operation_id} in {plan.path}:{at_entry(plan.entry)[1]}\n")
-    from opsgov_hooks.lifecycle.signoff_sync import sync_signoff
-
-    sync_signoff(ws, plan.entry, out, output_format)
-    return 0
+    return finish_update(ws, operation_id, plan, findings, done="amended",
+                         refused=": fix the above and run again", output_format=output_format, out=out)

@@ -13,11 +13,12 @@ from typing import Any, TextIO
 from opsgov_hooks.findings import UsageError, error, has_errors
 from opsgov_hooks.ledger_io.atomic import locked
 from opsgov_hooks.lifecycle.record import check_plan
-from opsgov_hooks.lifecycle.workspace import (Workspace, check_operation_id, emit, open_workspace,
+from opsgov_hooks.lifecycle.signoff_sync import finish_update
+from opsgov_hooks.lifecycle.workspace import (Workspace, check_operation_id, open_workspace,
                                               timestamp_option)
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.rules.history import entry_changes
-from opsgov_hooks.records.located import at_entry, at_field
+from opsgov_hooks.records.located import at_field
 from opsgov_hooks.rules.signoff import is_self
 
 ROLLBACK_OUTCOMES = ("ROLLBACK", "PARTIAL")
@@ -70,17 +71,8 @@ def update_entry(start: str, operation_id: str, changes: Mapping[str, Any], outp
         findings = refused if plan is None else check_plan(ws, plan)
         if plan is not None and not has_errors(findings):
             ws.backend.commit(plan)
-    emit(findings, output_format, out)
-    if has_errors(findings) or plan is None or plan.entry is None:
-        if output_format == "text":
-            out.write(f"opsgov: {operation_id} was not changed\n")
-        return 1
-    if output_format == "text":
-        out.write(f"{verb} {operation_id} in {plan.path}:{at_entry(plan.entry)[1]}\n")
-    from opsgov_hooks.lifecycle.signoff_sync import sync_signoff
-
-    sync_signoff(ws, plan.entry, out, output_format)
-    return 0
+    return finish_update(ws, operation_id, plan, findings, done=verb, refused="",
+                         output_format=output_format, out=out)
 
 
 def _current_entry(ws: Workspace, operation_id: str) -> LedgerEntry:

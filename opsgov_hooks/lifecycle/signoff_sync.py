@@ -10,9 +10,11 @@ import os
 from typing import TextIO
 
 from opsgov_hooks.atomicfile import write_atomic
-from opsgov_hooks.findings import UsageError
+from opsgov_hooks.findings import Finding, UsageError, has_errors
 from opsgov_hooks.ledger_io.render import render_entry
-from opsgov_hooks.lifecycle.workspace import Workspace
+from opsgov_hooks.ledger_io.base import Plan
+from opsgov_hooks.lifecycle.workspace import Workspace, emit
+from opsgov_hooks.records.located import at_entry
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.execution.signoff_block import fill_signoff
 
@@ -31,3 +33,17 @@ def sync_signoff(ws: Workspace, entry: LedgerEntry, out: TextIO, output_format: 
         return
     if updated != text:  # silent on success, as the ledger write it follows
         write_atomic(path, updated.encode("utf-8"))
+
+
+def finish_update(ws: Workspace, operation_id: str, plan: Plan | None, findings: list[Finding], *, done: str,
+                  refused: str, output_format: str, out: TextIO) -> int:
+    """Show the findings of a ledger update; when it was written, say where and bring section 6 in step."""
+    emit(findings, output_format, out)
+    if has_errors(findings) or plan is None or plan.entry is None:
+        if output_format == "text":
+            out.write(f"opsgov: {operation_id} was not changed{refused}\n")
+        return 1
+    if output_format == "text":
+        out.write(f"{done} {operation_id} in {plan.path}:{at_entry(plan.entry)[1]}\n")
+    sync_signoff(ws, plan.entry, out, output_format)
+    return 0
