@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-# Every report a test makes is also checked in every CI format against its official schema.
+# Every report a test makes is also checked in every CI format against its schema.
 pytest_plugins = ["conftest_formats"]
 
 IDENTITY = {

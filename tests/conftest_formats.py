@@ -1,4 +1,4 @@
-"""Every report any test makes, in every CI format, checked against its official schema.
+"""Every report any test makes, in every CI format, checked against its schema.
 
 A pytest plugin (loaded by conftest.py): while a test runs, each reporter opsgov asks for
 also renders the same findings as JSON, SARIF, GitLab Code Quality and JUnit, twice, and

@@ -1,4 +1,4 @@
-"""--format sarif, gitlab and junit (and the findings JSON): each checked against its official schema
+"""--format sarif, gitlab and junit (and the findings JSON): each checked against its schema
 on a corpus of gate scenarios, run twice, with fingerprints that stay the same from run to run.
 
 Every other test's reports are checked against the same schemas by tests/conftest_formats.py;
