@@ -16,8 +16,8 @@ def short(repo: Repo, rev: str = "HEAD") -> str:
     return repo.git("rev-parse", "--short=12", rev).strip()
 
 
-def test_the_issue_example_merging_the_base_into_a_topic_passes(repo: Repo, check: Check) -> None:
-    """The base's change that a topic merges in is the base's, not the topic's (issue 12)."""
+def _topic_behind_a_governed_base(repo: Repo) -> None:
+    """The issue's history: a topic branch, and a governed change on main made after it forked."""
     repo.write("README", "x\n")
     repo.commit("init")
     repo.git("checkout", "-qb", "topic")
@@ -27,6 +27,11 @@ def test_the_issue_example_merging_the_base_into_a_topic_passes(repo: Repo, chec
     repo.write("ops/a.conf", "1\n")
     repo.commit("X")
     repo.git("checkout", "-q", "topic")
+
+
+def test_the_issue_example_merging_the_base_into_a_topic_passes(repo: Repo, check: Check) -> None:
+    """The base's change that a topic merges in is the base's, not the topic's (issue 12)."""
+    _topic_behind_a_governed_base(repo)
     repo.git("merge", "-q", "--no-edit", "main")
     assert check(repo, "--range", "main..topic") == (0, "", "")
 
@@ -122,15 +127,7 @@ def test_lines_a_merge_takes_from_a_parent_are_not_scanned_again(repo: Repo, che
 
 
 def test_concluding_a_merge_of_the_base_passes_the_staged_check(repo: Repo, check: Check) -> None:
-    repo.write("README", "x\n")
-    repo.commit("init")
-    repo.git("checkout", "-qb", "topic")
-    repo.write("README", "x\nt\n")
-    repo.commit("topic")
-    repo.git("checkout", "-q", "main")
-    repo.write("ops/a.conf", "1\n")
-    repo.commit("X")
-    repo.git("checkout", "-q", "topic")
+    _topic_behind_a_governed_base(repo)
     repo.git("merge", "-q", "--no-ff", "--no-commit", "main")
     assert check(repo) == (0, "", "")
 
