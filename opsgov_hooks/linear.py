@@ -12,7 +12,7 @@ into minutes of CPU. So there are two kinds of pattern, and no third:
   configured pattern that uses them is refused (C002), never run on another engine.
 * **opsgov's own patterns** stay on Python's ``re`` where the hot paths need its speed,
   each listed in :data:`INVENTORY` with the reason it cannot backtrack more than a
-  constant per character (or the bound on its input). ``tests/test_linear.py`` feeds
+  constant per character (or the bound on its input). ``tests/unit/test_linear.py`` feeds
   every entry a 1 MiB adversarial line and checks that no other ``re`` call exists in
   the package.
 """

@@ -1,6 +1,6 @@
 """Drive the real yaml-language-server (from npm) over stdio LSP: open one file, get its diagnostics.
 
-Used by tests/test_editor_schemas.py; also runnable by hand:
+Used by tests/e2e/test_editor_schemas.py; also runnable by hand:
 ``python tests/yaml_language_server.py FILE`` prints ``line:col: message`` per diagnostic.
 """
 from __future__ import annotations

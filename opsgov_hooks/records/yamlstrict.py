@@ -195,7 +195,7 @@ def _load_events(path: str, text: str, line_offset: int) -> tuple[list[Document]
 # subset the result follows from the text alone, so one regex pass reads it, at a fraction of
 # the cost of libyaml's ~25 events per entry and a node per scalar. Anything outside the subset,
 # and anything the event loop would report (a duplicate key, an empty document), is left to the
-# event loop, which stays the reference: tests/test_parse_equivalence.py checks that both give
+# event loop, which stays the reference: tests/records/test_parse_equivalence.py checks that both give
 # the same documents (data, types, line spans, positions) on a corpus of tricky and hostile
 # streams. The node tree is built by the event loop when first asked for: only a finding below
 # the top level or a ledger edit needs it.

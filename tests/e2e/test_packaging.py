@@ -18,7 +18,7 @@ import pytest
 
 from conftest import declaration_text, entry_text, init_repo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = sorted(p.name for p in (ROOT / "schemas").glob("*.json"))
 
 

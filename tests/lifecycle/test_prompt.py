@@ -14,7 +14,7 @@ from opsgov_hooks.policy.config import default_policy
 from opsgov_hooks.records.declaration import parse_operation_record
 from opsgov_hooks.lifecycle.templating import PROMPT_TEMPLATE, packaged_template, render, template_values
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from opsgov_hooks.lifecycle.templating import (PLACEHOLDERS, PROMPT_TEMPLATE, RU
                                      inline, packaged_template, problems, render, template_values, yaml_scalar)
 from opsgov_hooks.records.yamlstrict import load_documents
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DECLARATION = Declaration("OPS-2026-01-27-001", "Tune scrape", "Reduce load", "LOW_RISK_CONFIG", "metrics only",
                           "git revert HEAD", ("ops/monitoring/**", "docs/x.md"), ("prometheus", "grafana"),
                           "ops/operations/OPS-2026-01-27-001.md")

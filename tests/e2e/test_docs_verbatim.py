@@ -21,7 +21,7 @@ import pytest
 
 from conftest import IDENTITY, Repo, init_repo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PROM = "ops/monitoring/prometheus.yml"
 BLOCK = re.compile(r"^```bash\n(.*?)^```", re.M | re.S)

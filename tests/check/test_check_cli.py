@@ -129,7 +129,7 @@ def test_runs_from_a_subdirectory(blocked: Repo, run_cli: Check, monkeypatch: py
 
 # -- the manifest, the action and the docs agree ------------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _yaml(name: str) -> object:

@@ -14,7 +14,7 @@ from opsgov_hooks import codes
 from tools import docgen
 from opsgov_hooks.policy.config import resolve_policy
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RECORDS_MD = ROOT / "docs" / "records.md"
 RULES_MD = ROOT / "docs" / "rules.md"
 

@@ -24,7 +24,7 @@ from approval_helpers import SIGNERS, become, signers_text  # noqa: E402
 from conftest import Repo, declaration_text, init_repo  # noqa: E402
 from conftest_gate import PROM  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = f"custom_risk_classes: [DB_MIGRATION]\nallowed_signers_file: {SIGNERS}\n"
 
 

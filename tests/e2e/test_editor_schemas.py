@@ -15,7 +15,7 @@ import pytest
 from conftest import Repo
 from yaml_language_server import DEFAULT_SERVER, LanguageServer, server_command
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODELINE = "# yaml-language-server: $schema="
 
 LEDGER = """\

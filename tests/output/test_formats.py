@@ -24,7 +24,7 @@ from opsgov_hooks.codes import CODES  # noqa: E402
 
 pytest_plugins = ["conftest_gate"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FORMATS = ("json", "sarif", "gitlab", "junit")
 Scenario = Callable[[Repo], list[str]]
 

@@ -6,7 +6,7 @@ import pytest
 
 from tools import docs_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_configuration_reference_is_in_sync_with_the_schema() -> None:

@@ -14,7 +14,7 @@ import pytest
 from conftest import Repo, declaration_text
 from conftest_report import HOSTILE_NAME, ODD_PATH, AuditRepo, audit_history, audit_repo, commit_at  # noqa: F401 (fixtures)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.timezone.utc)
 
 

@@ -141,7 +141,7 @@ def test_the_allowed_service_passes(repo: Repo) -> None:
 def test_no_import_circle_between_the_command_modules() -> None:
     import ast
 
-    source = Path(__file__).resolve().parent.parent / "opsgov_hooks" / "execution" / "servicecmds.py"
+    source = Path(__file__).resolve().parents[2] / "opsgov_hooks" / "execution" / "servicecmds.py"
     imported = [n.module for n in ast.walk(ast.parse(source.read_text(encoding="utf-8")))
                 if isinstance(n, ast.ImportFrom)]
     assert "opsgov_hooks.execution.cmdpolicy" not in imported

@@ -14,7 +14,7 @@ from opsgov_hooks.policy import schemas
 from opsgov_hooks.records.yamlstrict import load_documents
 
 SCHEMA_FILES = ["declaration.schema.json", "ledger-entry.schema.json", "config.schema.json", "findings.schema.json"]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _raw(name: str) -> dict[str, Any]:

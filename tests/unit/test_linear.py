@@ -23,7 +23,7 @@ from opsgov_hooks.policy.config import default_policy
 from opsgov_hooks.policy.globs import compile_globs
 
 MIB = 1 << 20
-PACKAGE = Path(__file__).resolve().parent.parent / "opsgov_hooks"
+PACKAGE = Path(__file__).resolve().parents[2] / "opsgov_hooks"
 UNITS = (" ", "\t", "a", "0", "-", " -f", "#", " #", "|", ":", "<", "@", "`", ".", "x ", "<!--", "\n", "[STEP ",
          "$ curl", "'")
 REGEX_CALL = re.compile(r"\bre\.(?:compile|search|match|fullmatch|sub|subn|split|findall|finditer)\(")

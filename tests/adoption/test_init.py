@@ -11,7 +11,7 @@ from typing import Any
 
 from conftest import Repo
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = (("OPS_RUNBOOK_TEMPLATE.md", "docs/OPS_RUNBOOK_TEMPLATE.md"),
              ("ops_prompt_template_v1.txt", "ops/ops_prompt_template_v1.txt"),
              ("OPS_GOVERNOR.md", "docs/governance/OPS_GOVERNOR.md"))

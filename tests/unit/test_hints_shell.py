@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "opsgov_hooks"
+PACKAGE = Path(__file__).resolve().parents[2] / "opsgov_hooks"
 PROGRAMS = r"(?:opsgov|git|pre-commit|systemctl|curl|journalctl|sh)"
 QUOTED = re.compile(rf"'({PROGRAMS} [^']*)'")
 BARE = re.compile(rf"(?:^|: |e\.g\. |then (?:close the operation with )?)({PROGRAMS} [^']*?)(?= \(|, then |; |$)")
