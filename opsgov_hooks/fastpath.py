@@ -17,8 +17,8 @@ the exact bytes of both files and the opsgov version, so a rule set can never be
 stale. No HEAD, a git error, an unknown status, no or an unreadable cache entry: it
 answers "not sure" and the full command decides. It never passes by default.
 
-Why it runs git itself and not through :mod:`opsgov_hooks.git.gitio`: importing
-``subprocess`` alone (6 to 13 ms here) costs more than a ``git diff-index``. It keeps gitio's
+Why it runs git itself and not through :mod:`opsgov_hooks.git.process`: importing
+``subprocess`` alone (6 to 13 ms here) costs more than a ``git diff-index``. It keeps that module's
 rules: no shell, NUL-separated output, only constant arguments (object names go on
 stdin), the same environment (no prompt, no pager, no optional locks).
 

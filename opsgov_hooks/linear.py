@@ -111,7 +111,7 @@ INVENTORY: tuple[Entry, ...] = (
           "verification output, which quotes the signer)"),
     Entry("opsgov_hooks.git.signing", "_GPG_GOOD", "literal text, one \\S+ run, a space, then a run to the line end"),
     Entry("opsgov_hooks.git.signing", "_GPG_FPR", "literal text then one \\S+ run"),
-    Entry("opsgov_hooks.git.gitio", "_MISSING", "an alternation of literals (git's error messages)"),
+    Entry("opsgov_hooks.git.process", "_MISSING", "an alternation of literals (git's error messages)"),
     Entry("opsgov_hooks.rules.signoff", "_ANGLE", "'<' then runs of classes that exclude '<', '>' and blanks, "
           "split by a literal '@'"),
     Entry("opsgov_hooks.git.patches", "_HUNK", "digit runs between literals (bytes of git's own hunk "

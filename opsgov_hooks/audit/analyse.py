@@ -11,7 +11,7 @@ from opsgov_hooks.findings import Finding, error, sort_findings, warning
 from opsgov_hooks.records.ids import id_date, id_from_tag
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.audit.model import BEFORE_ADOPTION, OPEN, CommitRow, Facts, OperationRow, OverdueApproval, Report
-from opsgov_hooks.git.gitio import LogCommit
+from opsgov_hooks.git.history import LogCommit
 from opsgov_hooks.audit.approvals import with_approvals
 from opsgov_hooks.audit.operations import operation_rows, overdue_approvals, tag_statuses
 from opsgov_hooks.audit.period import UTC, Period, iso, parse_instant

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from opsgov_hooks.audit.model import ApprovalStatus, Facts, OperationRow
 from opsgov_hooks.rules.association import signs_nothing
 from opsgov_hooks.findings import Finding
-from opsgov_hooks.git.gitio import LogCommit
+from opsgov_hooks.git.history import LogCommit
 from opsgov_hooks.rules.approvals import approval_findings, requires_signed_approval
 from opsgov_hooks.rules.context import ApprovalFacts
 

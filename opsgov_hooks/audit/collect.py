@@ -14,7 +14,9 @@ import re
 from collections.abc import Iterable, Iterator
 
 from opsgov_hooks.policy.config import CONFIG_FILE, Policy, load_policy
-from opsgov_hooks.git.gitio import NULL_SHA, Git, LogCommit
+from opsgov_hooks.git.gitio import Git
+from opsgov_hooks.git.history import LogCommit
+from opsgov_hooks.git.objects import NULL_SHA
 from opsgov_hooks.git.signing import descendants
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.rules.approvals import read_approvals, requires_signed_approval

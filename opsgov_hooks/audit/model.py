@@ -7,7 +7,8 @@ from collections.abc import Mapping
 
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import Finding
-from opsgov_hooks.git.gitio import LogCommit, TagRef
+from opsgov_hooks.git.history import LogCommit
+from opsgov_hooks.git.tags import TagRef
 from opsgov_hooks.records.store import RecordSet
 from opsgov_hooks.rules.context import ApprovalFacts
 from opsgov_hooks.audit.period import Period

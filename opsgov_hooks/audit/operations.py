@@ -5,7 +5,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 
 from opsgov_hooks.policy.config import Policy
-from opsgov_hooks.git.gitio import TagRef
+from opsgov_hooks.git.tags import TagRef
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import id_date, id_from_tag, tag_name
 from opsgov_hooks.records.ledger import LedgerEntry

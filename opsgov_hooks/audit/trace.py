@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 from opsgov_hooks.policy.config import Policy
-from opsgov_hooks.git.gitio import LogCommit
+from opsgov_hooks.git.history import LogCommit
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import id_date
 from opsgov_hooks.records.store import record_kind

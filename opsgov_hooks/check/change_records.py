@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from opsgov_hooks.policy.config import Policy
-from opsgov_hooks.git.gitio import NULL_SHA, Git, TagRef
+from opsgov_hooks.git.gitio import Git
+from opsgov_hooks.git.objects import NULL_SHA
+from opsgov_hooks.git.tags import TagRef
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import RecordSet, record_kind, record_prefixes
 from opsgov_hooks.speed.records_cache import load_records, parse_blobs

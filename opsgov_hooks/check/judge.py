@@ -17,7 +17,11 @@ from opsgov_hooks.rules.association import (ROLLBACK_OUTCOMES, Association, Chan
 from opsgov_hooks.policy.globs import CoverageIndex, literal_prefix, matches
 from opsgov_hooks.git.patches import AddedLine
 from opsgov_hooks.check.change_records import RecordCache
-from opsgov_hooks.git.gitio import NULL_SHA, DiffEntry, Git, GitError, TagRef
+from opsgov_hooks.git.diffs import DiffEntry
+from opsgov_hooks.git.gitio import Git
+from opsgov_hooks.git.objects import NULL_SHA
+from opsgov_hooks.git.process import GitError
+from opsgov_hooks.git.tags import TagRef
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import id_from_tag
 from opsgov_hooks.records.scope import with_approved_scope

@@ -28,7 +28,8 @@ from opsgov_hooks.rules.association import ChangeView, operation_of_approval, si
 from opsgov_hooks.check.judge import Judge
 from opsgov_hooks.git.patches import added_lines
 from opsgov_hooks.check.change_records import record_files
-from opsgov_hooks.git.gitio import DiffEntry, Git
+from opsgov_hooks.git.diffs import DiffEntry
+from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.check.runner import run_history_rules, run_record_rules, run_scope_rules, run_tree_rules
 from opsgov_hooks.rules import timestamps

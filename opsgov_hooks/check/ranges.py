@@ -28,7 +28,9 @@ from opsgov_hooks.check.judge import Judge
 from opsgov_hooks.git.patches import added_lines_by_commit
 from opsgov_hooks.check.adoption_boundary import before_adoption
 from opsgov_hooks.check.pipeline import carried_out, history_findings, record_findings, trusted_policy
-from opsgov_hooks.git.gitio import CommitDiff, DiffEntry, Git, GitError
+from opsgov_hooks.git.diffs import CommitDiff, DiffEntry
+from opsgov_hooks.git.gitio import Git
+from opsgov_hooks.git.process import GitError
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.check.runner import run_scope_rules
 

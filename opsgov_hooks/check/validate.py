@@ -8,7 +8,9 @@ from typing import TextIO
 from opsgov_hooks.speed.store import open_store
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy, load_policy
 from opsgov_hooks.findings import Finding, UsageError, has_errors, sort_findings
-from opsgov_hooks.git.gitio import Git, TagRef, find_root
+from opsgov_hooks.git.gitio import Git
+from opsgov_hooks.git.process import find_root
+from opsgov_hooks.git.tags import TagRef
 from opsgov_hooks.records.store import RecordSet, record_kind, record_prefixes
 from opsgov_hooks.speed.records_cache import load_records
 from opsgov_hooks.output import get_reporter

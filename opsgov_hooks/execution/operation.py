@@ -13,7 +13,7 @@ from opsgov_hooks.findings import UsageError
 from opsgov_hooks.records.declaration import Declaration, parse_operation_record
 from opsgov_hooks.records.ids import ID_RE
 from opsgov_hooks.git.sources import WorktreeSource
-from opsgov_hooks.git.gitio import find_root
+from opsgov_hooks.git.process import find_root
 
 
 def check_id(operation_id: str) -> str:

@@ -46,7 +46,7 @@ from opsgov_hooks.rules.execution import structure_findings
 from opsgov_hooks.git.sources import WorktreeSource
 from opsgov_hooks.execution.steptext import (FENCE_CLOSE, FENCE_OPEN, command_text, insert_block, replace_lines,
                                    result_lines, step_lines)
-from opsgov_hooks.git.gitio import find_root
+from opsgov_hooks.git.process import find_root
 from opsgov_hooks.records.yamlstrict import MAX_BYTES
 
 T = TypeVar("T")

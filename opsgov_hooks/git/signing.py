@@ -14,7 +14,9 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 
-from opsgov_hooks.git.gitio import Git, GitError, git_env
+from opsgov_hooks.git.gitio import Git
+
+from opsgov_hooks.git.process import git_env, GitError
 
 # What git (through ssh-keygen, gpg or gpgsm) says about a signature it checked.
 _SSH_GOOD = re.compile(r'Good "git" signature (?:for (\S+) )?with (\S+) key (\S+)')
@@ -132,11 +134,6 @@ def last_commit_touching(git: Git, rev: str, path: str) -> str | None:
     """The newest commit reachable from ``rev`` that changed ``path`` (git's history simplification)."""
     out = git.run("log", "-n", "1", "--format=%H", "--end-of-options", rev, "--", path, check=False).strip()
     return out.decode() if out else None
-
-
-def is_ancestor(git: Git, ancestor: str, descendant: str) -> bool:
-    """``ancestor`` is ``descendant`` or one of its ancestors."""
-    return git.ok("merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant)
 
 
 def descendants(git: Git, commit: str, head: str) -> frozenset[str]:

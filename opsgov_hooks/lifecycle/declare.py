@@ -21,7 +21,7 @@ from opsgov_hooks.findings import UsageError
 from opsgov_hooks.records.declaration import Declaration, parse_operation_record
 from opsgov_hooks.git.sources import WorktreeSource
 from opsgov_hooks.lifecycle.templating import RUNBOOK_TEMPLATE, load_template, render, template_values, yaml_scalar
-from opsgov_hooks.git.gitio import find_root
+from opsgov_hooks.git.process import find_root
 
 FIELDS = ("OPERATION_ID", "OPERATION_NAME", "OBJECTIVE", "RISK_CLASS", "BLAST_RADIUS", "ROLLBACK_STRATEGY",
           "ALLOWED_PATHS", "ALLOWED_SERVICES")

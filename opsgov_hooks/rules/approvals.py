@@ -66,7 +66,7 @@ def prepare(ctx: CheckContext, git: Git) -> None:
     for op_id, fact in facts.items():
         if fact.commit is not None:
             fact.not_descending = tuple(tip for tip in ctx.op_changes.get(op_id, ())
-                                        if not signing.is_ancestor(git, fact.commit, tip))
+                                        if not git.is_ancestor(fact.commit, tip))
     ctx.approval_facts = {**ctx.approval_facts, **facts}
 
 

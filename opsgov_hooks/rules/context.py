@@ -8,7 +8,8 @@ from opsgov_hooks.findings import Finding
 from opsgov_hooks.git.signing import Signature
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.records.approval import Approval
-from opsgov_hooks.git.gitio import Git, TagRef
+from opsgov_hooks.git.gitio import Git
+from opsgov_hooks.git.tags import TagRef
 from opsgov_hooks.git.refs import Kept, RefFacts
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import RecordSet

@@ -16,7 +16,8 @@ from contextlib import AbstractContextManager
 
 from opsgov_hooks.rules.context import CheckContext, TagFacts
 from opsgov_hooks.findings import Finding, error
-from opsgov_hooks.git.gitio import Git, TagRef
+from opsgov_hooks.git.gitio import Git
+from opsgov_hooks.git.tags import TagRef
 from opsgov_hooks.git.signing import allowed_signers_file, parse_signature
 from opsgov_hooks.records.ids import ID_RE, id_date, id_from_tag
 from opsgov_hooks.records.ledger import LedgerEntry, find_yaml_entry, parse_changelog, parse_tag_entry

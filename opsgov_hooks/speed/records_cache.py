@@ -23,7 +23,9 @@ from opsgov_hooks.speed import parallel
 from opsgov_hooks.speed.store import Store, open_store
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import error, from_tuple, to_tuple
-from opsgov_hooks.git.gitio import Git, GitError, TagRef
+from opsgov_hooks.git.gitio import Git
+from opsgov_hooks.git.process import GitError
+from opsgov_hooks.git.tags import TagRef
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.ledger import parse_tag_entry

@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 from opsgov_hooks.speed.nogc import paused_gc
 from opsgov_hooks import __version__
-from opsgov_hooks.git.gitio import Git, GitError
+from opsgov_hooks.git.gitio import Git
+from opsgov_hooks.git.process import GitError
 from opsgov_hooks.resources import schema_dir
 
 if TYPE_CHECKING:

@@ -309,7 +309,7 @@ def test_git_log_parse_survives_hostile_paths(repo: Repo) -> None:
     repo.git("rm", "-q", "--", sha_like)
     second = repo.commit("two")
     with Git(str(repo.path)) as git:
-        log = git.log_with_changes()
+        log = list(git.iter_log_with_changes())
     assert [(c.sha, c.subject) for c in log] == [(second, "two"), (first, "one")]
     assert [(ch.status, ch.path) for ch in log[0].changes] == [("D", sha_like)]
     assert sorted(ch.path for ch in log[1].changes) == ["ops/:colon\n\nname", sha_like, "ops/ünïcode path.txt"]

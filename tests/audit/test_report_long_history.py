@@ -63,12 +63,13 @@ def test_a_short_history_is_reported_whole(long_repo: Repo) -> None:
     assert data["period"]["since"] is None and len(data["commits"]) == 3 and err == ""
 
 
-def test_the_streamed_log_is_the_log(long_repo: Repo) -> None:
+def test_the_streamed_log_is_every_commit_newest_first(long_repo: Repo) -> None:
     from opsgov_hooks.git.gitio import Git
+    from opsgov_hooks.git import history
 
-    git = Git(str(long_repo.path))
-    assert list(git.iter_log_with_changes()) == git.log_with_changes()
-    from opsgov_hooks.git import gitio
-
-    chunks = list(gitio._tokens(io.BytesIO(b"a\0bc\0d"), chunk=1))
+    with Git(str(long_repo.path)) as git:
+        log = list(git.iter_log_with_changes())
+    assert [c.sha for c in log] == long_repo.git("rev-list", "HEAD").split()
+    assert [c.subject for c in log] == long_repo.git("log", "--format=%s").splitlines()
+    chunks = list(history._tokens(io.BytesIO(b"a\0bc\0d"), chunk=1))
     assert chunks == [b"a", b"bc", b"d"]

@@ -1,4 +1,4 @@
-"""Signed ops tags with an SSH key made by the test, verified through ``git verify-tag`` (gitio).
+"""Signed ops tags with an SSH key made by the test, verified through ``git verify-tag`` (git/tags.py).
 
 Needs ``ssh-keygen`` (package openssh-client); the test fails, never skips, without it.
 """

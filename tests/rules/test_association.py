@@ -5,7 +5,7 @@ from opsgov_hooks.policy.config import default_policy
 from opsgov_hooks.rules.association import (ChangeView, associate, changed_entry_ids, operation_of_record,
                                            own_record_files)
 from opsgov_hooks.git.patches import AddedLine, added_lines, added_lines_by_commit, unquote_path
-from opsgov_hooks.git.gitio import parse_commit_diffs, parse_raw
+from opsgov_hooks.git.diffs import parse_commit_diffs, parse_raw
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ledger import LedgerEntry
 

@@ -185,10 +185,10 @@ def test_all_references_resolve_in_one_batch(repo: Repo, monkeypatch) -> None:  
 
 def test_the_ancestry_walk_is_read_only_as_far_as_the_answer_needs(repo: Repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A rollback commit near its tip is found without listing the rest of history."""
-    from opsgov_hooks.git import gitio
+    from opsgov_hooks.git import history
     from opsgov_hooks.git.refs import Ancestry
 
-    monkeypatch.setattr(gitio, "WALK_CHUNK", 250)  # a few commits per read, as 3,000 are on a big history
+    monkeypatch.setattr(history, "WALK_CHUNK", 250)  # a few commits per read, as 3,000 are on a big history
     commits = [repo.commit(f"c{i}") for i in range(60)]
     git = Git(str(repo.path))
     shown: list[str] = []
@@ -219,7 +219,7 @@ def test_an_unfinished_walk_stops_its_git_process(repo: Repo) -> None:
 def test_a_failing_walk_is_an_error(repo: Repo) -> None:
     import pytest
 
-    from opsgov_hooks.git.gitio import GitError
+    from opsgov_hooks.git.process import GitError
 
     repo.commit("first")
     with pytest.raises(GitError, match="rev-list"):
@@ -276,11 +276,11 @@ def test_a_shallow_clone_keeps_no_ancestry_answers(repo: Repo, tmp_path: Path, m
 def test_a_new_head_reuses_what_its_parent_reached(repo: Repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """After a commit, HEAD is a new tip: the walk finds the earlier tip, not the whole history."""
     from opsgov_hooks.speed import store as cachestore
-    from opsgov_hooks.git import gitio
+    from opsgov_hooks.git import history
 
     monkeypatch.delenv("OPSGOV_NO_CACHE", raising=False)
     monkeypatch.setattr(cachestore, "_OPEN", {})
-    monkeypatch.setattr(gitio, "WALK_CHUNK", 250)
+    monkeypatch.setattr(history, "WALK_CHUNK", 250)
     commits = [repo.commit(f"c{i}") for i in range(60)]
     shown: list[str] = []
     real = Git.walk_parents

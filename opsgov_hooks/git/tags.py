@@ -1,0 +1,113 @@
+"""Tags: the ``ops-*`` tags as git stores them, and creating, pushing and verifying one.
+
+A tag is never forced: creating refuses an existing name, pushing refuses to move a
+remote tag, and deleting only removes a tag still pointing where this process put it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from opsgov_hooks.git.objects import ObjectReads
+from opsgov_hooks.git.process import run_git
+
+OPS_TAGS = "refs/tags/ops-*"
+
+
+@dataclasses.dataclass(frozen=True)
+class TagRef:
+    """An ``ops-*`` tag as git stores it."""
+
+    ref: str                 # refs/tags/ops-2026-01-27-001
+    object_type: str         # "tag" for annotated, "commit" for lightweight
+    object_sha: str
+    target_sha: str          # the commit the tag points at (peeled)
+    tag_name: str            # the name written inside the tag object
+    message: str             # subject + body, without the signature
+    signature: str
+
+    @property
+    def name(self) -> str:
+        return self.ref.removeprefix("refs/tags/")
+
+
+class Tags(ObjectReads):
+    # -- reading ---------------------------------------------------------------------------
+    def ops_tags(self, pattern: str = OPS_TAGS) -> list[TagRef]:
+        # %(contents), not subject + body: git joins the lines of a message's first
+        # paragraph into one "subject", which would garble an entry written without a title.
+        fields = ("%(refname)", "%(objecttype)", "%(objectname)", "%(*objectname)", "%(tag)",
+                  "%(contents)", "%(contents:signature)")
+        out = self.run("for-each-ref", "--format=" + "%00".join(fields) + "%00", "--end-of-options", pattern)
+        parts = out.decode("utf-8", "replace").split("\0")
+        tags = []
+        for i in range(0, len(parts) - 1, len(fields)):
+            ref, otype, osha, peeled, tagname, message, signature = parts[i:i + len(fields)]
+            ref = ref.lstrip("\n")
+            target = peeled or osha
+            if signature and message.endswith(signature):
+                message = message[:-len(signature)]
+            tags.append(TagRef(ref, otype, osha, target, tagname, message.rstrip("\n") + "\n", signature))
+        return tags
+
+    def tag_dates(self, pattern: str = OPS_TAGS) -> dict[str, str]:
+        """ref -> ISO 8601 creation time (the tagger date; the commit date for a lightweight tag)."""
+        out = self.run("for-each-ref", "--format=%(refname)%00%(creatordate:iso-strict)%00",
+                       "--end-of-options", pattern)
+        parts = out.decode("utf-8", "replace").split("\0")
+        return {parts[i].lstrip("\n"): parts[i + 1] for i in range(0, len(parts) - 1, 2)}
+
+    def tags_merged_into(self, commit: str, pattern: str = OPS_TAGS) -> set[str]:
+        """Names of the tags matching ``pattern`` whose commit is ``commit`` or one of its ancestors."""
+        out = self.run("for-each-ref", "--format=%(refname)", f"--merged={commit}", "--end-of-options", pattern)
+        return {line.removeprefix("refs/tags/") for line in out.decode("utf-8", "replace").splitlines() if line}
+
+    def local_tag(self, name: str) -> str | None:
+        """The object a local tag ref points at, or None."""
+        out = self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"refs/tags/{name}", check=False)
+        return out.decode().strip() or None
+
+    def verify_tag(self, name: str, allowed_signers: str | None) -> tuple[bool, str]:
+        """``git verify-tag --raw``: (valid, what git and gpg/ssh-keygen said)."""
+        config = ("-c", f"gpg.ssh.allowedSignersFile={allowed_signers}") if allowed_signers else ()
+        proc = run_git((*config, "verify-tag", "--raw", "--end-of-options", f"refs/tags/{name}"), self.root)
+        return proc.returncode == 0, (proc.stdout + proc.stderr).decode("utf-8", "replace")
+
+    # -- remotes -------------------------------------------------------------------------------
+    def remote_tags(self, remote: str, names: Sequence[str]) -> dict[str, str]:
+        """tag name -> object sha on ``remote`` for the given names (one ``ls-remote``)."""
+        out = self.run("ls-remote", "--tags", "--refs", "--end-of-options", remote,
+                       *[f"refs/tags/{n}" for n in names])
+        result = {}
+        for line in out.decode("utf-8", "replace").splitlines():
+            sha, _, ref = line.partition("\t")
+            result[ref.removeprefix("refs/tags/")] = sha
+        return result
+
+    def remotes_without_tags(self) -> list[str]:
+        """The remotes configured never to fetch tags (``tagOpt = --no-tags``, what ``git clone --no-tags`` sets)."""
+        out = self.run("config", "--get-regexp", "-z", r"^remote\..*\.tagopt$", check=False)
+        found = []
+        for record in out.split(b"\0"):
+            key, _sep, value = record.decode("utf-8", "replace").partition("\n")
+            if value.strip() == "--no-tags":
+                found.append(key[len("remote."):-len(".tagopt")])
+        return found
+
+    # -- writing -----------------------------------------------------------------------------
+    def create_tag(self, name: str, commit: str, message: str, *, sign: bool) -> None:
+        """An annotated (optionally signed) tag; never forced, never an editor, the message verbatim."""
+        self.run("-c", "core.editor=true", "tag", "-a", "-s" if sign else "--no-sign", "--cleanup=verbatim",
+                 "-F", "-", "--end-of-options", name, commit, stdin=message.encode("utf-8"),
+                 env={"GIT_EDITOR": "true"})
+
+    def delete_local_tag(self, name: str, expected: str) -> None:
+        """Delete a tag this process just created, only if it still points at ``expected``."""
+        self.run("update-ref", "-d", "--end-of-options", f"refs/tags/{name}", expected)
+
+    def push_tag(self, remote: str, name: str) -> tuple[bool, str]:
+        """Push one tag without force: (accepted, git's message)."""
+        ref = f"refs/tags/{name}"
+        proc = run_git(("push", "--porcelain", "--end-of-options", remote, f"{ref}:{ref}"), self.root)
+        text = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
+        return proc.returncode == 0, text
