@@ -26,6 +26,8 @@ import shlex
 from collections.abc import Sequence
 
 from opsgov_hooks.atomicfile import write_atomic
+from opsgov_hooks.check.validate import run_validate
+from opsgov_hooks.execution.execlog import parse_record_log
 from opsgov_hooks.execution.signoff_block import fill_signoff
 from opsgov_hooks.execution.steptext import FENCE_CLOSE, FENCE_OPEN, insert_block, step_lines
 from opsgov_hooks.findings import UsageError, has_errors
@@ -114,8 +116,6 @@ def validate_now(root: str, config: str) -> tuple[int, list[str]]:
     Only the policy: records that were broken before the adoption are the business of a later
     operation, and must not make the adoption itself unverifiable.
     """
-    from opsgov_hooks.check.validate import run_validate
-
     out = io.StringIO()
     try:
         code = run_validate(root, [os.path.join(root, config)], "text", out)
@@ -175,8 +175,6 @@ def adopt(git: Git, policy: Policy, created: Sequence[str], now: datetime.dateti
 def _with_step(text: str, rel: str, stamp: str, created: Sequence[str], verify: str,
                output: Sequence[str]) -> str:
     """Step 1 in the Execution log: what ``init`` did, and the ``opsgov validate`` that verified it."""
-    from opsgov_hooks.execution.recorder import parse_record_log
-
     log = parse_record_log(text, rel)
     result = ["exit 0", *(f"wrote {p}" for p in created)]
     lines = step_lines(1, stamp, False, COMMAND, result, "PASS", [f"$ {verify}", "exit 0", *output])

@@ -10,14 +10,19 @@ from __future__ import annotations
 import dataclasses
 import os
 from importlib import resources
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
+from opsgov_hooks import __version__
+from opsgov_hooks.adoption.adoption_op import Adoption, adopt, governed, requester
+from opsgov_hooks.adoption.config_template import SCHEMA_FOLDER, render_config
+from opsgov_hooks.adoption.precommit_config import insert_item
+from opsgov_hooks.atomicfile import write_atomic
+from opsgov_hooks.check.pipeline import trusted_policy
+from opsgov_hooks.git.gitio import Git
+from opsgov_hooks.git.sources import WorktreeSource
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy, load_policy
+from opsgov_hooks.resources import schema_dir
 from opsgov_hooks.term import Printer
-
-if TYPE_CHECKING:
-    from opsgov_hooks.adoption.adoption_op import Adoption
-    from opsgov_hooks.git.gitio import Git
 
 GOVERNOR_DOC = "docs/governance/OPS_GOVERNOR.md"
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
@@ -98,8 +103,6 @@ def hooks_snippet(hooks_repo: str | None, hooks_rev: str | None) -> tuple[str, s
     """(the whole file for a repository without one, the ``- repo:`` item to add to an existing one)."""
     if hooks_repo is None:
         return LOCAL_HOOKS, LOCAL_ITEM
-    from opsgov_hooks import __version__
-
     # The project tags every release v<version> (docs/ci.md, "Versions"): the rev resolves once released.
     values = {"repo": hooks_repo, "rev": hooks_rev or f"v{__version__}"}
     return REMOTE_HOOKS.format(**values), REMOTE_ITEM.format(**values)
@@ -114,8 +117,6 @@ class Initialiser:
         self.outcomes: list[Outcome] = []
 
     def create(self, rel: str, data: bytes) -> Outcome:
-        from opsgov_hooks.atomicfile import write_atomic
-
         target = os.path.join(self.root, rel)
         folder = os.path.realpath(os.path.dirname(target))
         if os.path.commonpath([folder, self.real_root]) != self.real_root:
@@ -150,8 +151,6 @@ def write_config(init: Initialiser) -> None:
     if not init.exists(CONFIG_FILE) and b"[tool.opsgov]" in pyproject:
         init.keep(CONFIG_FILE, f"{PYPROJECT_FILE} [tool.opsgov] configures opsgov", "skipped")
         return
-    from opsgov_hooks.adoption.config_template import render_config
-
     init.create(CONFIG_FILE, render_config().encode("utf-8"))
 
 
@@ -162,9 +161,6 @@ SCHEMA_COPIES = ("config.schema.json", "declaration.schema.json", "ledger-entry.
 
 def write_schemas(init: Initialiser) -> None:
     """Copies of the record schemas in ``.opsgov/schemas/``, for editors (docs/records.md, "Editors")."""
-    from opsgov_hooks.adoption.config_template import SCHEMA_FOLDER
-    from opsgov_hooks.resources import schema_dir
-
     for name in SCHEMA_COPIES:
         init.create(f"{SCHEMA_FOLDER}/{name}", (schema_dir() / name).read_bytes())
 
@@ -202,8 +198,6 @@ def write_hooks(init: Initialiser, whole: str, item: str) -> str | None:
     if current is not None and b"id: opsgov-" in current:
         init.keep(PRE_COMMIT_CONFIG, "already runs opsgov")
         return None
-    from opsgov_hooks.atomicfile import write_atomic
-
     if current is None or not current.strip():
         if current is not None:
             # An empty file holds nothing to lose; it is still replaced atomically.
@@ -212,8 +206,6 @@ def write_hooks(init: Initialiser, whole: str, item: str) -> str | None:
             return None
         init.create(PRE_COMMIT_CONFIG, whole.encode("utf-8"))
         return None
-    from opsgov_hooks.adoption.precommit_config import insert_item
-
     try:
         text = current.decode("utf-8")
     except UnicodeDecodeError:
@@ -228,11 +220,6 @@ def write_hooks(init: Initialiser, whole: str, item: str) -> str | None:
 
 
 def run_init(start: str, *, hooks_repo: str | None, hooks_rev: str | None, quiet: bool, out: TextIO) -> int:
-    from opsgov_hooks.git.gitio import Git
-    from opsgov_hooks.git.sources import WorktreeSource
-
-    from opsgov_hooks.adoption.adoption_op import requester
-
     git = Git.discover(start)
     requester(git)   # the adoption is recorded in someone's name: refuse before writing anything
     root = git.root
@@ -250,9 +237,6 @@ def run_init(start: str, *, hooks_repo: str | None, hooks_rev: str | None, quiet
 
 def adopt_if_needed(git: Git, init: Initialiser, policy: Policy) -> Adoption | None:
     """The adoption operation, when ``init`` created a governed file (a governed change needs an operation)."""
-    from opsgov_hooks.adoption.adoption_op import adopt, governed
-    from opsgov_hooks.check.pipeline import trusted_policy
-
     created = [o.path for o in init.outcomes if o.status in ("created", "updated")]
     judges = [policy, trusted_policy(git, git.head())]   # the gate of the adoption commit reads HEAD's policy
     if not any(governed(path, judges) for path in created):

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from opsgov_hooks.commands.options import repo_option
+
+if TYPE_CHECKING:
+    from opsgov_hooks.policy.config import Policy
 
 
 @click.command()
@@ -35,4 +39,21 @@ def new(name: str | None, objective: str | None, risk: str | None, blast_radius:
     if services and no_services:
         raise click.UsageError("--service and --no-services contradict each other")
     request = NewRequest(name, objective, risk, blast_radius, rollback, paths, services, no_services, day)
-    return run_guarded(lambda: run_new(repo, request, sys.stdout))
+    # Questions in a terminal only: a hook or CI job must never hang on a prompt.
+    ask = terminal_ask if sys.stdin.isatty() else None
+    return run_guarded(lambda: run_new(repo, request, sys.stdout, ask))
+
+
+def terminal_ask(name: str, policy: Policy) -> object:
+    """One declaration field, asked in the terminal until the answer is usable."""
+    if name == "RISK_CLASS":
+        return click.prompt(name, type=click.Choice(policy.risk_classes), err=True)
+    if name == "ALLOWED_PATHS":
+        answer = click.prompt(f"{name} (globs, comma-separated)", err=True)
+        return [p.strip() for p in answer.split(",") if p.strip()] or terminal_ask(name, policy)
+    if name == "ALLOWED_SERVICES":
+        answer = click.prompt(f"{name} (comma-separated; empty for none)", default="", show_default=False,
+                              err=True)
+        return [s.strip() for s in answer.split(",") if s.strip()]
+    text: str = click.prompt(name, err=True)
+    return text.strip() or terminal_ask(name, policy)

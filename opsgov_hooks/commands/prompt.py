@@ -17,6 +17,6 @@ def prompt(operation_id: str, repo: str) -> int:
     opsgov. Every placeholder is filled; an unknown one is an error (exit 2).
     """
     from opsgov_hooks.cli import run_guarded
-    from opsgov_hooks.execution.operation import run_prompt
+    from opsgov_hooks.lifecycle.prompt import run_prompt
 
     return run_guarded(lambda: run_prompt(repo, operation_id, sys.stdout))

@@ -23,6 +23,8 @@ import dataclasses
 import re
 from collections.abc import Mapping
 
+from opsgov_hooks.findings import Finding, UsageError
+from opsgov_hooks.records.declaration import split_front_matter
 from opsgov_hooks.records.markdown import Outline, Section, outline_of
 
 LABELS = ("Command", "Result", "Status", "Verification")
@@ -112,6 +114,19 @@ class ExecutionLog:
 
 def find_log_section(outline: Outline) -> Section | None:
     return outline.find(lambda title: title == "execution log" or title.startswith("execution log "))
+
+
+def parse_record_log(text: str, rel: str) -> ExecutionLog:
+    """The Execution log of a whole operation record; :class:`UsageError` when it has none to write to."""
+    split = split_front_matter(rel, text)
+    if isinstance(split, Finding):
+        raise UsageError(f"{rel}: {split.message}")
+    _front, body, body_line = split
+    log = parse_log(body, body_line)
+    if log is None:
+        raise UsageError(f"{rel} has no '## 3) Execution log' section; add one (see docs/OPS_RUNBOOK_TEMPLATE.md) "
+                         "and run again")
+    return log
 
 
 def parse_log(body: str, body_line: int) -> ExecutionLog | None:

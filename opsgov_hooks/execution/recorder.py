@@ -35,17 +35,19 @@ from typing import TextIO, TypeVar
 from opsgov_hooks.atomicfile import write_atomic
 from opsgov_hooks.execution.cmdpolicy import violations
 from opsgov_hooks.policy.config import Policy, load_policy
-from opsgov_hooks.execution.execlog import IN_PROGRESS, ExecutionLog, Step, parse_log
-from opsgov_hooks.findings import Finding, UsageError
+from opsgov_hooks.execution.execlog import IN_PROGRESS, ExecutionLog, Step, parse_record_log
+from opsgov_hooks.findings import UsageError
 from opsgov_hooks.execution.operation import load_operation
 from opsgov_hooks.execution.procrun import Interrupted, Outcome, run_bounded, signal_name
 from opsgov_hooks.check.runner import RECORDING_ENV
-from opsgov_hooks.records.declaration import Declaration, split_front_matter
+from opsgov_hooks.output.text import format_line
+from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import parse_utc, tag_name
 from opsgov_hooks.rules.execution import structure_findings
 from opsgov_hooks.git.sources import WorktreeSource
-from opsgov_hooks.execution.steptext import (FENCE_CLOSE, FENCE_OPEN, command_text, insert_block, replace_lines,
-                                   result_lines, step_lines)
+from opsgov_hooks.execution.steptext import (FENCE_CLOSE, FENCE_OPEN, command_text, exit_text, insert_block,
+                                             replace_lines, result_lines, step_lines)
+from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.git.process import find_root
 from opsgov_hooks.records.yamlstrict import MAX_BYTES
 
@@ -141,8 +143,6 @@ def closing_tag(root: str, operation_id: str) -> str | None:
     """
     if not os.path.exists(os.path.join(root, ".git")):
         return None
-    from opsgov_hooks.git.gitio import Git
-
     name = tag_name(operation_id)
     return name if Git(root).local_tag(name) is not None else None
 
@@ -206,18 +206,6 @@ def _read(path: str) -> bytes:
         return f.read()
 
 
-def parse_record_log(text: str, rel: str) -> ExecutionLog:
-    split = split_front_matter(rel, text)
-    if isinstance(split, Finding):
-        raise UsageError(f"{rel}: {split.message}")
-    _front, body, body_line = split
-    log = parse_log(body, body_line)
-    if log is None:
-        raise UsageError(f"{rel} has no '## 3) Execution log' section; add one (see docs/OPS_RUNBOOK_TEMPLATE.md) "
-                         "and run again")
-    return log
-
-
 # -- step 1 and 2: checks, then the in-progress step --------------------------------------------------------
 
 def begin_step(text: str, run: _Run) -> tuple[str, Pending]:
@@ -226,8 +214,6 @@ def begin_step(text: str, run: _Run) -> tuple[str, Pending]:
     broken = [f for f in structure_findings(log, run.rel)
               if not (f.code == "X007" and last is not None and f.line == last.line)]
     if broken:
-        from opsgov_hooks.output.text import format_line
-
         raise Halt(f"the Execution log of {run.rel} is broken; nothing was run. Fix it first:\n"
                    + "\n".join(format_line(f) for f in broken))
     stale = refuse_by_state(log, run)
@@ -415,8 +401,6 @@ def _why(run: _Run, result: StepResult) -> str:
 
 
 def _failure(outcome: Outcome) -> str:
-    from opsgov_hooks.execution.steptext import exit_text
-
     if outcome.error:
         return f"could not start ({outcome.error})"
     return "timed out" if outcome.timed_out else f"failed ({exit_text(outcome.returncode)})"

@@ -98,6 +98,11 @@ class FileBackend:
         self._verify(path, before, plan.after, operation_id, changes)
         return plan
 
+    def pending(self) -> tuple[list[LedgerEntry], list[Finding]]:
+        """Entries written but not yet where the gate reads them: none in a ledger file (the tags
+        backend keeps each one in ``.git/opsgov/pending/`` until its tag carries it)."""
+        return [], []
+
     def commit(self, plan: Plan) -> None:
         write_atomic(plan.target, plan.after)
 

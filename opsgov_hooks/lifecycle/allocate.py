@@ -13,6 +13,7 @@ import re
 
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import UsageError
+from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.git.sources import WorktreeSource
 
 MAX_SEQUENCE = 999
@@ -57,6 +58,4 @@ def ops_tag_names(root: str) -> list[str]:
     """Names of the repository's ``ops-*`` tags (none outside a git repository)."""
     if not os.path.exists(os.path.join(root, ".git")):
         return []
-    from opsgov_hooks.git.gitio import Git
-
     return [tag.name for tag in Git(root).ops_tags()]

@@ -12,11 +12,14 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from opsgov_hooks.findings import UsageError, has_errors
+from opsgov_hooks.git.sources import CommitSource
 from opsgov_hooks.ledger_io.atomic import locked
 from opsgov_hooks.lifecycle.record import check_plan
 from opsgov_hooks.lifecycle.signoff_sync import finish_update
 from opsgov_hooks.lifecycle.workspace import Workspace, check_operation_id, open_workspace, timestamp_option
 from opsgov_hooks.records.located import at_entry
+from opsgov_hooks.records.store import record_kind
+from opsgov_hooks.speed.records_cache import load_records
 
 
 def committed_entry(ws: Workspace, operation_id: str) -> str | None:
@@ -24,10 +27,6 @@ def committed_entry(ws: Workspace, operation_id: str) -> str | None:
     head = ws.git.head()
     if head is None or ws.policy.ledger_backend == "tags":
         return None
-    from opsgov_hooks.git.sources import CommitSource
-    from opsgov_hooks.records.store import record_kind
-    from opsgov_hooks.speed.records_cache import load_records
-
     source = CommitSource(ws.git, head)
     paths = [p for p in source.list([ws.policy.ledger_path]) if record_kind(p, ws.policy) == "ledger"]
     entry = load_records(source, ws.policy, paths=paths).entry(operation_id)

@@ -18,6 +18,7 @@ from opsgov_hooks.lifecycle.allocate import next_id, ops_tag_names, parse_day, t
 from opsgov_hooks.atomicfile import write_atomic
 from opsgov_hooks.policy.config import Policy, load_policy
 from opsgov_hooks.findings import UsageError
+from opsgov_hooks.output.text import format_line
 from opsgov_hooks.records.declaration import Declaration, parse_operation_record
 from opsgov_hooks.git.sources import WorktreeSource
 from opsgov_hooks.lifecycle.templating import RUNBOOK_TEMPLATE, load_template, render, template_values, yaml_scalar
@@ -57,10 +58,11 @@ Asker = Callable[[str, Policy], object]
 
 
 def run_new(start: str, request: NewRequest, out: TextIO, ask: Asker | None = None) -> int:
+    """Declare one operation; ``ask`` asks for a field the flags lack (None: nobody to ask, exit 2)."""
     root = find_root(start)
     policy = load_policy(WorktreeSource(root))
     day = parse_day(request.day) if request.day else today_utc()
-    fields = complete_fields(request, policy, ask if ask is not None else _asker())
+    fields = complete_fields(request, policy, ask)
     if fields["RISK_CLASS"] not in policy.risk_classes:
         raise UsageError(f"--risk {fields['RISK_CLASS']} is not a risk class: use one of "
                          f"{', '.join(policy.risk_classes)} (or declare it in custom_risk_classes)")
@@ -104,27 +106,6 @@ def _flag(name: str) -> str:
     return dict(_TEXT_FLAGS)[name]
 
 
-def _asker() -> Asker | None:
-    """Questions in a terminal only: a hook or CI job must never hang on a prompt."""
-    return terminal_ask if sys.stdin.isatty() else None
-
-
-def terminal_ask(name: str, policy: Policy) -> object:
-    import click
-
-    if name == "RISK_CLASS":
-        return click.prompt(name, type=click.Choice(policy.risk_classes), err=True)
-    if name == "ALLOWED_PATHS":
-        answer = click.prompt(f"{name} (globs, comma-separated)", err=True)
-        return [p.strip() for p in answer.split(",") if p.strip()] or terminal_ask(name, policy)
-    if name == "ALLOWED_SERVICES":
-        answer = click.prompt(f"{name} (comma-separated; empty for none)", default="", show_default=False,
-                              err=True)
-        return [s.strip() for s in answer.split(",") if s.strip()]
-    text: str = click.prompt(name, err=True)
-    return text.strip() or terminal_ask(name, policy)
-
-
 def front_matter(fields: dict[str, object]) -> str:
     lines = ["---"]
     for key in FIELDS:
@@ -145,8 +126,6 @@ def compose_record(fields: dict[str, object], policy: Policy,
     rel = policy.record_path(str(fields["OPERATION_ID"]))
     declaration, findings = parse_operation_record(rel, head.encode("utf-8"), policy)
     if declaration is None:
-        from opsgov_hooks.output.text import format_line
-
         raise UsageError("the declaration is not valid:\n" + "\n".join(format_line(f) for f in findings)
                          + "\nFix the flags and run again.")
     text = head + "\n" + fill(template_values(declaration, policy))

@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import os
 from typing import Any, TextIO
 
+from opsgov_hooks.check.runner import run_history_rules, run_record_rules
+from opsgov_hooks.execution.signoff_block import fill_signoff
 from opsgov_hooks.findings import Finding, UsageError, has_errors
 from opsgov_hooks.ledger_io import Plan
 from opsgov_hooks.ledger_io.atomic import locked
+from opsgov_hooks.ledger_io.render import render_entry
+from opsgov_hooks.lifecycle.approve import committed_approval
+from opsgov_hooks.lifecycle.signoff_sync import sync_signoff
 from opsgov_hooks.lifecycle.workspace import (Workspace, check_operation_id, emit, findings_of, open_workspace,
                                               timestamp_option, with_entry)
+from opsgov_hooks.records.declaration import parse_operation_record
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.located import at_entry
 from opsgov_hooks.records.store import RecordSet
-from opsgov_hooks.check.runner import run_record_rules
+from opsgov_hooks.rules.context import CheckContext
 
 
 @dataclasses.dataclass
@@ -44,8 +51,6 @@ def build_fields(ws: Workspace, operation_id: str, opts: EntryOptions, now: date
         state = "is invalid (run 'opsgov validate')" if operation_id in records.invalid_ids else "does not exist"
         raise UsageError(f"the operation record {ws.policy.record_path(operation_id)} {state}: declare the "
                          "operation first ('opsgov new')")
-    from opsgov_hooks.lifecycle.approve import committed_approval
-
     signed = committed_approval(ws.git, ws.policy, operation_id)   # 'opsgov approve' made one: the ledger agrees
     return {
         "operation_id": operation_id,
@@ -129,12 +134,6 @@ def check_plan(ws: Workspace, plan: Plan, *, whole_operation: bool = False) -> l
 
 def with_signoff(ws: Workspace, records: RecordSet, entry: LedgerEntry) -> RecordSet:
     """``records`` with the operation's record as it will be once section 6 holds ``entry``."""
-    import os
-
-    from opsgov_hooks.execution.signoff_block import fill_signoff
-    from opsgov_hooks.ledger_io.render import render_entry
-    from opsgov_hooks.records.declaration import parse_operation_record
-
     rel = ws.policy.record_path(entry.operation_id)
     try:
         with open(os.path.join(ws.root, rel), encoding="utf-8", newline="") as f:
@@ -150,9 +149,6 @@ def with_signoff(ws: Workspace, records: RecordSet, entry: LedgerEntry) -> Recor
 
 def rollback_ref_findings(ws: Workspace, records: RecordSet, operation_id: str) -> list[Finding]:
     """What the gate's history rules say about the entry's rollback reference, on the current HEAD."""
-    from opsgov_hooks.rules.context import CheckContext
-    from opsgov_hooks.check.runner import run_history_rules
-
     ctx = CheckContext(ws.policy, records, RecordSet(), "staged",
                        tags=ws.git.ops_tags(), head_sha=None, base_sha=ws.git.head(), git=ws.git,
                        answerable=frozenset({operation_id}))
@@ -180,7 +176,5 @@ def record_entry(start: str, operation_id: str, opts: EntryOptions, output_forma
     assert plan.entry is not None
     if output_format == "text":
         out.write(f"recorded {operation_id} in {plan.path}:{at_entry(plan.entry)[1]}\n")
-    from opsgov_hooks.lifecycle.signoff_sync import sync_signoff
-
     sync_signoff(ws, plan.entry, out, output_format)
     return 0

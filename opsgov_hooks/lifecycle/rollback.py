@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from opsgov_hooks.findings import UsageError, error, has_errors
 from opsgov_hooks.ledger_io.atomic import locked
+from opsgov_hooks.lifecycle.approve import committed_approval
 from opsgov_hooks.lifecycle.record import check_plan
 from opsgov_hooks.lifecycle.signoff_sync import finish_update
 from opsgov_hooks.lifecycle.workspace import (Workspace, check_operation_id, open_workspace,
@@ -47,8 +48,6 @@ def approve_entry(start: str, operation_id: str, by: str | None, at: str | None,
 
 def _from_signed_approval(start: str, operation_id: str, by: str | None, at: str | None) -> tuple[str, str]:
     """--by and --at from the operation's committed signed approval ('opsgov approve'), where not given."""
-    from opsgov_hooks.lifecycle.approve import committed_approval
-
     ws = open_workspace(start)
     signed = committed_approval(ws.git, ws.policy, check_operation_id(operation_id))
     if signed is None:

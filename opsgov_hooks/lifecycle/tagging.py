@@ -16,10 +16,14 @@ from opsgov_hooks.policy.config import Policy, load_policy
 from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.findings import Finding, error, has_errors
 from opsgov_hooks.git.gitio import Git
+from opsgov_hooks.ledger_io import lock_path
 from opsgov_hooks.ledger_io.render import render_entry
+from opsgov_hooks.ledger_io.tags_backend import TagsBackend
+from opsgov_hooks.lifecycle.closing import operation_to_close
 from opsgov_hooks.lifecycle.workspace import check_operation_id, emit
 from opsgov_hooks.records.ids import tag_name
 from opsgov_hooks.records.store import RecordSet
+from opsgov_hooks.rules import tags as tag_rules
 from opsgov_hooks.speed.records_cache import load_records
 from opsgov_hooks.check.runner import run_history_rules, run_record_rules
 from opsgov_hooks.git.sources import CommitSource
@@ -40,8 +44,6 @@ def close_operation(start: str, request: TagRequest, output_format: str, out: Te
     sha = git.resolve_commit(request.rev)
     policy = load_policy(CommitSource(git, sha))
     if request.operation_id is None:
-        from opsgov_hooks.lifecycle.closing import operation_to_close
-
         request = dataclasses.replace(request, operation_id=operation_to_close(git, sha, request.rev, policy))
     op_id = check_operation_id(str(request.operation_id))
     request = dataclasses.replace(request, operation_id=op_id)
@@ -73,8 +75,6 @@ def _records_at(git: Git, policy: Policy, sha: str, op_id: str) -> tuple[RecordS
     records = load_records(CommitSource(git, sha), policy, tags=tags)
     if policy.ledger_backend != "tags":
         return records, None
-    from opsgov_hooks.ledger_io.tags_backend import TagsBackend
-
     backend = TagsBackend(git, "")  # read-only here: no lock needed
     entries, findings = backend.pending()
     records.entries += [e for e in entries if e.operation_id == op_id]
@@ -126,9 +126,6 @@ def _create(git: Git, ctx: CheckContext, request: TagRequest, message: str, outp
             out.write(f"opsgov: tag {name} did not verify and was removed again\n")
         return 1
     if ctx.policy.ledger_backend == "tags":
-        from opsgov_hooks.ledger_io import lock_path
-        from opsgov_hooks.ledger_io.tags_backend import TagsBackend
-
         TagsBackend(git, lock_path(git)).discard(str(request.operation_id))
     if output_format == "text":
         out.write(f"created tag {name} at {sha[:12]}{' (signed)' if request.sign else ''}\n")
@@ -137,8 +134,6 @@ def _create(git: Git, ctx: CheckContext, request: TagRequest, message: str, outp
 
 def _check_new_tag(git: Git, ctx: CheckContext, name: str) -> list[Finding]:
     """The new tag must pass tag consistency itself (with require_signed_tags: a signature by the approver)."""
-    from opsgov_hooks.rules import tags as tag_rules
-
     check = dataclasses.replace(ctx, tags=git.ops_tags(f"refs/tags/{name}"), tag_facts={})
     tag_rules.prepare(check, git)
     return [f for f in tag_rules.tag_consistency(check) if f.severity.value == "error"]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from opsgov_hooks.policy.config import Policy, load_policy
-from opsgov_hooks.findings import Finding, UsageError
+from opsgov_hooks.findings import Finding, UsageError, sort_findings
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.ledger_io import FileBackend, open_backend
 from opsgov_hooks.records.ids import ID_RE, id_date, parse_utc
@@ -32,13 +32,9 @@ class Workspace:
         """Records in the working tree; with the tags backend, sealed tags and pending entries too."""
         tags = self.git.ops_tags() if self.policy.ledger_backend == "tags" else []
         records = load_records(WorktreeSource(self.root), self.policy, tags=tags)
-        if self.policy.ledger_backend == "tags":
-            from opsgov_hooks.ledger_io.tags_backend import TagsBackend
-
-            assert isinstance(self.backend, TagsBackend)
-            entries, findings = self.backend.pending()
-            records.entries += entries
-            records.findings += findings
+        entries, findings = self.backend.pending()
+        records.entries += entries
+        records.findings += findings
         return records
 
 
@@ -86,8 +82,6 @@ def with_entry(records: RecordSet, entry: LedgerEntry) -> RecordSet:
 
 
 def emit(findings: list[Finding], output_format: str, out: TextIO) -> None:
-    from opsgov_hooks.findings import sort_findings
-
     ordered = sort_findings(findings)
     if ordered or output_format == "json":
         out.write(get_reporter(output_format)(ordered))

@@ -42,39 +42,7 @@ NAMES = [name for name, _prefixes in LAYERS]
 # several implementations per run (an output format, a ledger backend, the report's format).
 BOUNDARY = ("opsgov_hooks.commands", "opsgov_hooks.cli", "opsgov_hooks.fastpath", "opsgov_hooks.__main__",
             "opsgov_hooks.check.run")
-DOORS = frozenset({"opsgov_hooks.output", "opsgov_hooks.ledger_io", "opsgov_hooks.audit", "opsgov_hooks.adoption.init"})
-
-# Lazy imports still inside domain modules, each to be moved to the top of its module (or
-# to the command that needs it). This list may only shrink: a new lazy import fails the test.
-KNOWN_LAZY = frozenset({
-    ("opsgov_hooks.adoption.adoption_op", "opsgov_hooks.check.validate"),
-    ("opsgov_hooks.adoption.adoption_op", "opsgov_hooks.execution.recorder"),
-    ("opsgov_hooks.execution.operation", "opsgov_hooks.output.text"),
-    ("opsgov_hooks.execution.operation", "opsgov_hooks.lifecycle.templating"),
-    ("opsgov_hooks.execution.recorder", "opsgov_hooks.git.gitio"),
-    ("opsgov_hooks.execution.recorder", "opsgov_hooks.output.text"),
-    ("opsgov_hooks.execution.recorder", "opsgov_hooks.execution.steptext"),
-    ("opsgov_hooks.lifecycle.allocate", "opsgov_hooks.git.gitio"),
-    ("opsgov_hooks.lifecycle.approve", "opsgov_hooks.rules.approvals"),
-    ("opsgov_hooks.lifecycle.declare", "opsgov_hooks.output.text"),
-    ("opsgov_hooks.lifecycle.record", "opsgov_hooks.lifecycle.signoff_sync"),
-    ("opsgov_hooks.lifecycle.tagging", "opsgov_hooks.ledger_io"),
-    ("opsgov_hooks.lifecycle.tagging", "opsgov_hooks.ledger_io.tags_backend"),
-    ("opsgov_hooks.lifecycle.tagging", "opsgov_hooks.rules.tags"),
-    ("opsgov_hooks.lifecycle.workspace", "opsgov_hooks.ledger_io.tags_backend"),
-    ("opsgov_hooks.lifecycle.workspace", "opsgov_hooks.findings"),
-    ("opsgov_hooks.lifecycle.amend", "opsgov_hooks.git.sources"),
-    ("opsgov_hooks.lifecycle.amend", "opsgov_hooks.records.store"),
-    ("opsgov_hooks.lifecycle.amend", "opsgov_hooks.speed.records_cache"),
-    ("opsgov_hooks.lifecycle.record", "opsgov_hooks.lifecycle.approve"),
-    ("opsgov_hooks.lifecycle.record", "opsgov_hooks.execution.signoff_block"),
-    ("opsgov_hooks.lifecycle.record", "opsgov_hooks.ledger_io.render"),
-    ("opsgov_hooks.lifecycle.record", "opsgov_hooks.records.declaration"),
-    ("opsgov_hooks.lifecycle.record", "opsgov_hooks.rules.context"),
-    ("opsgov_hooks.lifecycle.record", "opsgov_hooks.check.runner"),
-    ("opsgov_hooks.lifecycle.rollback", "opsgov_hooks.lifecycle.approve"),
-    ("opsgov_hooks.lifecycle.tagging", "opsgov_hooks.lifecycle.closing"),
-})
+DOORS = frozenset({"opsgov_hooks.output", "opsgov_hooks.ledger_io", "opsgov_hooks.audit"})
 
 
 def _modules() -> dict[str, Path]:
@@ -152,14 +120,8 @@ def test_no_import_circle() -> None:
 def test_lazy_imports_only_at_the_command_boundary() -> None:
     lazy = sorted({f"{MODULES[m].relative_to(PACKAGE.parent)}:{line}: {target}"
                    for m in sorted(MODULES) if not m.startswith(BOUNDARY) and m not in DOORS
-                   for target, line, nested in imports(m) if nested and (m, target) not in KNOWN_LAZY})
+                   for target, line, nested in imports(m) if nested})
     assert lazy == []
-
-
-def test_the_known_lazy_imports_are_still_there() -> None:
-    """A lazy import moved to the top of its module leaves this list too (it only shrinks)."""
-    present = {(m, t) for m in MODULES for t, _line, nested in imports(m) if nested}
-    assert sorted(KNOWN_LAZY - present) == []
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
