@@ -2,8 +2,9 @@
 
 Each side is a folder of records as a repository holds them (``ops/operations/``,
 ``ops/ledger/``, a ``.opsgov.yaml`` when the rule reads the configuration), judged by
-``opsgov validate``: the failing side reports the code, the passing side (the failing
-side with its one fault fixed) reports nothing and passes. The failing side's exit status
+``opsgov validate``: the failing side reports the code and nothing else (so the example
+shows that rule, not an accident), the passing side (the failing side with its one fault
+fixed) reports nothing and passes. The failing side's exit status
 is what the code's severity makes it: 1 for an error, 0 for a warning alone, and 2 for a
 configuration code (a broken configuration stops every command).
 
@@ -42,6 +43,11 @@ FINDING = re.compile(r"^.*?:\d+:\d+: (?P<code>[A-Z]\d{3}) (?P<warning>warning: )
 # example, except those whose records git alone holds (shown by a history example).
 RECORD_FAMILIES = "FDLCRX"
 NEEDS_HISTORY = {"L009": "a ledger entry read from an ops-* tag's message (ledger: tags): validate reads it from git"}
+
+
+# The failing side reports its code and nothing else, but for a fault that by its nature brings
+# another: D005's declaration is invalid, so the ledger entry of its OPERATION_ID is undeclared.
+COMPANIONS = {"D005": {"L008"}}
 
 
 def _side(code: str, name: str, tmp_path: Path) -> Path:
@@ -104,7 +110,7 @@ def test_every_code_judged_on_records_has_an_example() -> None:
 @pytest.mark.parametrize("code", RECORD_CODES)
 def test_the_failing_example_reports_the_code(code: str, tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     status, reported = _codes_reported(run_cli, _side(code, "fail", tmp_path))
-    assert code in reported, reported
+    assert set(reported) == {code} | COMPANIONS.get(code, set()), reported
     assert status == _failing_status(code, reported[code]), (status, reported)
 
 
