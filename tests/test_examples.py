@@ -3,15 +3,15 @@
 Each side is a folder of records as a repository holds them (``ops/operations/``,
 ``ops/ledger/``, a ``.opsgov.yaml`` when the rule reads the configuration), judged by
 ``opsgov validate``: the failing side reports the code and nothing else (so the example
-shows that rule, not an accident), the passing side (the failing side with its one fault
-fixed) reports nothing and passes. The failing side's exit status
-is what the code's severity makes it: 1 for an error, 0 for a warning alone, and 2 for a
-configuration code (a broken configuration stops every command).
+shows that rule, not an accident); the passing side, the failing side with its one fault
+fixed, reports nothing and passes. The failing side's exit status is what the code's
+severity makes it: 1 for an error, 0 for a warning alone, 2 for a configuration code
+(a broken configuration stops every command).
 
 What git cannot hold, or what is too big to keep, a side declares in ``special.yaml``
-(never copied into the judged folder), and this module builds it before the run:
-``fifos:`` (a FIFO at each path) and ``grow:`` (path: the file grown to that many bytes
-with blank and comment lines). A side may hold symbolic links; they are copied as links.
+(removed from the judged copy), and this module builds it before the run: ``fifos:``
+(a FIFO at each path) and ``grow:`` (path: the file grown to that many bytes with comment
+and blank lines). A side may hold symbolic links; they are copied as links.
 
 Add a code's examples here when its rule can be shown on records alone; the gate's,
 history's and the report's codes are shown by history examples (a side holding
