@@ -1,0 +1,2 @@
+#!/bin/sh
+redis-cli XADD quantum:stream:trade.intent '*' probe 1

@@ -1,0 +1,2 @@
+#!/bin/sh
+redis-cli XLEN quantum:stream:trade.intent
