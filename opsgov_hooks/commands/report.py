@@ -32,7 +32,7 @@ def report(since: str | None, until: str | None, output_format: str, output: str
     HEAD's committed records and history. Exit 1 when the report holds error findings.
     """
     from opsgov_hooks.cli import run_guarded
-    from opsgov_hooks.audit import run_report
+    from opsgov_hooks.audit.run import run_report
 
     return run_guarded(lambda: run_report(repo, since, until, output_format, output, quiet=quiet,
                                           out=sys.stdout, err=sys.stderr))

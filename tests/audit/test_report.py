@@ -23,7 +23,7 @@ def report(path: Path, *args: str, fmt: str = "json") -> tuple[int, str, str]:
     import io
 
     from opsgov_hooks.cli import run_guarded
-    from opsgov_hooks.audit import run_report
+    from opsgov_hooks.audit.run import run_report
 
     options = dict(zip(args[::2], args[1::2]))
     out, err = io.StringIO(), io.StringIO()

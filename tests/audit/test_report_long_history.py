@@ -23,7 +23,7 @@ def _commit_at(repo: Repo, when: str, path: str, message: str) -> None:
 
 
 def _report(repo: Repo, since: str | None = None) -> tuple[dict[str, Any], str]:
-    from opsgov_hooks.audit import run_report
+    from opsgov_hooks.audit.run import run_report
     from opsgov_hooks.cli import run_guarded
 
     out, err = io.StringIO(), io.StringIO()
@@ -44,9 +44,9 @@ def long_repo(tmp_path: Path) -> Repo:
 
 def test_a_very_long_history_is_reported_over_its_last_year_unless_asked(long_repo: Repo,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from opsgov_hooks import audit
+    from opsgov_hooks.audit import run
 
-    monkeypatch.setattr(audit, "LONG_HISTORY", 3)
+    monkeypatch.setattr(run, "LONG_HISTORY", 3)
     data, err = _report(long_repo)
     assert data["period"]["since"].startswith("2025-03-01")
     assert [c["subject"] for c in data["commits"]] == ["a recent governed change"]

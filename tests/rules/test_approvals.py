@@ -260,7 +260,7 @@ def _report_row(repo: Repo) -> tuple[dict[str, object], list[str]]:
     import io
     import json
 
-    from opsgov_hooks.audit import run_report
+    from opsgov_hooks.audit.run import run_report
 
     out, err = io.StringIO(), io.StringIO()
     run_report(str(repo.path), "2026-01-01", None, "json", None, quiet=True, out=out, err=err,

@@ -42,7 +42,7 @@ NAMES = [name for name, _prefixes in LAYERS]
 # several implementations per run (an output format, a ledger backend, the report's format).
 BOUNDARY = ("opsgov_hooks.commands", "opsgov_hooks.cli", "opsgov_hooks.fastpath", "opsgov_hooks.__main__",
             "opsgov_hooks.check.run")
-DOORS = frozenset({"opsgov_hooks.output", "opsgov_hooks.ledger_io", "opsgov_hooks.audit"})
+DOORS = frozenset({"opsgov_hooks.output", "opsgov_hooks.ledger_io", "opsgov_hooks.audit.run"})
 
 
 def _modules() -> dict[str, Path]:
