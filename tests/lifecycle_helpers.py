@@ -58,7 +58,6 @@ def context(repo: Repo, base: str | None, head: str | None, *, mode: str = "rang
     from opsgov_hooks.rules.context import CheckContext
     from opsgov_hooks.git.gitio import Git
     from opsgov_hooks.check.pipeline import answerable_operations
-    from opsgov_hooks.check.runner import keep_facts
     from opsgov_hooks.speed.records_cache import load_records
     from opsgov_hooks.git.sources import CommitSource, IndexSource
 
@@ -74,7 +73,6 @@ def context(repo: Repo, base: str | None, head: str | None, *, mode: str = "rang
     answerable = answerable_operations(git, mode, head_records, base_records, head, base)
     ctx = CheckContext(policy, head_records, base_records, mode, tags=tag_refs, head_sha=head,
                        base_sha=base, git=git, answerable=answerable)
-    keep_facts(ctx, git)   # as the runner does before any preparer runs
     return ctx
 
 

@@ -19,7 +19,8 @@ from opsgov_hooks.git.history import LogCommit
 from opsgov_hooks.git.objects import NULL_SHA
 from opsgov_hooks.git.signing import descendants
 from opsgov_hooks.records.store import RecordSet, record_kind
-from opsgov_hooks.rules.approvals import read_approvals, requires_signed_approval
+from opsgov_hooks.check.approval_facts import read_approvals
+from opsgov_hooks.rules.approvals import requires_signed_approval
 from opsgov_hooks.rules.context import ApprovalFacts
 from opsgov_hooks.speed.records_cache import load_records
 from opsgov_hooks.audit.model import Facts

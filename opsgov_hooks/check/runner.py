@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
+from opsgov_hooks.check.preparers import prepare
 from opsgov_hooks.findings import Finding
-from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.store import RecordSet
@@ -23,7 +23,7 @@ from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.rules.gate import AddedLines, GateInput, TouchedPaths
 from opsgov_hooks.rules.registry import Reads, Rule, rules_reading
 from opsgov_hooks.speed.memo import run_per_operation
-from opsgov_hooks.speed.store import Store, open_store
+from opsgov_hooks.speed.store import Store
 
 # Set by 'opsgov run' for the commands and verifications it runs: the record whose step is in
 # progress right now. Its IN PROGRESS step is the caller's own, not a dead recorder's (X007).
@@ -109,21 +109,7 @@ def run_scope_rules(proposed: RecordSet, approved: Mapping[str, Declaration]) ->
     return _run(_SCOPE_RULES, proposed, approved)
 
 
-# The stores the preparers may keep facts in. Ancestry answers name only commits, so they hold
-# under any policy; the entry a tag's commit holds is read with the policy's ledger layout.
-_POLICY_FREE_STORES = frozenset({"ancestry"})
-
-
-def keep_facts(ctx: CheckContext, git: Git) -> None:
-    """Let the preparers keep facts between runs, in the clone's stores (:mod:`opsgov_hooks.speed.store`)."""
-    policy = ctx.policy
-    ctx.stores = lambda kind: open_store(git, kind, None if kind in _POLICY_FREE_STORES else policy)
-
-
 def run_history_rules(ctx: CheckContext) -> list[Finding]:
     if ctx.git is not None:
-        keep_facts(ctx, ctx.git)
-        for rule in _HISTORY_RULES:
-            if rule.prepare is not None:
-                rule.prepare(ctx, ctx.git)
+        prepare(ctx, ctx.git, [rule.facts for rule in _HISTORY_RULES if rule.facts is not None])
     return _run(_HISTORY_RULES, ctx)

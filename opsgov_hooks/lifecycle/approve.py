@@ -23,7 +23,6 @@ from opsgov_hooks.policy.config import Policy, load_policy
 from opsgov_hooks.records.approval import Approval, parse_approval, render_approval
 from opsgov_hooks.records.scope import scope_digest
 from opsgov_hooks.records.declaration import Declaration, parse_operation_record
-from opsgov_hooks.rules.approvals import allowed_signers_at
 from opsgov_hooks.rules.signoff import normalise_person
 
 
@@ -124,7 +123,7 @@ def _ask(question: str) -> bool:
 
 def _report(git: Git, policy: Policy, commit: str, approver: str, out: TextIO) -> int:
     """Say what was signed, and whether the trusted allowed-signers file already vouches for the key."""
-    with allowed_signers_at(git, commit, policy) as (signers, problem):
+    with signing.allowed_signers_file(git, commit, policy.allowed_signers_file) as (signers, problem):
         signature = signing.verify_commit(git, commit, signers) if not problem else None
     if signature is not None and signature.valid:
         out.write(f"approved at {commit[:12]}: signed by {signature.signer} ({signature.fingerprint})\n")

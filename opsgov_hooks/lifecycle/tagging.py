@@ -14,6 +14,8 @@ from typing import TextIO
 
 from opsgov_hooks.policy.config import Policy, load_policy
 from opsgov_hooks.rules.context import CheckContext
+from opsgov_hooks.rules.registry import Facts
+from opsgov_hooks.rules.tags import tag_consistency
 from opsgov_hooks.findings import Finding, error, has_errors
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.ledger_io import lock_path
@@ -23,8 +25,8 @@ from opsgov_hooks.lifecycle.closing import operation_to_close
 from opsgov_hooks.lifecycle.workspace import check_operation_id, emit
 from opsgov_hooks.records.ids import tag_name
 from opsgov_hooks.records.store import RecordSet
-from opsgov_hooks.rules import tags as tag_rules
 from opsgov_hooks.speed.records_cache import load_records
+from opsgov_hooks.check.preparers import prepare
 from opsgov_hooks.check.runner import run_history_rules, run_record_rules
 from opsgov_hooks.git.sources import CommitSource
 
@@ -135,8 +137,8 @@ def _create(git: Git, ctx: CheckContext, request: TagRequest, message: str, outp
 def _check_new_tag(git: Git, ctx: CheckContext, name: str) -> list[Finding]:
     """The new tag must pass tag consistency itself (with require_signed_tags: a signature by the approver)."""
     check = dataclasses.replace(ctx, tags=git.ops_tags(f"refs/tags/{name}"), tag_facts={})
-    tag_rules.prepare(check, git)
-    return [f for f in tag_rules.tag_consistency(check) if f.severity.value == "error"]
+    prepare(check, git, [Facts.TAGS])
+    return [f for f in tag_consistency(check) if f.severity.value == "error"]
 
 
 def _push(git: Git, remote: str, name: str, output_format: str, out: TextIO) -> int:

@@ -9,17 +9,17 @@ file: a change cannot vouch for its own key). The signer is the approver the rec
 the declaration as judged (P006); every governed change of the operation descends from the
 approval commit (P007; an emergency entry may be approved later, as the ledger's own window
 rule says); and the ledger's ``approved_by`` and ``approval_timestamp`` are the approval's (P008).
+
+The records, commits, signatures and ancestry are read before the rule runs, by
+:mod:`opsgov_hooks.check.approval_facts`, into ``ctx.approval_facts``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 
 from opsgov_hooks.findings import Finding, error
-from opsgov_hooks.git import signing
-from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.policy.config import Policy
-from opsgov_hooks.records.approval import Approval, parse_approval
+from opsgov_hooks.records.approval import Approval
 from opsgov_hooks.records.scope import scope_digest
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import parse_utc
@@ -53,75 +53,6 @@ def judged_operations(ctx: CheckContext) -> list[Declaration]:
     before = {d.operation_id for d in ctx.base_records.declarations} if ctx.mode != "all" else set(declared)
     return [declared[op] for op in sorted(ids)
             if op in declared and requires_signed_approval(ctx.policy, declared[op], op not in before)]
-
-
-# -- preparer: read, find the commit, verify, walk the graph ------------------------------------
-def prepare(ctx: CheckContext, git: Git) -> None:
-    rev = ctx.head_sha or ctx.base_sha   # approvals are commits: the staged change builds on HEAD
-    operations = judged_operations(ctx)
-    if rev is None or not operations:
-        return
-    facts = read_approvals(git, rev, ctx.base_sha or ctx.head_sha, ctx.policy,
-                           [d.operation_id for d in operations], _signers_changed(ctx, git))
-    for op_id, fact in facts.items():
-        if fact.commit is not None:
-            fact.not_descending = tuple(tip for tip in ctx.op_changes.get(op_id, ())
-                                        if not git.is_ancestor(fact.commit, tip))
-    ctx.approval_facts = {**ctx.approval_facts, **facts}
-
-
-def read_approvals(git: Git, rev: str, trusted: str | None, policy: Policy, operation_ids: Sequence[str],
-                   signers_changed: bool = False) -> dict[str, ApprovalFacts]:
-    """Each operation's approval record at ``rev``, the commit that wrote it, and that commit's signature
-    checked against the allowed signers of ``trusted`` (the graph walk is the caller's).
-
-    A handful of processes for any number of operations: one batch read of the records, one walk
-    for their commits, one batch read of what those commits wrote, one ``git log`` for the signatures.
-    """
-    facts: dict[str, ApprovalFacts] = {}
-    paths = {op_id: policy.approval_path(op_id) for op_id in operation_ids}
-    blobs = dict(zip(operation_ids, git.read_objects(f"{rev}:{paths[op]}" for op in operation_ids)))
-    present = {op: raw for op, (kind, raw) in blobs.items() if kind == "blob" and raw is not None}
-    commits = signing.last_commits_touching(git, rev, [paths[op] for op in present], policy.approvals_dir)
-    found = [op for op in present if paths[op] in commits]
-    written = {op: data for op, (_kind, data) in zip(found, git.read_objects(f"{commits[paths[op]]}:{paths[op]}"
-                                                                              for op in found))}
-    for op_id in operation_ids:
-        fact = facts[op_id] = ApprovalFacts(paths[op_id], signers_changed=signers_changed)
-        raw = present.get(op_id)
-        if raw is None:
-            continue
-        fact.approval, fact.findings = parse_approval(fact.path, raw)
-        fact.commit = commits.get(fact.path)
-    with allowed_signers_at(git, trusted, policy) as (signers, problem):
-        checked = {} if problem else signing.verify_commits(
-            git, [f.commit for op, f in facts.items() if f.commit and written.get(op) == present[op]], signers)
-    for op_id, fact in facts.items():
-        if fact.commit is None:
-            continue
-        if written.get(op_id) != present[op_id]:  # an evil merge: the signed commit did not write this version
-            fact.signature = signing.Signature(False, None, None, f"commit {fact.commit[:12]} did not write "
-                                               "this version of the record")
-        else:
-            fact.signature = checked.get(fact.commit, signing.Signature(False, None, None, problem or
-                                                                        "git did not report the signature"))
-    return facts
-
-
-def allowed_signers_at(git: Git, trusted: str | None, policy: Policy) -> AbstractContextManager[tuple[str | None, str]]:
-    """The policy's allowed-signers file as the trusted revision holds it (the signed tags' path too)."""
-    return signing.allowed_signers_file(git, trusted, policy.allowed_signers_file)
-
-
-def _signers_changed(ctx: CheckContext, git: Git) -> bool:
-    """Does the judged change edit the allowed-signers file (it then takes effect only once it has landed)?"""
-    path = ctx.policy.allowed_signers_file
-    if not path or ctx.mode == "all":
-        return False
-    head = f"{ctx.head_sha}:{path}" if ctx.head_sha else f":{path}"
-    base = f"{ctx.base_sha}:{path}" if ctx.base_sha else None
-    before = git.read_objects([base])[0][1] if base else None
-    return before != git.read_objects([head])[0][1]
 
 
 # -- the rule ------------------------------------------------------------------------------------

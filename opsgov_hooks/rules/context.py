@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from opsgov_hooks.findings import Finding
 from opsgov_hooks.git.signing import Signature
@@ -10,7 +10,7 @@ from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.records.approval import Approval
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.git.tags import TagRef
-from opsgov_hooks.git.refs import Kept, RefFacts
+from opsgov_hooks.git.refs import RefFacts
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import RecordSet
 
@@ -52,10 +52,9 @@ class CheckContext:
     shallow: bool = False
     head_sha: str | None = None         # the judged commit (None: staged change on top of base_sha)
     base_sha: str | None = None         # HEAD for staged, BASE for a range, None for a new repository
-    git: Git | None = None              # for preparers only (batch look-ups before the pure rules run)
-    # For preparers only: the store of a kind ("ancestry", "sealed") kept between runs, or None.
-    # The runner fills it (rules never open a cache themselves); None here: nothing is kept.
-    stores: Callable[[str], Kept | None] = lambda kind: None
+    # The repository the runner reads the rules' facts from (check/preparers.py) before they
+    # run; no rule reads it. None: no git (the history rules then say what they could not look up).
+    git: Git | None = None
     tag_facts: Mapping[str, TagFacts] = dataclasses.field(default_factory=dict)  # tag name -> facts
     # The operations whose ledger entries the change adds, edits or removes; None: every operation
     # (--all). The history rules answer only for these: an entry the change leaves as it was, on

@@ -11,7 +11,8 @@ How to add a rule:
 2. Add its codes to ``opsgov_hooks/codes.py`` (``python -m tools.docgen`` regenerates docs/rules.md).
 3. Append one :class:`Rule` line to :data:`RULES` in the block of its family, naming its
    codes; ``clock=True`` if it reads the current time (it is then never remembered);
-   ``prepare=`` if it needs facts read from git in one batch before any rule runs.
+   ``facts=`` if it needs facts read from git before any rule runs (a rule never reads git:
+   :mod:`opsgov_hooks.check.preparers` reads each kind of :class:`Facts` in one batch).
 4. Add a failing and a passing example under ``tests/examples/<CODE>/``.
 
 A code a rule declares must be in ``codes.py`` (checked when this module loads); every code
@@ -27,10 +28,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from opsgov_hooks.codes import CODES
 from opsgov_hooks.findings import Finding
-from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.rules import approvals, execution, gate, history, records, rollback_refs, signoff, tags, timestamps
 from opsgov_hooks.rules import report_sections as report
-from opsgov_hooks.rules.context import CheckContext
 
 
 class Reads(enum.Enum):
@@ -46,7 +45,12 @@ class Reads(enum.Enum):
     HISTORY = "git history"                    # CheckContext, after every preparer ran
 
 
-Preparer = Callable[[CheckContext, Git], None]
+class Facts(enum.Enum):
+    """What a history rule needs read from git first (into its CheckContext)."""
+
+    REFS = "rollback references resolved"            # ctx.refs, ctx.shallow, ctx.existing_paths
+    TAGS = "each tag's sealed entry and signature"   # ctx.tag_facts
+    APPROVALS = "signed approvals read and verified"  # ctx.approval_facts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,12 +60,12 @@ class Rule:
     codes: frozenset[str]
     check: Callable[..., Iterable[Finding]]
     clock: bool = False                 # reads the current time: its findings are never remembered
-    prepare: Preparer | None = None     # HISTORY only: reads git in one batch before any rule runs
+    facts: Facts | None = None          # HISTORY only: what must be read from git before it runs
 
 
 def _rule(name: str, reads: Reads, codes: str, check: Callable[..., Iterable[Finding]], *, clock: bool = False,
-          prepare: Preparer | None = None) -> Rule:
-    return Rule(name, reads, frozenset(codes.split()), check, clock, prepare)
+          facts: Facts | None = None) -> Rule:
+    return Rule(name, reads, frozenset(codes.split()), check, clock, facts)
 
 
 # Adapters for the gate rules whose signature predates the registry (kept, so callers stay as they are).
@@ -121,12 +125,12 @@ RULES: tuple[Rule, ...] = (
     # -- history: append-only ledger, rollback references, tag consistency -----------------------------
     _rule("append_only", H, "H001 H002 H003 H004 H005", history.append_only),
     _rule("rollback_refs", H, "H006 H007 H008 H009 H010 H011 H012", rollback_refs.rollback_refs,
-          prepare=rollback_refs.prepare),
+          facts=Facts.REFS),
     _rule("tag_consistency", H, f"T001 T003 T004 T005 T006 T007 T008 H005 {_ENTRY}", tags.tag_consistency,
-          prepare=tags.prepare),
+          facts=Facts.TAGS),
     # signed approvals: read, verify and walk the graph for the judged operations
     _rule("signed_approvals", H, "P001 P002 P003 P004 P005 P006 P007 P008 P009", approvals.signed_approvals,
-          prepare=approvals.prepare),
+          facts=Facts.APPROVALS),
 )
 
 # Codes emitted outside the rules: while records load (parsers), by the configuration

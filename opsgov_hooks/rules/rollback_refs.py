@@ -7,6 +7,8 @@ commit that lives only on an unmerged or deleted branch can vanish with it. A
 On a shallow clone an unresolved commit is "history too shallow", never "missing".
 A change answers for the commit references of the entries it adds or edits
 (:attr:`CheckContext.answerable`), and for every procedure path, since it may delete one.
+What git says about each reference is read before the rule runs, in one batch
+(:mod:`opsgov_hooks.check.ref_facts`).
 """
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ from collections.abc import Iterator
 from opsgov_hooks.git import refs
 from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.findings import Finding, error
-from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.records.ids import tag_name
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.located import at_field
@@ -23,7 +24,7 @@ from opsgov_hooks.records.located import at_field
 SHALLOW_HINT = "fetch the full history: 'git fetch --unshallow' (or fetch-depth: 0 in actions/checkout)"
 
 
-def _tip(ctx: CheckContext, entry: LedgerEntry,
+def rollback_tip(ctx: CheckContext, entry: LedgerEntry,
          targets: dict[str, str] | None = None) -> tuple[str | None, str]:
     """The commit this entry's rollback commit must be reachable from, and how to name it.
 
@@ -38,28 +39,6 @@ def _tip(ctx: CheckContext, entry: LedgerEntry,
 
 def tag_targets(ctx: CheckContext) -> dict[str, str]:
     return {t.name: t.target_sha for t in ctx.tags}
-
-
-def prepare(ctx: CheckContext, git: Git) -> None:
-    """Fill ``ctx.refs`` (and the tree's paths, for procedures) in one batch."""
-    wanted: dict[str, list[str]] = {}
-    procedures = False
-    targets = tag_targets(ctx)
-    for entry in ctx.head_records.entries:
-        ref = str(entry.get("rollback_ref") or "")
-        if refs.commit_name(ref) is not None and ctx.answers_for(entry.operation_id):
-            tip, _label = _tip(ctx, entry, targets)
-            wanted.setdefault(ref, [])
-            if tip:
-                wanted[ref].append(tip)
-        procedures = procedures or ref.strip().startswith("procedure:")
-    if wanted:  # no git process at all for a run without commit references
-        ctx.shallow = ctx.shallow or git.is_shallow()
-        known = None if ctx.shallow else ctx.stores("ancestry")  # answers on cut history may change
-        ctx.refs = {**ctx.refs, **refs.resolve(git, wanted, known)}
-    if procedures and not ctx.existing_paths:
-        listing = git.ls_tree(ctx.head_sha) if ctx.head_sha else git.ls_index()
-        ctx.existing_paths = frozenset(listing)
 
 
 def rollback_refs(ctx: CheckContext) -> Iterator[Finding]:
@@ -96,7 +75,7 @@ def _commit_ref(ctx: CheckContext, entry: LedgerEntry, ref: str) -> Iterator[Fin
 
 def _unreachable(ctx: CheckContext, entry: LedgerEntry, prefix: str) -> Iterator[Finding]:
     where = at_field(entry, "rollback_ref")
-    _tip_sha, tip_label = _tip(ctx, entry)
+    _tip_sha, tip_label = rollback_tip(ctx, entry)
     if ctx.shallow:
         yield error("H010", f"{prefix} cannot be traced to {tip_label}: history too shallow", *where,
                     hint=SHALLOW_HINT)

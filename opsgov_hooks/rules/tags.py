@@ -8,25 +8,24 @@ the same id is H005); and the tagged commit's tree holds the entry exactly as
 sealed (T006). With ``require_signed_tags``, ``git verify-tag`` must accept the
 signature (T007; SSH keys checked against the allowed-signers file read from the
 trusted revision) and the signer must be the entry's approver (T008).
+
+What git holds beyond the refs (the entry at each tag's commit, the signatures) is read
+before the rule runs, by :mod:`opsgov_hooks.check.tag_facts`, into ``ctx.tag_facts``.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 
 from opsgov_hooks.rules.context import CheckContext, TagFacts
 from opsgov_hooks.findings import Finding, error
-from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.git.tags import TagRef
-from opsgov_hooks.git.signing import allowed_signers_file, parse_signature
-from opsgov_hooks.records.ids import ID_RE, id_date, id_from_tag
-from opsgov_hooks.records.ledger import LedgerEntry, find_yaml_entry, parse_changelog, parse_tag_entry
+from opsgov_hooks.records.ids import id_date, id_from_tag
+from opsgov_hooks.records.ledger import LedgerEntry, parse_tag_entry
 from opsgov_hooks.rules.history import entry_changes, same_operation
 from opsgov_hooks.records.located import at_entry, at_field
-from opsgov_hooks.rules.signoff import effective_approver, normalise_person
+from opsgov_hooks.rules.signoff import effective_approver
 
 
-# -- preparer: one batch read of every tag's commit, signatures when required ------------
 def judged_tags(ctx: CheckContext) -> list[TagRef]:
     """The tags a run answers for.
 
@@ -38,95 +37,6 @@ def judged_tags(ctx: CheckContext) -> list[TagRef]:
         return list(ctx.tags)
     names = {op_id.lower() for op_id in ctx.answerable}
     return [t for t in ctx.tags if t.name in names]
-
-
-def prepare(ctx: CheckContext, git: Git) -> None:
-    facts = {tag.name: TagFacts() for tag in judged_tags(ctx)}
-    if ctx.policy.ledger_backend != "tags":
-        _read_sealed(ctx, git, facts)
-    if ctx.policy.require_signed_tags:
-        _verify_signatures(ctx, git, facts)
-    ctx.tag_facts = {**ctx.tag_facts, **facts}
-
-
-def _read_sealed(ctx: CheckContext, git: Git, facts: dict[str, TagFacts]) -> None:
-    """Each tag's operation entry as its commit's ledger file holds it.
-
-    A tag object names one commit forever, so what that commit's file holds is kept between
-    runs (the ``sealed`` store, by tag object and path): the month file at 1,000 tags'
-    commits is read once per clone, not once per ``--all``.
-    """
-    annotated = [t for t in ctx.tags
-                 if t.name in facts and t.object_type == "tag" and ID_RE.match(id_from_tag(t.name))]
-    files = {t.name: ctx.policy.ledger_file_for(id_from_tag(t.name)) for t in annotated}
-    store = ctx.stores("sealed")
-    unknown = []
-    for tag in annotated:
-        fact = facts[tag.name]
-        fact.sealed_file = files[tag.name]
-        kept = store.get(_sealed_key(tag, files[tag.name])) if store is not None else None
-        entry = _entry_from(kept) if kept is not None else None
-        if kept is not None and (entry is not None or kept == ()):
-            fact.sealed_entry = entry
-        else:
-            unknown.append(tag)
-    blobs = git.read_objects(f"{t.target_sha}:{files[t.name]}" for t in unknown)
-    for tag, (kind, data) in zip(unknown, blobs):
-        fact = facts[tag.name]
-        if kind == "blob" and data is not None:
-            fact.sealed_entry = _sealed_entry(ctx, files[tag.name], data, id_from_tag(tag.name))
-        if store is not None:
-            store.put(_sealed_key(tag, files[tag.name]), _entry_data(fact.sealed_entry))
-    if store is not None and unknown:
-        store.save(keep=200_000)
-
-
-def _sealed_key(tag: TagRef, path: str) -> str:
-    # The tag object fixes the commit; the ref's name says which operation's entry is looked for.
-    return f"{tag.object_sha}\0{tag.name}\0{path}"
-
-
-def _entry_data(entry: LedgerEntry | None) -> tuple[object, ...]:
-    """An entry as plain data for the store (() for "no entry there")."""
-    if entry is None:
-        return ()
-    return (entry.fields, entry.path, entry.line, entry.end_line, entry.column, entry.positions)
-
-
-def _entry_from(data: object) -> LedgerEntry | None:
-    """The inverse of :func:`_entry_data`; None for () or anything of the wrong shape."""
-    if not (isinstance(data, tuple) and len(data) == 6):
-        return None
-    fields, path, line, end_line, column, positions = data
-    if not (isinstance(fields, dict) and isinstance(path, str) and isinstance(positions, dict)
-            and isinstance(line, int) and isinstance(end_line, int) and isinstance(column, int)):
-        return None
-    return LedgerEntry(dict(fields), path, line, end_line, column, dict(positions))
-
-
-def _sealed_entry(ctx: CheckContext, path: str, data: bytes, operation_id: str) -> LedgerEntry | None:
-    if ctx.policy.ledger_backend == "markdown":
-        entries, _findings = parse_changelog(path, data)
-        return next((e for e in entries if e.operation_id == operation_id), None)
-    return find_yaml_entry(path, data, operation_id)  # one document, not the whole month, per tag
-
-
-def _verify_signatures(ctx: CheckContext, git: Git, facts: dict[str, TagFacts]) -> None:
-    with _allowed_signers(ctx, git) as (signers, problem):
-        for tag in judged_tags(ctx):
-            fact = facts[tag.name]
-            fact.signature_checked = True
-            if problem:
-                fact.signature_output = problem
-                continue
-            fact.signature_valid, fact.signature_output = git.verify_tag(tag.name, signers)
-            signer = parse_signature(fact.signature_valid, fact.signature_output).signer
-            fact.signer = normalise_person(signer) if signer else None
-
-
-def _allowed_signers(ctx: CheckContext, git: Git) -> AbstractContextManager[tuple[str | None, str]]:
-    """The allowed-signers file as the trusted revision has it, in a temporary file (never the judged tree's)."""
-    return allowed_signers_file(git, ctx.base_sha or ctx.head_sha, ctx.policy.allowed_signers_file)
 
 
 # -- the rule --------------------------------------------------------------------------------

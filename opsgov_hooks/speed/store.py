@@ -9,7 +9,7 @@ Several kinds share this store (each module says what it keys on):
   (:mod:`opsgov_hooks.speed.results`);
 * ``ancestry``: is-ancestor answers for rollback references, by (tip, commit)
   (:func:`opsgov_hooks.git.refs.resolve`), and ``sealed``: the entry a tag's commit holds, by tag
-  object (:mod:`opsgov_hooks.rules.tags`). Both are facts about immutable objects.
+  object (:mod:`opsgov_hooks.speed.sealed`). Both are facts about immutable objects.
 
 * Where: ``<git common dir>/opsgov-cache/`` -- inside ``.git``, so it is never
   committed, belongs to one clone, and is shared by its linked worktrees.

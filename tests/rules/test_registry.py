@@ -1,6 +1,7 @@
 """The rule registry and codes.py agree: every rule's codes are explained, every code has an owner."""
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -52,8 +53,40 @@ def test_each_rule_is_declared_once_with_a_kind_it_can_run_in() -> None:
     assert len(checks) == len(set(checks))
     for rule in registry.RULES:
         assert rule.codes, rule.name
-        assert rule.prepare is None or rule.reads is registry.Reads.HISTORY, rule.name
+        assert rule.facts is None or rule.reads is registry.Reads.HISTORY, rule.name
         assert not rule.clock or rule.reads is registry.Reads.OPERATION, rule.name  # the memo's concern only
+
+
+def test_every_kind_of_facts_has_its_preparer() -> None:
+    from opsgov_hooks.check.preparers import PREPARERS
+
+    assert set(PREPARERS) == set(registry.Facts)
+    assert {r.facts for r in registry.RULES if r.facts is not None} == set(registry.Facts)
+
+
+def _imported(tree: ast.AST) -> list[str]:
+    """Every module and ``module.name`` a module's source imports."""
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names += [str(node.module)] + [f"{node.module}.{a.name}" for a in node.names]
+    return names
+
+
+def test_rules_run_no_process_and_open_no_file() -> None:
+    """Rules are pure functions over prepared data: git, caches and temporary files are the preparers'."""
+    forbidden = {"subprocess", "tempfile", "os", "shutil", "opsgov_hooks.git.process", "opsgov_hooks.speed"}
+    found = []
+    for path in sorted((ROOT / "opsgov_hooks" / "rules").glob("*.py")):
+        for name in _imported(ast.parse(path.read_text(encoding="utf-8"))):
+            if any(name == f or name.startswith(f + ".") for f in forbidden):
+                found.append(f"{path.name}: {name}")
+            # The one Git a rule module names is the context's field, which the runner fills.
+            if name == "opsgov_hooks.git.gitio.Git" and path.name != "context.py":
+                found.append(f"{path.name}: {name}")
+    assert found == []
 
 
 def test_a_code_outside_codes_py_stops_opsgov_from_loading(tmp_path: Path) -> None:

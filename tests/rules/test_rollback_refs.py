@@ -10,7 +10,9 @@ from lifecycle_helpers import context
 
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.output.text import format_line
+from opsgov_hooks.check.preparers import prepare
 from opsgov_hooks.rules import rollback_refs
+from opsgov_hooks.rules.registry import Facts
 
 pytest_plugins = ["conftest_lifecycle"]
 
@@ -30,7 +32,7 @@ def _judge(repo: Repo, *refs: str, extra_files: dict[str, str] | None = None, ta
     ctx = context(repo, None, head, tags=tags)
     assert ctx.head_records.findings == []
     assert ctx.git is not None
-    rollback_refs.prepare(ctx, ctx.git)
+    prepare(ctx, ctx.git, [Facts.REFS])
     return [format_line(f) for f in rollback_refs.rollback_refs(ctx)]
 
 
@@ -129,7 +131,7 @@ def test_shallow_clone_says_too_shallow_never_missing(tmp_path: Path) -> None:
     clone = Repo(tmp_path / "clone")
     ctx = context(clone, None, clone.head())
     assert ctx.git is not None
-    rollback_refs.prepare(ctx, ctx.git)
+    prepare(ctx, ctx.git, [Facts.REFS])
     assert ctx.shallow is True
     assert [format_line(f) for f in rollback_refs.rollback_refs(ctx)] == [
         f"{_where(1)}: H010 {_op(1)}: rollback_ref {old} cannot be resolved: history too shallow (fix: fetch the "
@@ -155,7 +157,7 @@ def test_staged_procedures_are_looked_up_in_the_index(repo: Repo) -> None:
     repo.stage()
     ctx = context(repo, repo.head(), None, mode="staged")
     assert ctx.git is not None
-    rollback_refs.prepare(ctx, ctx.git)
+    prepare(ctx, ctx.git, [Facts.REFS])
     assert list(rollback_refs.rollback_refs(ctx)) == []
 
 
@@ -249,7 +251,7 @@ def test_ancestry_answers_are_kept_between_runs(repo: Repo, monkeypatch) -> None
     monkeypatch.setattr(cachestore, "_OPEN", {})  # as a new process would
     ctx = context(repo, None, repo.head())
     assert ctx.git is not None
-    rollback_refs.prepare(ctx, ctx.git)
+    prepare(ctx, ctx.git, [Facts.REFS])
     assert [format_line(f) for f in rollback_refs.rollback_refs(ctx)] == first
     assert len(walks) == 1
 
@@ -268,7 +270,7 @@ def test_a_shallow_clone_keeps_no_ancestry_answers(repo: Repo, tmp_path: Path, m
     shallow = Repo(clone)
     ctx = context(shallow, None, shallow.head())
     assert ctx.git is not None
-    rollback_refs.prepare(ctx, ctx.git)
+    prepare(ctx, ctx.git, [Facts.REFS])
     assert [format_line(f).split(": ")[1].split()[0] for f in rollback_refs.rollback_refs(ctx)] == ["H010"]
     assert not list((clone / ".git" / "opsgov-cache").glob("ancestry-*"))
 
@@ -298,6 +300,6 @@ def test_a_new_head_reuses_what_its_parent_reached(repo: Repo, monkeypatch) -> N
     monkeypatch.setattr(cachestore, "_OPEN", {})  # as a new process would
     ctx = context(repo, None, repo.head())
     assert ctx.git is not None
-    rollback_refs.prepare(ctx, ctx.git)
+    prepare(ctx, ctx.git, [Facts.REFS])
     assert list(rollback_refs.rollback_refs(ctx)) == []
     assert ctx.refs[commits[1]].reachable and len(shown) <= 8
