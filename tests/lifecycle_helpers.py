@@ -52,7 +52,7 @@ def declare(repo: Repo, op_id: str = OP, commit: bool = True, **overrides: objec
 
 
 def context(repo: Repo, base: str | None, head: str | None, *, mode: str = "range",
-            now: datetime.datetime = NOW, tags: bool = True):  # type: ignore[no-untyped-def]
+            tags: bool = True):  # type: ignore[no-untyped-def]
     """A CheckContext built as the gate builds it: records from real commits (head None: the index)."""
     from opsgov_hooks.policy.config import load_policy
     from opsgov_hooks.rules.context import CheckContext

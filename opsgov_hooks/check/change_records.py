@@ -54,11 +54,7 @@ class RecordCache:
         result = RecordSet()
         for path in sorted(files):
             part = self._parts[(path, files[path])]
-            result.declarations += part.declarations
-            result.entries += part.entries
-            result.findings += part.findings
-            result.files += part.files
-            result.invalid_ids |= part.invalid_ids
+            result.extend(part)
         if self.policy.ledger_backend == "tags":
             tag_records = self._from_tags()
             result.entries += tag_records.entries

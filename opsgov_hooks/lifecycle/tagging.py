@@ -9,7 +9,6 @@ itself). It never opens an editor, never moves or overwrites a tag, and with
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from typing import TextIO
 
 from opsgov_hooks.policy.config import Policy, load_policy
@@ -40,8 +39,7 @@ class TagRequest:
     remote: str | None = None
 
 
-def close_operation(start: str, request: TagRequest, output_format: str, out: TextIO,
-                    now: datetime.datetime | None = None) -> int:
+def close_operation(start: str, request: TagRequest, output_format: str, out: TextIO) -> int:
     git = Git.discover(start)
     sha = git.resolve_commit(request.rev)
     policy = load_policy(CommitSource(git, sha))

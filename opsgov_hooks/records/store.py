@@ -40,6 +40,14 @@ class RecordSet:
     def entries_by_id(self) -> dict[str, LedgerEntry]:
         return {e.operation_id: e for e in self.entries}
 
+    def extend(self, other: RecordSet) -> None:
+        """Add ``other`` (one file's records, a tree's) after what this set holds."""
+        self.declarations.extend(other.declarations)
+        self.entries.extend(other.entries)
+        self.findings.extend(other.findings)
+        self.files.extend(other.files)
+        self.invalid_ids.update(other.invalid_ids)
+
 
 def record_kind(path: str, policy: Policy) -> str | None:
     """'operation', 'ledger' or None for a repository path."""

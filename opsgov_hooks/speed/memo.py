@@ -15,10 +15,8 @@ records are unchanged since any earlier run in this clone is not judged again. O
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import marshal
-import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -28,6 +26,7 @@ from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import Finding, from_tuple, to_tuple
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ledger import LedgerEntry
+from opsgov_hooks.records.plain import declaration_values, entry_values
 from opsgov_hooks.records.store import RecordSet
 
 Rule = Callable[[RecordSet, Policy], Iterable[Finding]]
@@ -37,18 +36,12 @@ Rule = Callable[[RecordSet, Policy], Iterable[Finding]]
 KEEP = 200_000
 
 
-# Every field of each record type, read in one C call per record (the key is made for each
-# of 10,000 operations, cold or warm).
-_DECLARATION_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(Declaration)))
-_ENTRY_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(LedgerEntry)))
-
-
 def operation_key(op_id: str, declarations: Sequence[Declaration], entries: Sequence[LedgerEntry],
                   invalid: bool) -> bytes | None:
     """A digest of everything the per-operation rules see of one operation (None: not plain data)."""
     try:
-        data = marshal.dumps((op_id, [_DECLARATION_FIELDS(d) for d in declarations],
-                              [_ENTRY_FIELDS(e) for e in entries], invalid))
+        data = marshal.dumps((op_id, [declaration_values(d) for d in declarations],
+                              [entry_values(e) for e in entries], invalid))
     except ValueError:
         return None
     return hashlib.blake2b(data, digest_size=20).digest()

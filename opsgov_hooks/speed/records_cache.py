@@ -14,7 +14,6 @@ checkout filters (CRLF, smudge) may make the bytes differ.
 """
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,9 +25,8 @@ from opsgov_hooks.findings import error, from_tuple, to_tuple
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.git.process import GitError
 from opsgov_hooks.git.tags import TagRef
-from opsgov_hooks.records.declaration import Declaration
-from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.ledger import parse_tag_entry
+from opsgov_hooks.records.plain import declaration_from, declaration_values, entry_from, entry_values
 from opsgov_hooks.records.store import RecordSet, parse_record_file, record_kind, record_prefixes
 from opsgov_hooks.git.sources import Source, WorktreeSource
 
@@ -194,41 +192,25 @@ def _blob_ids(source: Source, policy: Policy, paths: Sequence[str]) -> tuple[str
     return "g", source.blob_ids(paths)
 
 
-def _values(obj: Any) -> tuple[Any, ...]:
-    """A record dataclass as a tuple in field order (shallow: its fields are plain data)."""
-    return tuple(getattr(obj, f.name) for f in dataclasses.fields(obj))
-
-
 def _dump(records: RecordSet) -> Parsed:
     return (
         tuple(records.files),
-        tuple(_values(d) for d in records.declarations),
-        tuple(_values(e) for e in records.entries),
+        tuple(declaration_values(d) for d in records.declarations),
+        tuple(entry_values(e) for e in records.entries),
         tuple(to_tuple(f) for f in records.findings),
         tuple(sorted(records.invalid_ids)),
     )
-
-
-def _entry(values: tuple[Any, ...]) -> LedgerEntry:
-    # Each run gets its own ``fields`` dict, so a caller that edits one cannot edit the cache.
-    return LedgerEntry(dict(values[0]), *values[1:])
 
 
 def _apply(data: Parsed, records: RecordSet) -> bool:
     """Add a cached result to ``records``; False (and nothing added) when its shape is wrong."""
     try:
         files, declarations, entries, findings, invalid = data
-        decl = [Declaration(*d) for d in declarations]
-        ents = [_entry(e) for e in entries]
-        finds = [from_tuple(f) for f in findings]
-        files, invalid = list(files), set(invalid)
+        parsed = RecordSet([declaration_from(d) for d in declarations], [entry_from(e) for e in entries],
+                           [from_tuple(f) for f in findings], list(files), set(invalid))
     except (TypeError, ValueError):
         return False
-    records.files.extend(files)
-    records.declarations.extend(decl)
-    records.entries.extend(ents)
-    records.findings.extend(finds)
-    records.invalid_ids.update(invalid)
+    records.extend(parsed)
     return True
 
 
