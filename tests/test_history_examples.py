@@ -3,8 +3,8 @@
 A history example is a side folder (``tests/examples/<CODE>/{fail,pass}/``) holding ``example.yaml``
 and the folders of files its steps copy. The steps build a real repository in a temporary folder
 (its own identity, as CI has none), then ``run`` one opsgov command on it with ``--format json``:
-the failing side must report the code and exit 1 (a code that is only a warning, exit 0 and
-nothing else reported), the passing side must exit 0 without it.
+the failing side must report the code and nothing else (but for the companions a fault
+brings by its nature) and exit 1 (0 for a warning), the passing side must exit 0 without it.
 The passing side is the failing side with the one fault fixed.
 
 ``example.yaml`` is a list of steps under ``steps:``; each step is a mapping with one action and
@@ -24,6 +24,9 @@ its options.
 ``become: WHO``            the repository now commits and signs as WHO@example.com (``email:`` overrides)
 ``approve: OPS-ID``        ``opsgov approve OPS-ID --yes`` as the current identity, at ``at:`` (fixed time)
 ``clone: {depth: N}``      the repository becomes a clone of itself (shallow with ``depth``)
+``push: BRANCH``           push it (and its tags) to a bare repository whose pre-receive hook runs
+                           ``opsgov check --pre-receive --format json``; the hook's answer is the result
+                           of the last step, and any earlier push must be accepted
 ``run: [ARG, ...]``        the opsgov command judged; the last step (``-C`` and ``--format json`` added)
 
 A folder or file a step names is relative to the YAML file naming it, or under tests/examples
@@ -40,6 +43,7 @@ import datetime
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +54,24 @@ pytest.register_assert_rewrite("approval_helpers")
 
 from approval_helpers import approve, become, signers_text  # noqa: E402
 from conftest import Repo, init_repo  # noqa: E402
+from opsgov_hooks import codes  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 BASES = EXAMPLES / "_base"
 CASES = sorted((p.parent.parent.name, p.parent.name) for p in EXAMPLES.glob("[!_]*/*/example.yaml"))
+HISTORY_FAMILIES = "GHTPA"
+# The failing side reports its code and nothing else, but for a fault that by its nature brings another.
+COMPANIONS = {
+    "G002": {"G004", "G009"},   # an undeclared operation permits no path, and its Ops-Id trailer names nothing
+    "T003": {"T004"},           # a copied seal carries the other operation's entry under this tag's name
+    "P004": {"P008"},           # the ledger names bob as approver, the signature is carol's
+    "P005": {"L102"},           # the requester recorded as her own approver is the sign-off rule's finding too
+}
+# Codes no repository can make opsgov report, and why (an example would have to fake it).
+UNREACHABLE = {
+    "A002": "an overdue emergency approval is always reported first by the ledger's own rule (L107, same operation "
+            "and area), and 'opsgov report' then leaves A002 out as already said (audit/analyse.py)",
+}
 
 # Every action, and the options it takes besides ``name``.
 ACTIONS: dict[str, frozenset[str]] = {
@@ -61,7 +79,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "commit": frozenset({"sign"}), "branch": frozenset({"from"}), "checkout": frozenset(),
     "merge": frozenset(), "tag": frozenset({"message-from", "at", "sign"}),
     "keys": frozenset({"to"}), "become": frozenset({"email"}), "approve": frozenset({"at"}),
-    "clone": frozenset(), "run": frozenset(),
+    "clone": frozenset(), "push": frozenset(), "run": frozenset(),
 }
 LABEL = re.compile(r"\{([A-Za-z0-9_-]+)\}")
 
@@ -123,7 +141,8 @@ class Builder:
     def play(self, steps: list[Step]) -> tuple[int, str, str] | None:
         result = None
         for step in steps:
-            assert result is None, "'run' must be the last step"
+            assert result is None or result[0] == 0 and steps[-1].action == "push", \
+                f"only the last step is judged: 'run' comes last, and an earlier push must be accepted: {result}"
             result = self.do(step)
             if step.name:
                 target = f"refs/tags/{step.value}" if step.action == "tag" else "HEAD"
@@ -165,12 +184,31 @@ class Builder:
             when = datetime.datetime.fromisoformat(str(opts["at"]).replace("Z", "+00:00"))
             status, said = approve(repo, value, when)
             assert status == 0, said
+        elif step.action == "push":
+            return self.push(value)
         elif step.action == "clone":
             assert isinstance(value, dict) and set(value) <= {"depth"}, f"clone takes {{depth: N}}, not {value}"
             self.clone(value.get("depth"))
         else:
             return self.run_cli(*(self.fill(str(arg)) for arg in value), "-C", str(repo.path), "--format", "json")
         return None
+
+    def push(self, branch: str) -> tuple[int, str, str]:
+        """``git push --follow-tags`` to the server; the pre-receive hook's exit status and output."""
+        server = self.root / "server.git"
+        if not server.exists():
+            subprocess.run(("git", "init", "-q", "--bare", "-b", "main", str(server)), check=True)
+            hook = server / "hooks" / "pre-receive"
+            # The hook keeps its own answer: git only shows its output, prefixed, among its own lines.
+            hook.write_text(f"#!/bin/sh\n'{sys.executable}' -m opsgov_hooks check --pre-receive --format json "
+                            ">judged.out 2>judged.err\nstatus=$?\necho $status >judged.status\nexit $status\n",
+                            encoding="utf-8")
+            hook.chmod(0o755)
+        for answer in server.glob("judged.*"):
+            answer.unlink()
+        self.repo.git("push", "-q", "--follow-tags", str(server), branch, check=False)
+        status = (server / "judged.status").read_text(encoding="utf-8")   # absent: the hook never ran
+        return int(status), *((server / f"judged.{kind}").read_text(encoding="utf-8") for kind in ("out", "err"))
 
     def clone(self, depth: int | None) -> None:
         """The repository becomes a clone of itself (``file://``, so ``--depth`` is honoured), tags and all."""
@@ -199,17 +237,24 @@ def test_history_example(code: str, side: str, tmp_path: Path, run_cli: Any) -> 
     mine = [f for f in findings if f["code"] == code]
     if side == "pass":
         assert (status, mine) == (0, []), said
-    elif any(f["severity"] == "error" for f in mine):
-        assert status == 1, said
-    else:   # a code that is only ever a warning (A003): reported alone, and the run still passes
-        assert (status, [f["code"] for f in findings]) == (0, [code] * len(findings)) and mine, said
+        return
+    assert {f["code"] for f in findings} == {code} | COMPANIONS.get(code, set()), said
+    assert status == (1 if any(f["severity"] == "error" for f in findings) else 0), said
+
+
+def test_every_code_that_needs_history_has_an_example_or_a_reason() -> None:
+    covered = {code for code, _side in CASES}
+    missing = [c for c in codes.CODES if c[0] in HISTORY_FAMILIES and c not in covered and c not in UNREACHABLE]
+    assert missing == [], f"add tests/examples/<CODE>/{{fail,pass}}/example.yaml for {missing}"
+    assert not covered & set(UNREACHABLE), "an example exists: drop the code from UNREACHABLE"
 
 
 def test_every_history_example_has_both_sides() -> None:
     assert CASES
     for code in {c for c, _side in CASES}:
         assert {s for c, s in CASES if c == code} == {"fail", "pass"}, code
-        assert (EXAMPLES / code / "README.md").read_text(encoding="utf-8").startswith(f"{code}: ")
+        readme = (EXAMPLES / code / "README.md").read_text(encoding="utf-8")
+        assert readme.startswith(f"{code}: ") and readme.count("\n") == 1, readme
 
 
 @pytest.mark.parametrize("step", ["comit: typo", "commit: x\n    sgin: true", "files: a\n    commit: b"])
