@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from opsgov_hooks.speed import parallel, results
 from opsgov_hooks.speed.store import Store, open_store
@@ -26,6 +26,7 @@ from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.findings import Finding, FindingTuple, Severity, from_tuple, to_tuple
 from opsgov_hooks.rules.association import ChangeView, operation_of_approval, signs_nothing
 from opsgov_hooks.check.judge import Judge
+from opsgov_hooks.check.focus import alters_paths, focused_records
 from opsgov_hooks.git.patches import added_lines
 from opsgov_hooks.check.change_records import record_files
 from opsgov_hooks.git.diffs import DiffEntry
@@ -33,6 +34,7 @@ from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.check.runner import run_history_rules, run_record_rules, run_scope_rules, run_tree_rules
 from opsgov_hooks.rules import timestamps
+from opsgov_hooks.rules.tags import judged_tags
 from opsgov_hooks.git.sources import CommitSource
 
 
@@ -67,6 +69,15 @@ def record_findings(head: RecordSet, base: RecordSet, policy: Policy, touched: s
             if f.path in touched or key(f) not in before]
 
 
+def scope_findings(proposed: RecordSet, judge: Judge, touched: set[str]) -> list[Finding]:
+    """Approved scopes the change rewrites (G021), in the declarations it touches.
+
+    A scope changes only where its record does, so a finding elsewhere is not the change's: it
+    comes from two records under one id (one of them is "approved"), which D006 reports.
+    """
+    return [f for f in run_scope_rules(proposed, judge.approved) if f.path in touched]
+
+
 def history_findings(git: Git, judge: Judge, *, mode: str, head: RecordSet, base: RecordSet,
                      entries: list[DiffEntry], existing: frozenset[str], head_sha: str | None,
                      base_sha: str | None, op_changes: Mapping[str, tuple[str, ...]] | None = None) -> list[Finding]:
@@ -75,8 +86,11 @@ def history_findings(git: Git, judge: Judge, *, mode: str, head: RecordSet, base
                        tags=list(judge.tags), existing_paths=existing, shallow=git.is_shallow(),
                        head_sha=head_sha, base_sha=base_sha, git=git,
                        answerable=answerable_operations(git, mode, head, base, head_sha, base_sha),
-                       op_changes=dict(op_changes or {}))
+                       op_changes=dict(op_changes or {}),
+                       paths_changed=mode == "all" or alters_paths(git, base_sha, entries))
+    ctx.tags = git.complete_tags(ctx.tags, [t.name for t in judged_tags(ctx)])   # messages of these only
     return run_history_rules(ctx)
+
 
 
 def carried_out(judge: Judge, view: ChangeView, head: RecordSet, tip: str,
@@ -175,13 +189,20 @@ def check_staged(git: Git, message: Message | None = None,
     policy = resolve_policy(*sources)
     if message is None and on_policy is not None:
         on_policy(*sources, policy)
-    judge = Judge(git, policy, git.ops_tags(), head)
+    # Names and targets only: the tag rules read the messages of the tags this change answers for.
+    judge = Judge(git, policy, git.ops_tags(messages=policy.ledger_backend == "tags"), head)
     if not judge.governed(entries) and not trailers:
         return _ungoverned(git, judge, entries, head, merging, message)
     judge.know_tags_from(head)
-    index = git.ls_index()
-    head_records = judge.records.load(record_files(index, policy))
-    base_records = judge.records.load(judge.records.tree_files(head))
+    existing: frozenset[str] = frozenset()   # the index's paths: read when a procedure is judged
+    focused = focused_records(git, judge, entries, trailers or (), head, merging)
+    if focused is not None:
+        head_records = base_records = focused   # the change touches no record (check/focus.py)
+    else:
+        index = git.ls_index()
+        existing = frozenset(index)
+        head_records = judge.records.load(record_files(index, policy))
+        base_records = judge.records.load(judge.records.tree_files(head))
     judge.approve(base_records)   # scopes approved at HEAD are what the change is judged against
     view = judge.view(entries, trailers, None, head, head_records)
     if message is not None:
@@ -190,7 +211,7 @@ def check_staged(git: Git, message: Message | None = None,
                                trailer_lines=message.lines)
         return [f for f in findings if f.severity is Severity.ERROR]
     findings = judge.judge(view, head_records, head_records, entry_may_follow=policy.allow_ledger_followup)
-    findings += run_scope_rules(head_records, judge.approved)
+    findings += scope_findings(head_records, judge, set(view.paths))
     findings += judge.reverts(view, entries, head, head_records)
     op_changes: dict[str, tuple[str, ...]] = {}
     if head is not None:
@@ -201,7 +222,7 @@ def check_staged(git: Git, message: Message | None = None,
     findings += record_findings(head_records, base_records, policy, set(view.paths),
                                 open_store(git, "findings", policy))
     findings += history_findings(git, judge, mode="staged", head=head_records, base=base_records, entries=entries,
-                                 existing=frozenset(index), head_sha=None, base_sha=head, op_changes=op_changes)
+                                 existing=existing, head_sha=None, base_sha=head, op_changes=op_changes)
     return findings
 
 

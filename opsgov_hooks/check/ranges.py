@@ -27,12 +27,12 @@ from opsgov_hooks.findings import Finding, UsageError, of_commit
 from opsgov_hooks.check.judge import Judge
 from opsgov_hooks.git.patches import added_lines_by_commit
 from opsgov_hooks.check.adoption_boundary import before_adoption
-from opsgov_hooks.check.pipeline import carried_out, history_findings, record_findings, trusted_policy
+from opsgov_hooks.check.pipeline import (carried_out, history_findings, record_findings, scope_findings,
+                                        trusted_policy)
 from opsgov_hooks.git.diffs import CommitDiff, DiffEntry
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.git.process import GitError
 from opsgov_hooks.records.store import RecordSet, record_kind
-from opsgov_hooks.check.runner import run_scope_rules
 
 SHALLOW_FIX = ("fetch the full history: 'git fetch --unshallow' (GitHub Actions: actions/checkout with "
                "'fetch-depth: 0'; GitLab CI: GIT_DEPTH: 0)")
@@ -151,7 +151,7 @@ def judge_commits(git: Git, judge: Judge, job: Job, judged_out: list[str] | None
     result = _judge_each(judge, pairs, own, states, final)
     findings = result.findings
     if result.judged:
-        findings += run_scope_rules(final, judge.approved)
+        findings += scope_findings(final, judge, result.touched)
     if judged_out is not None:
         judged_out += [commit for commit, _parent in result.judged]
     scan = [*(result.judged if judge.needs_content() else []),

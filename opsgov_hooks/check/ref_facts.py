@@ -11,7 +11,7 @@ from opsgov_hooks.git import refs
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.git.refs import Kept
 from opsgov_hooks.rules.context import CheckContext
-from opsgov_hooks.rules.rollback_refs import rollback_tip, tag_targets
+from opsgov_hooks.rules.rollback_refs import judges_procedure, rollback_tip, tag_targets
 
 
 def prepare_refs(ctx: CheckContext, git: Git, stores: Callable[[str], Kept | None]) -> None:
@@ -26,7 +26,7 @@ def prepare_refs(ctx: CheckContext, git: Git, stores: Callable[[str], Kept | Non
             wanted.setdefault(ref, [])
             if tip:
                 wanted[ref].append(tip)
-        procedures = procedures or ref.strip().startswith("procedure:")
+        procedures = procedures or (ref.strip().startswith("procedure:") and judges_procedure(ctx, entry))
     if wanted:  # no git process at all for a run without commit references
         ctx.shallow = ctx.shallow or git.is_shallow()
         known = None if ctx.shallow else stores("ancestry")  # answers on cut history may change

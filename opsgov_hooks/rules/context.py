@@ -63,6 +63,9 @@ class CheckContext:
     # Operation id -> the commits of its governed changes that must descend from its signed approval
     # (the staged change: HEAD, which it builds on). Declaration- and approval-only changes are not here.
     op_changes: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    # Does the change alter which paths exist (removes or renames one, or adds a top-level entry)?
+    # Then every entry's rollback procedure is judged again; otherwise only the answerable ones.
+    paths_changed: bool = True
     approval_facts: Mapping[str, ApprovalFacts] = dataclasses.field(default_factory=dict)
 
     def answers_for(self, operation_id: str) -> bool:

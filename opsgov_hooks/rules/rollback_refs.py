@@ -5,8 +5,10 @@ the checked HEAD (of the tag's commit, for an operation a tag has sealed): a
 commit that lives only on an unmerged or deleted branch can vanish with it. A
 ``procedure:`` that names a repository path needs that path in the checked tree.
 On a shallow clone an unresolved commit is "history too shallow", never "missing".
-A change answers for the commit references of the entries it adds or edits
-(:attr:`CheckContext.answerable`), and for every procedure path, since it may delete one.
+A change answers for the references of the entries it adds or edits
+(:attr:`CheckContext.answerable`), and, when it changes which paths exist (it removes or
+renames a path, or adds a new top-level entry, which can turn a word of a procedure into a
+repository path), for every entry's procedure paths (:attr:`CheckContext.paths_changed`).
 What git says about each reference is read before the rule runs, in one batch
 (:mod:`opsgov_hooks.check.ref_facts`).
 """
@@ -47,8 +49,14 @@ def rollback_refs(ctx: CheckContext) -> Iterator[Finding]:
         if refs.commit_name(ref) is not None:
             if ctx.answers_for(entry.operation_id):
                 yield from _commit_ref(ctx, entry, ref)
-        elif ref.strip().startswith("procedure:"):  # every entry: the change may delete the procedure
+        elif ref.strip().startswith("procedure:") and judges_procedure(ctx, entry):
             yield from _procedure_ref(ctx, entry, ref)
+
+
+def judges_procedure(ctx: CheckContext, entry: LedgerEntry) -> bool:
+    """An entry's procedure is this run's business when the run answers for the entry, or when
+    the change alters which paths exist (it may remove the procedure)."""
+    return ctx.paths_changed or ctx.answers_for(entry.operation_id)
 
 
 def _commit_ref(ctx: CheckContext, entry: LedgerEntry, ref: str) -> Iterator[Finding]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from opsgov_hooks.findings import UsageError
 from opsgov_hooks.git.patches import AddedLine
+from opsgov_hooks.rules.detect_secrets_loader import load_detect_secrets
 
 BASELINE_FILE = ".secrets.baseline"
 BASELINE_LIMIT = 32 * 1024 * 1024
@@ -111,6 +112,7 @@ def _by_path(lines: Sequence[AddedLine]) -> dict[str, list[AddedLine]]:
 
 
 def _settings(baseline: Baseline | None) -> dict[str, Any]:
+    load_detect_secrets()
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     from detect_secrets.settings import Settings
 

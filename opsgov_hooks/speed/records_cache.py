@@ -1,5 +1,6 @@
 """Parsed and validated record files, keyed by git blob id (the ``records`` kind of
-:mod:`opsgov_hooks.speed.store`, which says where, how and how safely it is kept).
+:mod:`opsgov_hooks.speed.kv`, which says where, how and how safely it is kept: a run
+reads the rows of the files it loads, not the whole store).
 
 A ledger month file that has not changed is never parsed twice: the result of
 :func:`~opsgov_hooks.records.store.parse_record_file` (declarations, entries and
@@ -19,31 +20,32 @@ from typing import Any
 
 from opsgov_hooks.speed.nogc import paused_gc
 from opsgov_hooks.speed import parallel
-from opsgov_hooks.speed.store import Store, open_store
+from opsgov_hooks.speed.kv import KeyValue, open_kv
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import error, from_tuple, to_tuple
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.git.process import GitError
 from opsgov_hooks.git.tags import TagRef
-from opsgov_hooks.records.ledger import parse_tag_entry
+from opsgov_hooks.records.ledger import LedgerEntry, parse_tag_entry
 from opsgov_hooks.records.plain import declaration_from, declaration_values, entry_from, entry_values
 from opsgov_hooks.records.store import RecordSet, parse_record_file, record_kind, record_prefixes
 from opsgov_hooks.git.sources import Source, WorktreeSource
 
-__all__ = ["cache_for", "cache_for_git", "load_records", "load_with_cache", "parse_blobs", "parse_many"]
+__all__ = ["cache_for", "cache_for_git", "dump_entries", "load_entries", "load_records", "load_with_cache",
+           "parse_blobs", "parse_many"]
 
 Parsed = tuple[Any, ...]
 
 
-def cache_for(source: Source, policy: Policy) -> Store | None:
+def cache_for(source: Source, policy: Policy) -> KeyValue | None:
     """The record cache of the clone ``source`` reads from, or None (not in git, or turned off)."""
     git = _git_of(source)
     return cache_for_git(git, policy) if git is not None else None
 
 
-def cache_for_git(git: Git, policy: Policy) -> Store | None:
+def cache_for_git(git: Git, policy: Policy) -> KeyValue | None:
     """The record cache of the clone ``git`` works in, or None (turned off, or no git directory)."""
-    return open_store(git, "records", policy)
+    return open_kv(git, "records", policy)
 
 
 def _git_of(source: Source) -> Git | None:
@@ -92,7 +94,7 @@ def load_records(source: Source, policy: Policy, *, paths: Sequence[str] | None 
 
 
 
-def load_with_cache(cache: Store, source: Source, policy: Policy, paths: Sequence[str],
+def load_with_cache(cache: KeyValue, source: Source, policy: Policy, paths: Sequence[str],
                     records: RecordSet) -> None:
     """:func:`parse_record_file` for each of ``paths``, in order, reusing cached results.
 
@@ -102,19 +104,19 @@ def load_with_cache(cache: Store, source: Source, policy: Policy, paths: Sequenc
         _load(cache, source, policy, paths, records)
 
 
-def _load(cache: Store, source: Source, policy: Policy, paths: Sequence[str], records: RecordSet) -> None:
+def _load(cache: KeyValue, source: Source, policy: Policy, paths: Sequence[str], records: RecordSet) -> None:
     ns, ids = _blob_ids(source, policy, paths)
     keys = {p: f"{ns}\0{p}\0{ids[p]}" for p in paths if p in ids}
-    missing = [p for p in paths if p not in keys or keys[p] not in cache.entries]
+    kept = cache.get_many(keys.values())
+    missing = [p for p in paths if p not in keys or keys[p] not in kept]
     contents = source.read_many(missing) if missing else {}
     fresh = dict(zip(missing, parse_many([(p, contents.get(p)) for p in missing], policy)))
     for path in paths:
         key = keys.get(path)
-        hit = cache.get(key) if key is not None else None
+        hit = kept.get(key) if key is not None else None
         if hit is not None and _apply(hit, records):
             continue
-        if hit is not None:  # a damaged entry: forget it, read the file after all
-            cache.drop(key)
+        if hit is not None:  # a kept value of the wrong shape: read the file after all
             contents.update(source.read_many([path]))
         result = fresh.get(path)
         if result is None:
@@ -161,15 +163,13 @@ def _parse_blobs(git: Git, policy: Policy, items: Sequence[tuple[str, str]]) -> 
     cache = cache_for_git(git, policy)
     results: dict[tuple[str, str], RecordSet] = {}
     todo: list[tuple[str, str]] = []
+    kept = cache.get_many(f"g\0{path}\0{sha}" for path, sha in items) if cache is not None else {}
     for path, sha in items:
-        key = f"g\0{path}\0{sha}"
-        hit = cache.get(key) if cache is not None else None
+        hit = kept.get(f"g\0{path}\0{sha}")
         one = RecordSet()
         if hit is not None and _apply(hit, one):
             results[(path, sha)] = one
             continue
-        if hit is not None and cache is not None:
-            cache.drop(key)
         todo.append((path, sha))
     raws = git.read_blobs([sha for _path, sha in todo], "a record file")
     for (path, sha), raw, parsed in zip(todo, raws, parse_many([(p, r) for (p, _s), r in zip(todo, raws)], policy)):
@@ -200,6 +200,19 @@ def _dump(records: RecordSet) -> Parsed:
         tuple(to_tuple(f) for f in records.findings),
         tuple(sorted(records.invalid_ids)),
     )
+
+
+def dump_entries(entries: Sequence[LedgerEntry]) -> Parsed:
+    """Ledger entries as plain data (:func:`load_entries` reads them back)."""
+    return tuple(entry_values(e) for e in entries)
+
+
+def load_entries(data: Any) -> list[LedgerEntry] | None:
+    """Entries kept by :func:`dump_entries`; None when ``data`` has the wrong shape."""
+    try:
+        return [entry_from(values) for values in data]
+    except (TypeError, ValueError):
+        return None
 
 
 def _apply(data: Parsed, records: RecordSet) -> bool:

@@ -1,0 +1,204 @@
+"""The record index: a staged change that touches no record is judged on the records it needs,
+with exactly the findings the full load gives, cold, warm, and with the index damaged."""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from conftest import Repo, declaration_text, entry_text, init_repo
+from opsgov_hooks.check import change_records, focus
+from opsgov_hooks.speed import kv
+from opsgov_hooks.speed import store as cachestore
+
+pytest_plugins = ["conftest_gate"]
+
+A, B, C = "OPS-2026-01-05-001", "OPS-2026-01-06-001", "OPS-2026-01-07-001"
+D, E, F = "OPS-2026-01-08-001", "OPS-2026-02-02-001", "OPS-2026-02-03-001"
+G, H, I = "OPS-2026-02-04-001", "OPS-2026-02-05-001", "OPS-2026-02-06-001"
+OTHERS = [f"OPS-2026-03-{day:02d}-00{n}" for day in range(1, 29) for n in (1, 2)]
+
+
+def _entry(op_id: str, **fields: object) -> str:
+    day = op_id[4:14]
+    fields.setdefault("approval_timestamp", f"{day}T09:00:00Z")
+    fields.setdefault("execution_timestamp", f"{day}T10:00:00Z")
+    return entry_text(op_id, **fields)
+
+
+def _declare(repo: Repo, op_id: str, allowed: list[str], name: str | None = None, **fields: object) -> None:
+    repo.write(f"ops/operations/{name or op_id}.md", declaration_text(op_id, ALLOWED_PATHS=allowed, **fields))
+
+
+@pytest.fixture
+def governed(tmp_path: Path) -> Repo:
+    """Operations shaped like a real repository's: overlapping scopes, a closed one, an open one
+    without an entry, an entry filed in another month, a duplicate id, an invalid record, a
+    pattern that matches at any depth, and 56 unrelated operations."""
+    repo = init_repo(tmp_path / "repo")
+    repo.write("README.md", "# infra\n")
+    repo.write("ops/monitoring/prometheus.yml", "scrape_interval: 15s\n")
+    repo.write("ops/services/api/deploy.yaml", "replicas: 2\n")
+    repo.write("ops/dashboards/main.json", '{"title": "main"}\n')
+    repo.write("ops/services/db/config.yaml", "pool: 10\n")
+    repo.write("ops/alerts/disk.rules", "expr: disk > 90\n")
+    repo.write("docs/runbooks/restore.md", "# restore\n")
+    repo.commit("initial")
+    _declare(repo, A, ["ops/monitoring/**"])
+    _declare(repo, B, ["ops/services/api/**"])
+    _declare(repo, C, ["ops/services/**"])
+    _declare(repo, D, ["ops/dashboards/**"])
+    _declare(repo, E, ["ops/services/db/**"])
+    _declare(repo, F, ["ops/monitoring/**", "ops/dashboards/**"])
+    _declare(repo, G, ["ops/services/api/**"])
+    _declare(repo, G, ["ops/monitoring/**"], name=f"archive/{G}")   # a second record under G's id (D006)
+    _declare(repo, H, ["ops/services/api/**"], RISK_CLASS="lowercase")     # invalid
+    _declare(repo, I, ["*.rules"])
+    for op in OTHERS:
+        _declare(repo, op, [f"ops/other/{op.lower()}/**"])
+    january = "".join(_entry(op) for op in (A, B, C, D))
+    february = "".join(_entry(op) for op in (G, H, I))
+    february += _entry(E.replace("02-02", "02-07"), rollback_ref="'procedure: docs/runbooks/restore.md'")
+    repo.write("ops/ledger/2026-01.yaml", january + _entry(F))            # F filed in January's file
+    repo.write("ops/ledger/2026-02.yaml", february)
+    repo.write("ops/ledger/2026-03.yaml", "".join(_entry(op) for op in OTHERS))
+    repo.commit("records")
+    message = f"{D}: closed\n\n" + _entry(D).removeprefix("---\n")
+    repo.git("tag", "-a", D.lower(), "-m", message)
+    return repo
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPSGOV_NO_CACHE", raising=False)
+    monkeypatch.setattr(cachestore, "_OPEN", {})
+    monkeypatch.setattr(kv, "_OPEN", {})
+
+
+def _run(check, repo: Repo, *args: str, cache: bool = True) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    kv._OPEN.clear()
+    cachestore._OPEN.clear()
+    if cache:
+        os.environ.pop("OPSGOV_NO_CACHE", None)
+    else:
+        os.environ["OPSGOV_NO_CACHE"] = "1"
+    try:
+        status, out, err = check(repo, *args)
+    finally:
+        os.environ.pop("OPSGOV_NO_CACHE", None)
+    assert "Traceback" not in err, err
+    return status, out + err
+
+
+CHANGES = {
+    "covered by an open operation": {"ops/monitoring/prometheus.yml": "scrape_interval: 30s\n"},
+    "covered by two, one of them a duplicate id": {"ops/services/api/deploy.yaml": "replicas: 3\n"},
+    "covered only by a closed operation": {"ops/dashboards/main.json": '{"title": "new"}\n'},
+    "covered by an operation without an entry": {"ops/services/db/config.yaml": "pool: 20\n"},
+    "covered by nothing": {"ops/unknown/thing.yaml": "x: 1\n"},
+    "matched by a pattern at any depth": {"ops/alerts/disk.rules": "expr: disk > 95\n"},
+    "a secret in an added line": {"ops/monitoring/prometheus.yml": "aws_key: AKIAIOSFODNN7EXAMPLE\n"},
+    "several at once": {"ops/monitoring/prometheus.yml": "a: 1\n", "ops/dashboards/main.json": "{}\n",
+                        "ops/other/ops-2026-03-05-001/x.yaml": "y: 2\n", "src/app.py": "print(1)\n"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_the_focused_check_finds_what_the_full_load_finds(governed: Repo, check, name: str) -> None:  # type: ignore[no-untyped-def]
+    for path, text in CHANGES[name].items():
+        governed.write(path, text)
+    governed.stage()
+    full = _run(check, governed, "--staged", cache=False)
+    cold = _run(check, governed, "--staged")
+    warm = _run(check, governed, "--staged")
+    assert cold == full
+    assert warm == full
+
+
+def test_it_reads_only_the_records_the_change_needs(governed: Repo, check, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    governed.write("ops/monitoring/prometheus.yml", "scrape_interval: 30s\n")
+    governed.stage()
+    _run(check, governed, "--staged")   # builds the index
+    loaded: list[list[str]] = []
+    real = change_records.RecordCache.load
+
+    def spy(self: change_records.RecordCache, files):  # type: ignore[no-untyped-def]
+        loaded.append(sorted(files))
+        return real(self, files)
+
+    monkeypatch.setattr(change_records.RecordCache, "load", spy)
+    status, out = _run(check, governed, "--staged")
+    assert status == 0, out
+    # A and F cover ops/monitoring/; G's second record covers it too, so both of G's records come.
+    assert loaded == [sorted(f"ops/operations/{name}.md" for name in (A, F, G, f"archive/{G}"))]
+
+
+def test_a_record_in_the_change_takes_the_full_load(governed: Repo, check, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    calls: list[object] = []
+    real = focus.RecordIndex.open
+    monkeypatch.setattr(focus.RecordIndex, "open", lambda *a: calls.append(a) or real(*a))
+    governed.write("ops/ledger/2026-03.yaml", governed.read("ops/ledger/2026-03.yaml") + "\n")
+    governed.write("ops/monitoring/prometheus.yml", "scrape_interval: 30s\n")
+    governed.stage()
+    assert _run(check, governed, "--staged") == _run(check, governed, "--staged", cache=False)
+    governed.git("reset", "-q")
+    governed.git("rm", "-q", "--cached", "ops/services/db/config.yaml")   # a removal: a procedure may go
+    assert _run(check, governed, "--staged") == _run(check, governed, "--staged", cache=False)
+    assert calls == []
+
+
+@pytest.mark.parametrize("trailers", [[B], [G], [H], ["OPS-2099-01-01-001"], [A, "OPS-2026-03-07-002"]])
+def test_trailers_at_the_commit_msg_stage(governed: Repo, check, tmp_path: Path, trailers: list[str]) -> None:  # type: ignore[no-untyped-def]
+    governed.write("ops/services/api/deploy.yaml", "replicas: 4\n")
+    governed.stage()
+    message = tmp_path / "COMMIT_EDITMSG"
+    message.write_text("scale the api\n\n" + "".join(f"Ops-Id: {t}\n" for t in trailers))
+    full = _run(check, governed, "--commit-msg", str(message), cache=False)
+    assert _run(check, governed, "--commit-msg", str(message)) == full
+    assert _run(check, governed, "--commit-msg", str(message)) == full
+
+
+def test_a_new_declaration_commit_updates_the_index_from_the_last_one(governed: Repo, check) -> None:  # type: ignore[no-untyped-def]
+    governed.write("ops/monitoring/prometheus.yml", "scrape_interval: 30s\n")
+    governed.stage()
+    _run(check, governed, "--staged")
+    governed.git("reset", "-q", "--hard")
+    late = "OPS-2026-02-09-001"
+    _declare(governed, late, ["ops/late/**"])
+    governed.write("ops/ledger/2026-02.yaml", governed.read("ops/ledger/2026-02.yaml") + _entry(late))
+    governed.commit("declare and record a late operation")
+    governed.write("ops/late/new.yaml", "z: 1\n")
+    governed.stage()
+    assert _run(check, governed, "--staged") == _run(check, governed, "--staged", cache=False) == (0, "")
+
+
+def _index_files(repo: Repo) -> list[Path]:
+    return sorted((repo.path / ".git" / "opsgov-cache").glob("*.sqlite"))
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garble", "zero", "foreign"])
+def test_a_damaged_store_never_changes_the_verdict(governed: Repo, check, damage: str) -> None:  # type: ignore[no-untyped-def]
+    governed.write("ops/dashboards/main.json", '{"title": "new"}\n')
+    governed.write("ops/services/api/deploy.yaml", "replicas: 3\n")
+    governed.stage()
+    full = _run(check, governed, "--staged", cache=False)
+    assert _run(check, governed, "--staged") == full
+    files = _index_files(governed)
+    assert len(files) == 2   # the index and the parsed records
+    rng = random.Random(damage)
+    for path in files:
+        data = bytearray(path.read_bytes())
+        if damage == "truncate":
+            data = data[: len(data) // 3]
+        elif damage == "garble":
+            for _ in range(200):
+                data[rng.randrange(100, len(data))] = rng.randrange(256)
+        elif damage == "zero":
+            data[4096:] = bytes(len(data) - 4096)
+        else:
+            data = bytearray(b"SQLite format 3\0" + bytes(200))
+        path.write_bytes(bytes(data))
+    assert _run(check, governed, "--staged") == full
+    assert _run(check, governed, "--staged") == full   # and again, on whatever the last run rebuilt
