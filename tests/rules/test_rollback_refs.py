@@ -303,3 +303,35 @@ def test_a_new_head_reuses_what_its_parent_reached(repo: Repo, monkeypatch) -> N
     prepare(ctx, ctx.git, [Facts.REFS])
     assert list(rollback_refs.rollback_refs(ctx)) == []
     assert ctx.refs[commits[1]].reachable and len(shown) <= 8
+
+
+def test_a_change_answers_for_the_procedures_it_can_break(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """A procedure already missing is --all's business; a change that removes a path, or adds a
+    top-level entry (which turns a procedure's word into a repository path), answers for every one."""
+    from conftest import declaration_text
+
+    repo = init_repo(tmp_path / "repo")
+    repo.write("docs/runbooks/restore.md", "# restore\n")
+    repo.write("ops/monitoring/prometheus.yml", "scrape_interval: 15s\n")
+    for i in (1, 2, 3):
+        repo.write(f"ops/operations/{_op(i)}.md", declaration_text(_op(i)))
+    repo.write(LEDGER, entry_text(_op(1), rollback_ref="'procedure: docs/runbooks/restore.md'")
+               + entry_text(_op(2), rollback_ref="'procedure: docs/runbooks/gone.md'")
+               + entry_text(_op(3), rollback_ref="'procedure: restore s3/bucket from backup'"))
+    repo.commit("records")
+
+    def codes(*args: str) -> list[str]:
+        _status, out, err = run_cli("check", "-C", str(repo.path), *args)
+        assert "Traceback" not in err
+        return [line.split(": ", 2)[1].split()[0] for line in out.splitlines() if ": H0" in line]
+
+    assert codes("--all") == ["H011"]                      # op 2's procedure is missing
+    repo.write("ops/monitoring/prometheus.yml", "scrape_interval: 30s\n")
+    repo.stage()
+    assert codes("--staged") == []                         # an edit cannot break a procedure
+    repo.git("rm", "-q", "--cached", "docs/runbooks/restore.md")
+    assert codes("--staged") == ["H011", "H011"]          # a removal may: every entry is judged again
+    repo.git("reset", "-q")
+    repo.write("s3/README.md", "# bucket notes\n")
+    repo.stage()
+    assert codes("--staged") == ["H011", "H011"]          # 'gone.md', and now 's3/bucket' is a repository path
