@@ -197,7 +197,7 @@ def check_staged(git: Git, message: Message | None = None,
     existing: frozenset[str] = frozenset()   # the index's paths: read when a procedure is judged
     focused = focused_records(git, judge, entries, trailers or (), head, merging)
     if focused is not None:
-        head_records = base_records = focused   # the change touches no record (check/focus.py)
+        head_records, base_records = focused   # the records the change can concern (check/focus.py)
     else:
         index = git.ls_index()
         existing = frozenset(index)
