@@ -41,6 +41,10 @@ FORMAT = 1
 _CHUNK = 500            # keys per SELECT (far below SQLite's limit on bound parameters)
 _DIGEST = 16            # bytes of blake2b over key and payload, in front of each value
 _BUSY_MS = 200          # how long a run waits for another process's write before doing without
+# Rows are added, never pruned one by one (a run cannot tell which rows later runs will want);
+# past this size the file is dropped and rebuilt by the runs that follow. 10,000 operations'
+# records and index take about 70 MB; each new version of a ledger month file adds its parse.
+MAX_BYTES = 512 * 1024 * 1024
 
 
 def _digest(key: str, payload: bytes) -> bytes:
@@ -194,12 +198,15 @@ class KeyValue:
             db.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", puts)
             db.executemany("DELETE FROM kv WHERE key = ?", drops)
             db.execute("COMMIT")
-        except sqlite3.Error as exc:
+            if os.path.getsize(self.file) > MAX_BYTES:
+                self._damaged(sqlite3.DatabaseError("over the size limit"))   # dropped: rebuilt from now on
+                return
+        except (OSError, sqlite3.Error) as exc:
             try:
                 db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            self._damaged(exc)
+            self._damaged(exc if isinstance(exc, sqlite3.Error) else sqlite3.DatabaseError(str(exc)))
             return
         self._pending.clear()
 

@@ -2,7 +2,10 @@
 
 Several kinds share this store (each module says what it keys on):
 
-* ``records``: parsed record files, by blob id (:mod:`opsgov_hooks.speed.records_cache`);
+* ``records``: parsed record files, by blob id (:mod:`opsgov_hooks.speed.records_cache`), and
+  ``index``: which operations each record folder's tree holds, and where
+  (:mod:`opsgov_hooks.speed.record_index`). Both live in :mod:`opsgov_hooks.speed.kv` (SQLite,
+  read a row at a time), not in this module's whole-file store;
 * ``findings``: the per-operation record rules' findings, by the operation's records
   (:mod:`opsgov_hooks.speed.memo`);
 * ``results``: a whole ``check --all``'s findings, by everything it reads

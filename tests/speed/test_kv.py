@@ -132,3 +132,23 @@ def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
     os.waitpid(pid, 0)
     assert answer == b"1"
     assert store.get("k5") == values["k5"]
+
+
+def test_a_store_past_its_size_limit_is_dropped_and_starts_afresh(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from opsgov_hooks.speed import kv
+
+    monkeypatch.setattr(kv, "MAX_BYTES", 64 * 1024)
+    store = _store(tmp_path)
+    store.put("small", 1)
+    store.save()
+    assert os.path.exists(store.file)
+    store = _store(tmp_path)
+    for i in range(200):
+        store.put(f"big{i}", "x" * 1000)
+    store.save()
+    assert not os.path.exists(store.file)   # too big: gone, nothing stale is served
+    again = _store(tmp_path)
+    again.put("small", 2)
+    again.save()
+    assert _store(tmp_path).get("small") == 2
