@@ -31,8 +31,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from opsgov_hooks.git.gitio import Git
-from opsgov_hooks.git.process import GitError
-from opsgov_hooks.speed.store import CACHE_DIR, enabled, fingerprint
+from opsgov_hooks.speed.store import one_per_process
 
 if TYPE_CHECKING:
     from opsgov_hooks.policy.config import Policy
@@ -104,12 +103,7 @@ class KeyValue:
     def _damaged(self, exc: sqlite3.Error) -> None:
         """Stop using the file for this run; remove it when SQLite says it is damaged (not merely busy)."""
         self._broken = True
-        if self._db is not None:
-            try:
-                self._db.close()
-            except sqlite3.Error:
-                pass
-            self._db = None
+        self.close()
         if "locked" in str(exc) or "busy" in str(exc):
             return
         for suffix in ("", "-journal", "-wal", "-shm"):
@@ -231,17 +225,4 @@ _OPEN: dict[tuple[str, str, str], KeyValue] = {}
 
 def open_kv(git: Git, kind: str, policy: Policy | None) -> KeyValue | None:
     """The ``kind`` rows of the clone ``git`` works in (one per process), or None (turned off, no git dir)."""
-    if not enabled():
-        return None
-    try:
-        common = git.common_dir()
-    except GitError:
-        return None
-    if not common:
-        return None
-    directory = os.path.join(common, CACHE_DIR)
-    key = fingerprint(policy)
-    store = _OPEN.get((directory, kind, key))
-    if store is None:
-        store = _OPEN[(directory, kind, key)] = KeyValue(directory, kind, key)
-    return store
+    return one_per_process(git, kind, policy, _OPEN, KeyValue)

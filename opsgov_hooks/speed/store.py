@@ -35,7 +35,8 @@ import marshal
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from opsgov_hooks.speed.nogc import paused_gc
 from opsgov_hooks import __version__
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from opsgov_hooks.policy.config import Policy
 
 CACHE_DIR = "opsgov-cache"
+T = TypeVar("T")
 FORMAT = 2
 _MAGIC = b"opsgov cache\n"
 _PACKAGE = Path(__file__).resolve().parent
@@ -166,19 +168,31 @@ class Store:
 _OPEN: dict[tuple[str, str, str], Store] = {}
 
 
-def open_store(git: Git, kind: str, policy: Policy | None) -> Store | None:
-    """The ``kind`` store of the clone ``git`` works in (one per process), or None (turned off, no git dir)."""
+def cache_dir(git: Git) -> str | None:
+    """``<git common dir>/opsgov-cache`` of the clone ``git`` works in (None: caching is off, or no git dir)."""
     if not enabled():
         return None
     try:
         common = git.common_dir()
     except GitError:
         return None
-    if not common:
+    return os.path.join(common, CACHE_DIR) if common else None
+
+
+def one_per_process(git: Git, kind: str, policy: Policy | None, opened: dict[tuple[str, str, str], T],
+                    make: Callable[[str, str, str], T]) -> T | None:
+    """The ``kind`` store of the clone ``git`` works in, made by ``make(directory, kind, key)`` once per
+    process and kept in ``opened``; None when caching is off or there is no git directory."""
+    directory = cache_dir(git)
+    if directory is None:
         return None
-    directory = os.path.join(common, CACHE_DIR)
     key = fingerprint(policy)
-    store = _OPEN.get((directory, kind, key))
-    if store is None:
-        store = _OPEN[(directory, kind, key)] = Store(directory, kind, key)
-    return store
+    found = opened.get((directory, kind, key))
+    if found is None:
+        found = opened[(directory, kind, key)] = make(directory, kind, key)
+    return found
+
+
+def open_store(git: Git, kind: str, policy: Policy | None) -> Store | None:
+    """The ``kind`` store of the clone ``git`` works in (one per process), or None (turned off, no git dir)."""
+    return one_per_process(git, kind, policy, _OPEN, Store)
