@@ -2,9 +2,10 @@
 
 A history example is a side folder (``tests/examples/<CODE>/{fail,pass}/``) holding ``example.yaml``
 and the folders of files its steps copy. The steps build a real repository in a temporary folder
-(its own identity, as CI has none), then ``run`` one opsgov command on it with ``--format json``:
-the failing side must report the code and nothing else (but for the companions a fault
-brings by its nature) and exit 1 (0 for a warning), the passing side must exit 0 without it.
+(its own identity, as CI has none), then judge it once, in ``--format json``: one opsgov command
+(``run``) or one push through a server's pre-receive hook (``push``). The failing side must
+report the code and nothing else (but for the companions a fault brings by its nature) and
+exit 1 (0 for a warning); the passing side must exit 0 without it.
 The passing side is the failing side with the one fault fixed.
 
 ``example.yaml`` is a list of steps under ``steps:``; each step is a mapping with one action and
