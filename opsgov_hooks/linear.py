@@ -102,9 +102,9 @@ INVENTORY: tuple[Entry, ...] = (
     Entry("opsgov_hooks.audit.trace", "_ID", "fixed width"),
     Entry("opsgov_hooks.audit.period", "_DATE", "fixed width, anchored", "match"),
     Entry("opsgov_hooks.audit.collect", "_ENTRY_ID", "literal key, one [ \\t]* run, a fixed-width id"),
-    Entry("opsgov_hooks.git.refs", "_COMMIT", "a bounded hex run or a literal 'commit:' then \\s* and \\S+: "
+    Entry("opsgov_hooks.records.rollback_ref", "_COMMIT", "a bounded hex run or a literal 'commit:' then \\s* and \\S+: "
           "disjoint classes", "match"),
-    Entry("opsgov_hooks.git.refs", "_PROCEDURE", "a literal 'procedure:' then \\s* and '.*' to the end: the "
+    Entry("opsgov_hooks.records.rollback_ref", "_PROCEDURE", "a literal 'procedure:' then \\s* and '.*' to the end: the "
           "split between the two runs is the only choice, and it is anchored by the literal", "match"),
     Entry("opsgov_hooks.rules.report_sections", "YAML_INFO", "a literal word then '.*': one way to match"),
     Entry("opsgov_hooks.git.signing", "_SSH_GOOD", "literal text around \\S+ runs split by literal spaces (git's "

@@ -10,22 +10,24 @@ from collections.abc import Callable
 from opsgov_hooks.git import refs
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.git.refs import Kept
+from opsgov_hooks.records.rollback_ref import commit_name
 from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.rules.rollback_refs import judges_procedure, rollback_tip, tag_targets
 
 
 def prepare_refs(ctx: CheckContext, git: Git, stores: Callable[[str], Kept | None]) -> None:
     """Fill ``ctx.refs`` (and the tree's paths, for procedures) in one batch."""
-    wanted: dict[str, list[str]] = {}
+    wanted: dict[str, tuple[str, list[str]]] = {}   # rollback_ref -> (the revision it names, tips)
     procedures = False
     targets = tag_targets(ctx)
     for entry in ctx.head_records.entries:
         ref = str(entry.get("rollback_ref") or "")
-        if refs.commit_name(ref) is not None and ctx.answers_for(entry.operation_id):
+        name = commit_name(ref)
+        if name is not None and ctx.answers_for(entry.operation_id):
             tip, _label = rollback_tip(ctx, entry, targets)
-            wanted.setdefault(ref, [])
+            tips = wanted.setdefault(ref, (name, []))[1]
             if tip:
-                wanted[ref].append(tip)
+                tips.append(tip)
         procedures = procedures or (ref.strip().startswith("procedure:") and judges_procedure(ctx, entry))
     if wanted:  # no git process at all for a run without commit references
         ctx.shallow = ctx.shallow or git.is_shallow()

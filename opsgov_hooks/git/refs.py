@@ -1,26 +1,20 @@
-"""Resolve every rollback reference of a run at once.
+"""Resolve many revision names at once (a run's rollback references): exists, commit, unambiguous, reachable.
 
-Two git processes in all, however many references: one ``cat-file --batch-check``
+Two git processes in all, however many names: one ``cat-file --batch-check``
 says whether each name exists, what type it is and whether it is ambiguous; one
 ``rev-list --parents`` walk from the tips (the checked HEAD, and the commits of the
 tags that seal operations) gives the ancestry, and reachability is answered in
-memory. Never one ``merge-base`` per reference.
+memory. Never one ``merge-base`` per name. What a record's value names is the records'
+business (:mod:`opsgov_hooks.records.rollback_ref`); this module takes revision names.
 """
 from __future__ import annotations
 
 import dataclasses
-import functools
-import posixpath
-import re
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from opsgov_hooks.git.gitio import Git
-
-_COMMIT = re.compile(r"(?:([0-9a-fA-F]{7,40})|commit:\s*(\S+))\Z")
-_PROCEDURE = re.compile(r"procedure:\s*(.*)\Z", re.S)
-_TRAILING = ".,;:)]}'\""
 
 
 class Kept(Protocol):
@@ -44,73 +38,17 @@ class RefFacts:
     reachable: bool = False
 
 
-def commit_name(rollback_ref: str) -> str | None:
-    """The revision a rollback_ref names (a hash, or ``commit:<rev>``); None for commands and procedures."""
-    found = _COMMIT.match(rollback_ref.strip())
-    if not found:
-        return None
-    return found[1] or found[2]
-
-
-def procedure_paths(rollback_ref: str, existing: Iterable[str] | frozenset[str]) -> list[str]:
-    """The repository paths a ``procedure:`` names.
-
-    A word names a repository path when it is relative and its first segment is a
-    top-level entry of the tree (``docs/runbooks/x.md``), or when it ends in
-    ``.md``; words like ``s3/bucket`` or ``/etc/prometheus`` are not repository paths.
-    """
-    found = _PROCEDURE.match(rollback_ref.strip())
-    if not found:
-        return []
-    top = _top_level(existing if isinstance(existing, frozenset) else frozenset(existing))
-    paths = []
-    for word in found[1].split():
-        word = word.strip(_TRAILING).split("#", 1)[0].removeprefix("./").rstrip("/")
-        if not word or word.startswith("/") or "://" in word:
-            continue
-        if ".." in word.split("/"):
-            word = posixpath.normpath(word)
-            if word == ".." or word.startswith("../"):
-                continue   # leaves the repository: escaping_procedure_paths reports it
-        if ("/" in word and word.split("/", 1)[0] in top) or word.endswith(".md"):
-            paths.append(word)
-    return paths
-
-
-def escaping_procedure_paths(rollback_ref: str) -> list[str]:
-    """The relative paths of a ``procedure:`` that leave the repository once '..' is resolved."""
-    found = _PROCEDURE.match(rollback_ref.strip())
-    if not found:
-        return []
-    escaping = []
-    for word in found[1].split():
-        word = word.lstrip("([{'\"").rstrip(_TRAILING).split("#", 1)[0]   # a leading '..' is the point here
-        if "://" in word or word.startswith("/") or ".." not in word.split("/"):
-            continue
-        normal = posixpath.normpath(word)
-        if normal == ".." or normal.startswith("../"):
-            escaping.append(word)
-    return escaping
-
-
-@functools.lru_cache(maxsize=4)
-def _top_level(existing: frozenset[str]) -> frozenset[str]:
-    """Top-level entries of a tree (computed once per tree, not once per reference)."""
-    return frozenset(p.split("/", 1)[0] for p in existing)
-
-
-def path_exists(path: str, existing: frozenset[str]) -> bool:
-    return path in existing or any(p.startswith(path + "/") for p in existing)
-
-
-def resolve(git: Git, wanted: Mapping[str, Sequence[str]], known: Kept | None = None) -> dict[str, RefFacts]:
-    """rollback_ref -> facts, each reachable from every tip given for it.
+def resolve(git: Git, wanted: Mapping[str, tuple[str, Sequence[str]]],
+            known: Kept | None = None) -> dict[str, RefFacts]:
+    """key -> facts of the revision it names, for ``wanted`` key -> (revision name, tips): reachable
+    when the revision is an ancestor of (or is) every tip given for it.
 
     ``known`` keeps is-ancestor answers between runs: a commit's ancestry never changes, so
     an answer found once holds forever (the caller passes no store on a shallow clone, whose
     walks stop at cut-off parents).
     """
-    names = {ref: name for ref in wanted if (name := commit_name(ref)) is not None}
+    names = {key: name for key, (name, _tips) in wanted.items()}
+    tips_of = {key: tips for key, (_name, tips) in wanted.items()}
     objects = git.check_objects(list(names.values()))
     facts: dict[str, RefFacts] = {}
     for ref, name in names.items():
@@ -118,7 +56,7 @@ def resolve(git: Git, wanted: Mapping[str, Sequence[str]], known: Kept | None = 
         facts[ref] = RefFacts(exists=kind not in ("missing", "ambiguous"), is_commit=kind == "commit",
                               ambiguous=kind == "ambiguous", sha=sha)
     commits = {ref: f.sha for ref, f in facts.items() if f.is_commit and f.sha}
-    questions = {(tip, sha) for ref, sha in commits.items() for tip in wanted[ref]}
+    questions = {(tip, sha) for ref, sha in commits.items() for tip in tips_of[ref]}
     answers: dict[tuple[str, str], bool] = {}
     for tip, sha in questions:
         kept = known.get(f"{tip}:{sha}") if known is not None else None
@@ -144,7 +82,7 @@ def resolve(git: Git, wanted: Mapping[str, Sequence[str]], known: Kept | None = 
             known.put("tips", tuple(dict.fromkeys([*sorted({t for t, _s in todo}), *earlier]))[:_TIPS_KEPT])
             known.save(keep=200_000)
     for ref, sha in commits.items():
-        facts[ref].reachable = bool(wanted[ref]) and all(answers[(tip, sha)] for tip in wanted[ref])
+        facts[ref].reachable = bool(tips_of[ref]) and all(answers[(tip, sha)] for tip in tips_of[ref])
     return facts
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from opsgov_hooks.git import refs
 from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.records.ids import tag_name
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.located import at_field
+from opsgov_hooks.records.rollback_ref import commit_name, escaping_procedure_paths, path_exists, procedure_paths
 
 SHALLOW_HINT = "fetch the full history: 'git fetch --unshallow' (or fetch-depth: 0 in actions/checkout)"
 
@@ -46,7 +46,7 @@ def tag_targets(ctx: CheckContext) -> dict[str, str]:
 def rollback_refs(ctx: CheckContext) -> Iterator[Finding]:
     for entry in ctx.head_records.entries:
         ref = str(entry.get("rollback_ref") or "")
-        if refs.commit_name(ref) is not None:
+        if commit_name(ref) is not None:
             if ctx.answers_for(entry.operation_id):
                 yield from _commit_ref(ctx, entry, ref)
         elif ref.strip().startswith("procedure:") and judges_procedure(ctx, entry):
@@ -61,7 +61,7 @@ def judges_procedure(ctx: CheckContext, entry: LedgerEntry) -> bool:
 
 def _commit_ref(ctx: CheckContext, entry: LedgerEntry, ref: str) -> Iterator[Finding]:
     where = at_field(entry, "rollback_ref")
-    name = refs.commit_name(ref)
+    name = commit_name(ref)
     facts = ctx.refs.get(ref)
     prefix = f"{entry.operation_id}: rollback_ref {name}"
     if facts is None:
@@ -94,12 +94,12 @@ def _unreachable(ctx: CheckContext, entry: LedgerEntry, prefix: str) -> Iterator
 
 
 def _procedure_ref(ctx: CheckContext, entry: LedgerEntry, ref: str) -> Iterator[Finding]:
-    for path in refs.escaping_procedure_paths(ref):
+    for path in escaping_procedure_paths(ref):
         yield error("H012", f"{entry.operation_id}: rollback procedure {path} leaves the repository once '..' is "
                     "resolved", *at_field(entry, "rollback_ref"),
                     hint="name the procedure by its path inside the repository, e.g. docs/runbooks/rollback.md")
-    for path in refs.procedure_paths(ref, ctx.existing_paths):
-        if not refs.path_exists(path, ctx.existing_paths):
+    for path in procedure_paths(ref, ctx.existing_paths):
+        if not path_exists(path, ctx.existing_paths):
             yield error("H011", f"{entry.operation_id}: rollback procedure {path} does not exist in the checked "
                         "tree", *at_field(entry, "rollback_ref"),
                         hint="commit the procedure, or correct the path")
