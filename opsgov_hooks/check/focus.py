@@ -26,10 +26,12 @@ that can bear on its verdict:
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 
 from opsgov_hooks.check.judge import Judge
-from opsgov_hooks.git.diffs import DiffEntry
+from opsgov_hooks.git.diffs import CommitDiff, DiffEntry
+from opsgov_hooks.git.objects import NULL_SHA
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import RecordSet, record_kind
@@ -91,3 +93,74 @@ def alters_paths(git: Git, base: str | None, entries: Sequence[DiffEntry]) -> bo
     if base is None:
         return True
     return len(git.object_types([f"{base}:{top}" for top in sorted(tops)])) < len(tops)
+
+
+@dataclasses.dataclass
+class RangeFocus:
+    """A range's records, narrowed to the operations it can concern.
+
+    ``starts``: for each commit outside the range that a commit of it builds on (and the history
+    base), the record files the range's commits need of it: the declarations of the operations
+    concerned, and every record file the range touches as that commit holds it. ``end_entries`` and
+    ``base_entries``: the entries of those operations in ledger files the range does not touch.
+    """
+
+    starts: dict[str, dict[str, str]]
+    end_entries: list[LedgerEntry]
+    base_entries: list[LedgerEntry]
+
+
+def range_focus(git: Git, judge: Judge, pairs: Sequence[tuple[str, str | None]],
+                diffs: Mapping[str, CommitDiff], head: str, history_base: str | None,
+                net: Sequence[DiffEntry]) -> RangeFocus | None:
+    """What a range's commits need of the records around them (None: load them all).
+
+    The same narrowing as the staged change's, over every commit: the operations that could cover
+    a governed path some commit touches (at any tree the range builds on), that a trailer names, or
+    whose records some commit edits. None when the range alters which paths exist (``net``: its
+    change from the history base to its end), starts from no commit, or uses another ledger backend.
+    """
+    policy = judge.policy
+    in_range = {commit for commit, _parent in pairs}
+    outside = {parent for _commit, parent in pairs if parent not in in_range}
+    if policy.ledger_backend != "yaml" or history_base is None or None in outside or alters_paths(git, history_base, net):
+        return None
+    index = RecordIndex.open(git, policy)
+    if index is None:
+        return None
+    touched: set[str] = set()
+    versions: set[tuple[str, str]] = set()
+    concerned: set[str] = set()
+    governed: set[str] = set()
+    for commit, _parent in pairs:
+        diff = diffs[commit]
+        concerned.update(diff.trailers)
+        governed.update(judge.governed(diff.entries))
+        for entry in diff.entries:
+            concerned.update(op for path in entry.paths if (op := operation_of_approval(path, policy)
+                                                            or operation_of_record(path, policy)))
+            if record_kind(entry.path, policy):
+                touched.add(entry.path)
+                versions.update((entry.path, sha) for sha in (entry.old_sha, entry.new_sha) if sha != NULL_SHA)
+    for path, sha in versions:
+        one = judge.records.load({path: sha})
+        concerned |= {d.operation_id for d in one.declarations} | one.invalid_ids | {e.operation_id for e in one.entries}
+    points = sorted({*(p for p in outside if p is not None), history_base, head})
+    wanted = set(concerned)
+    for point in points:   # first pass: every operation that could cover a touched path, anywhere
+        wanted |= index.needed(point, governed, sorted(concerned)).operations
+    starts: dict[str, dict[str, str]] = {}
+    rows: dict[str, list[tuple[str, str, str]]] = {}
+    for point in points:
+        needed = index.needed(point, governed, sorted(wanted))
+        found = git.object_types([f"{point}:{path}" for path in sorted(touched)])
+        starts[point] = {**needed.declarations, **{path: found[f"{point}:{path}"][1] for path in touched
+                                                   if found.get(f"{point}:{path}", ("", ""))[0] == "blob"}}
+        rows[point] = [row for row in needed.entries if row[0] not in touched]
+    return RangeFocus(starts, index.entries(rows[head]), index.entries(rows[history_base]))
+
+
+def assemble(judge: Judge, files: dict[str, str], entries: Sequence[LedgerEntry]) -> RecordSet:
+    """The records of ``files`` (parsed whole) and ``entries`` (rows of other ledger files), in the
+    order a full load gives: files by path, entries by file and line."""
+    return _assemble(judge, files, entries)

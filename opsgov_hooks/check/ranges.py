@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 from opsgov_hooks.speed.store import open_store
 from opsgov_hooks.findings import Finding, UsageError, of_commit
+from opsgov_hooks.check.focus import assemble, range_focus
 from opsgov_hooks.check.judge import Judge
 from opsgov_hooks.git.patches import added_lines_by_commit
 from opsgov_hooks.check.adoption_boundary import before_adoption
@@ -67,15 +68,20 @@ def _apply(files: Mapping[str, str], entries: Sequence[DiffEntry], judge: Judge)
     return new
 
 
-def _record_states(judge: Judge, pairs: Sequence[tuple[str, str | None]],
-                   diffs: Mapping[str, CommitDiff]) -> tuple[dict[str, dict[str, str]], set[tuple[str, str]]]:
-    """The record files (path -> blob) of every commit's tree, from one listing per outside parent,
-    and every file version among them (found as the trees are built, not by scanning each tree)."""
+def _record_states(judge: Judge, pairs: Sequence[tuple[str, str | None]], diffs: Mapping[str, CommitDiff],
+                   starts: Mapping[str, dict[str, str]] | None = None,
+                   ) -> tuple[dict[str, dict[str, str]], set[tuple[str, str]]]:
+    """The record files (path -> blob) of every commit's tree, from one listing per outside parent
+    (or what ``starts`` keeps of it: see :class:`~opsgov_hooks.check.focus.RangeFocus`), and every
+    file version among them (found as the trees are built, not by scanning each tree)."""
     states: dict[str, dict[str, str]] = {}
     versions: set[tuple[str, str]] = set()
     for commit, parent in pairs:
         if parent in states:
             start = states[parent]
+        elif starts is not None and parent is not None and parent in starts:
+            start = starts[parent]
+            versions.update(start.items())
         else:
             start = judge.records.tree_files(parent)
             versions.update(start.items())
@@ -140,13 +146,20 @@ def judge_commits(git: Git, judge: Judge, job: Job, judged_out: list[str] | None
                        "if it persists")
     # The trees' record files follow every commit's whole first-parent diff; the judgement
     # follows what each commit answers for.
-    states, versions = _record_states(judge, pairs, diffs)
+    net = git.diff_entries(job.history_base, job.head) if job.history_base is not None else None
+    focus = (range_focus(git, judge, pairs, diffs, job.head, job.history_base, net)
+             if net is not None and job.head in diffs else None)
+    states, versions = _record_states(judge, pairs, diffs, focus.starts if focus is not None else None)
     merges = {c for c, parents in job.commits if len(parents) > 1}
     own = own_changes(diffs, git.merge_own_paths(sorted(merges)))
     end_files = states[job.head] if job.head in states else judge.records.tree_files(job.head)
     judge.records.prefetch_versions([*versions, *end_files.items()])
-    final = judge.records.load(end_files)
-    base = judge.records.load(judge.records.tree_files(job.history_base))
+    if focus is not None and job.history_base is not None:   # the records the range can concern (check/focus.py)
+        final = assemble(judge, end_files, focus.end_entries)
+        base = assemble(judge, focus.starts[job.history_base], focus.base_entries)
+    else:
+        final = judge.records.load(end_files)
+        base = judge.records.load(judge.records.tree_files(job.history_base))
     judge.approve(base)   # every commit is judged against the scopes approved at the trusted base
     result = _judge_each(judge, pairs, own, states, final)
     findings = result.findings
@@ -165,14 +178,15 @@ def judge_commits(git: Git, judge: Judge, job: Job, judged_out: list[str] | None
                                                 None if commit in whole else judge.everywhere), commit)
     if not result.judged:
         return findings
-    return findings + _range_end(git, judge, job, final, base, result.touched, result.op_changes)
+    return findings + _range_end(git, judge, job, final, base, result.touched, result.op_changes, net)
 
 
 def _range_end(git: Git, judge: Judge, job: Job, final: RecordSet, base: RecordSet,
-               touched: set[str], op_changes: Mapping[str, tuple[str, ...]]) -> list[Finding]:
+               touched: set[str], op_changes: Mapping[str, tuple[str, ...]],
+               net: list[DiffEntry] | None) -> list[Finding]:
     """Record and history rules, once, on the end of the range against its base."""
     findings = record_findings(final, base, judge.policy, touched, open_store(git, "findings", judge.policy))
-    entries = git.diff_entries(job.history_base, job.head)
+    entries = net if net is not None else git.diff_entries(job.history_base, job.head)
     existing = frozenset(git.ls_tree(job.head))
     return findings + history_findings(git, judge, mode=job.mode, head=final, base=base, entries=entries,
                                        existing=existing, head_sha=job.head, base_sha=job.history_base,

@@ -41,10 +41,12 @@ KIND = "index"
 
 @dataclasses.dataclass
 class Needed:
-    """The declaration files (path -> blob), and the (ledger file, blob, operation) rows of entries."""
+    """The declaration files (path -> blob), the (ledger file, blob, operation) rows of entries, and the
+    operations they are for."""
 
     declarations: dict[str, str]
     entries: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
+    operations: frozenset[str] = frozenset()
 
 
 def _entry_key(path: str, blob: str, op: str) -> str:
@@ -98,7 +100,8 @@ class RecordIndex:
         # Every file declaring a wanted id, not only the one that matched: with two records
         # under one id (D006), the rules must see both, as they would in a full load.
         by_id = self._declaring(tree, wanted) if tree is not None else []
-        needed = Needed({f"{self.policy.operations_dir}/{rel}": blob for rel, blob, _ops in [*rows, *by_id]})
+        needed = Needed({f"{self.policy.operations_dir}/{rel}": blob for rel, blob, _ops in [*rows, *by_id]},
+                        operations=frozenset(wanted))
         if self.policy.ledger_backend != "tags":
             ledger = self._summary("ledger", folders.get(self.policy.ledger_path))
             for rel, (blob, ops, _prefixes) in sorted(ledger.items()):

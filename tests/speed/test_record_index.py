@@ -245,3 +245,87 @@ def test_a_damaged_store_never_changes_the_verdict(governed: Repo, check, damage
         path.write_bytes(bytes(data))
     assert _run(check, governed, "--staged") == full
     assert _run(check, governed, "--staged") == full   # and again, on whatever the last run rebuilt
+
+
+# -- ranges: every commit judged on the records the range can concern ----------------------
+
+@pytest.fixture
+def branched(governed: Repo) -> Repo:
+    """A topic branch with merges both ways: main moves on (a new operation, declared, recorded,
+    carried out) and is merged in; a feature branch is merged with --no-ff; the topic records,
+    rewrites and grows entries, touches uncovered and closed paths, and names operations in trailers."""
+    repo = governed
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.write("ops/monitoring/prometheus.yml", "scrape_interval: 20s\n")
+    repo.commit(f"tune scrape\n\nOps-Id: {A}")
+    repo.git("checkout", "-q", "main")
+    late = "OPS-2026-02-11-001"
+    _declare(repo, late, ["ops/late/**"])
+    repo.commit("declare late")
+    repo.write("ops/late/app.yaml", "a: 1\n")
+    _append(repo, "ops/ledger/2026-02.yaml", _entry(late))
+    repo.commit(f"late work\n\nOps-Id: {late}")
+    repo.git("checkout", "-q", "topic")
+    repo.git("merge", "-q", "--no-edit", "main")
+    repo.write("ops/late/app.yaml", "a: 2\n")
+    repo.commit(f"more late work\n\nOps-Id: {late}")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("ops/services/api/deploy.yaml", "replicas: 5\n")
+    repo.commit(f"scale\n\nOps-Id: {B}")
+    repo.git("checkout", "-q", "topic")
+    repo.git("merge", "-q", "--no-ff", "--no-edit", "feature")
+    _replace(repo, "ops/ledger/2026-03.yaml", "outcome: SUCCESS\n", "outcome: SUCCESS\nnotes: checked\n")
+    repo.commit("grow a note")
+    _replace(repo, "ops/ledger/2026-01.yaml", "changes_summary: scrape_interval 15s -> 30s",
+             "changes_summary: rewritten")
+    repo.commit("rewrite an entry")
+    repo.write("ops/unknown/thing.yaml", "x: 1\n")
+    repo.write("ops/dashboards/main.json", '{"title": "again"}\n')
+    repo.commit("uncovered and closed")
+    _declare(repo, NEW, ["ops/new/**"])
+    repo.write("ops/new/thing.yaml", "n: 1\n")
+    repo.commit(f"declare and use\n\nOps-Id: {NEW}")
+    _declare(repo, E, ["ops/services/**"])
+    repo.commit("widen an unrecorded scope")
+    return repo
+
+
+@pytest.mark.parametrize("spec", ["main..topic", "main~1..topic", "topic~3..topic", "feature~1..topic"])
+def test_a_range_is_judged_as_the_full_load_judges_it(branched: Repo, check, spec: str,  # type: ignore[no-untyped-def]
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[object] = []
+    real = focus.RecordIndex.open
+    monkeypatch.setattr(focus.RecordIndex, "open", lambda *a: calls.append(a) or real(*a))
+    full = _run(check, branched, "--range", spec, cache=False)
+    assert full[0] == 1 and full[1].count(": G") >= 2, full
+    assert _run(check, branched, "--range", spec) == full
+    assert _run(check, branched, "--range", spec) == full
+    assert calls
+
+
+def test_a_range_that_removes_a_path_takes_the_full_load(branched: Repo, check,  # type: ignore[no-untyped-def]
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    branched.git("rm", "-q", "docs/runbooks/restore.md")
+    branched.commit("drop a runbook")
+    calls: list[object] = []
+    real = focus.RecordIndex.open
+    monkeypatch.setattr(focus.RecordIndex, "open", lambda *a: calls.append(a) or real(*a))
+    full = _run(check, branched, "--range", "main..topic", cache=False)
+    assert _run(check, branched, "--range", "main..topic") == full
+    assert calls == []
+
+
+def test_a_push_is_judged_as_the_full_load_judges_it(branched: Repo, check,  # type: ignore[no-untyped-def]
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    old, new = branched.git("rev-parse", "main").strip(), branched.git("rev-parse", "topic").strip()
+    update = f"{old} {new} refs/heads/main\n"
+    branched.git("checkout", "-q", "--detach", old)
+    branched.git("update-ref", "-d", "refs/heads/topic")      # what the server does not have yet
+    branched.git("update-ref", "-d", "refs/heads/feature")
+    outputs = []
+    for cache in (False, True, True):
+        monkeypatch.setattr("sys.stdin", io.StringIO(update))
+        outputs.append(_run(check, branched, "--pre-receive", cache=cache))
+    assert outputs[0][0] == 1 and outputs[1] == outputs[0] and outputs[2] == outputs[0]
