@@ -22,7 +22,9 @@ that can bear on its verdict:
   merge is being concluded, another ledger backend is in use or the caches are off, the full load
   runs.
 
-``tests/speed/test_record_index.py`` holds the two to the same findings, change by change.
+A range (:func:`range_focus`) is narrowed the same way over all its commits.
+``tests/speed/test_record_index.py`` holds the narrowed and the full load to the same findings,
+change by change and range by range.
 """
 from __future__ import annotations
 
