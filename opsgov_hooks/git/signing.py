@@ -10,13 +10,12 @@ import contextlib
 import os
 import dataclasses
 import re
-import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 
 from opsgov_hooks.git.gitio import Git
 
-from opsgov_hooks.git.process import git_env, GitError
+from opsgov_hooks.git.process import GitError, git_env, run_git
 
 # What git (through ssh-keygen, gpg or gpgsm) says about a signature it checked.
 _SSH_GOOD = re.compile(r'Good "git" signature (?:for (\S+) )?with (\S+) key (\S+)')
@@ -81,9 +80,7 @@ def allowed_signers_file(git: Git, trusted: str | None, path: str | None) -> Ite
 
 def verify_commit(git: Git, sha: str, allowed_signers: str | None) -> Signature:
     """``git verify-commit --raw``: is ``sha`` signed, by whom, with which key."""
-    env = git_env()
-    proc = subprocess.run(("git", *_config(allowed_signers), "verify-commit", "--raw", "--end-of-options", sha),
-                          cwd=git.root, capture_output=True, env=env)
+    proc = run_git((*_config(allowed_signers), "verify-commit", "--raw", "--end-of-options", sha), git.root)
     return parse_signature(proc.returncode == 0, (proc.stdout + proc.stderr).decode("utf-8", "replace"))
 
 
@@ -153,9 +150,8 @@ def commit_signed(git: Git, path: str, message: str) -> str:
     commit); the message goes in on stdin and no editor opens.
     """
     git.run("add", "--", path)
-    env = {**git_env(), "GIT_EDITOR": "true"}
-    proc = subprocess.run(("git", "commit", "-q", "-S", "-F", "-", "--", path), cwd=git.root,
-                          input=message.encode("utf-8"), capture_output=True, env=env)
+    proc = run_git(("commit", "-q", "-S", "-F", "-", "--", path), git.root, stdin=message.encode("utf-8"),
+                   env={**git_env(), "GIT_EDITOR": "true"})
     if proc.returncode != 0:
         said = (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
         fix = ("set up git's signing (e.g. 'git config gpg.format ssh' and 'git config user.signingkey "
