@@ -189,8 +189,17 @@ class RecordIndex:
         summary = (self._update(kind, earlier, str(last), tree) if earlier is not None
                    else self._build(kind, tree))
         self.kv.put(key, summary)
+        self.kv.put(f"{kind}-count\0{tree}", len(summary))
         self.kv.put(f"{kind}-last", tree)
         return summary
+
+    def declaration_count(self, rev: str) -> int:
+        """How many record files the operations folder holds at ``rev`` (one small row, once summarised)."""
+        tree = self._trees(rev).get(self.policy.operations_dir)
+        if tree is None:
+            return 0
+        count = self.kv.get(f"operations-count\0{tree}")
+        return count if isinstance(count, int) else len(self._summary("operations", tree))
 
     def _folder(self, kind: str) -> str:
         return self.policy.operations_dir if kind == "operations" else self.policy.ledger_path

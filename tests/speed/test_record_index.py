@@ -290,12 +290,19 @@ def branched(governed: Repo) -> Repo:
     return repo
 
 
+def _narrowed(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Narrow every range, however few its records (the fixture has 66), and note each narrowing."""
+    calls: list[object] = []
+    real = focus.RecordIndex.needed
+    monkeypatch.setattr(focus, "RANGE_MIN_RECORDS", 0)
+    monkeypatch.setattr(focus.RecordIndex, "needed", lambda *a: calls.append(a) or real(*a))
+    return calls
+
+
 @pytest.mark.parametrize("spec", ["main..topic", "main~1..topic", "topic~3..topic", "feature~1..topic"])
 def test_a_range_is_judged_as_the_full_load_judges_it(branched: Repo, check, spec: str,  # type: ignore[no-untyped-def]
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[object] = []
-    real = focus.RecordIndex.open
-    monkeypatch.setattr(focus.RecordIndex, "open", lambda *a: calls.append(a) or real(*a))
+    calls = _narrowed(monkeypatch)
     full = _run(check, branched, "--range", spec, cache=False)
     assert full[0] == 1 and full[1].count(": G") >= 2, full
     assert _run(check, branched, "--range", spec) == full
@@ -307,9 +314,18 @@ def test_a_range_that_removes_a_path_takes_the_full_load(branched: Repo, check, 
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     branched.git("rm", "-q", "docs/runbooks/restore.md")
     branched.commit("drop a runbook")
+    calls = _narrowed(monkeypatch)
+    full = _run(check, branched, "--range", "main..topic", cache=False)
+    assert _run(check, branched, "--range", "main..topic") == full
+    assert calls == []
+
+
+def test_a_range_over_few_records_takes_the_full_load(branched: Repo, check,  # type: ignore[no-untyped-def]
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[object] = []
-    real = focus.RecordIndex.open
-    monkeypatch.setattr(focus.RecordIndex, "open", lambda *a: calls.append(a) or real(*a))
+    real = focus.RecordIndex.needed
+    monkeypatch.setattr(focus.RecordIndex, "needed", lambda *a: calls.append(a) or real(*a))
+    assert focus.RANGE_MIN_RECORDS > 66
     full = _run(check, branched, "--range", "main..topic", cache=False)
     assert _run(check, branched, "--range", "main..topic") == full
     assert calls == []
@@ -324,8 +340,10 @@ def test_a_push_is_judged_as_the_full_load_judges_it(branched: Repo, check,  # t
     branched.git("checkout", "-q", "--detach", old)
     branched.git("update-ref", "-d", "refs/heads/topic")      # what the server does not have yet
     branched.git("update-ref", "-d", "refs/heads/feature")
+    calls = _narrowed(monkeypatch)
     outputs = []
     for cache in (False, True, True):
         monkeypatch.setattr("sys.stdin", io.StringIO(update))
         outputs.append(_run(check, branched, "--pre-receive", cache=cache))
     assert outputs[0][0] == 1 and outputs[1] == outputs[0] and outputs[2] == outputs[0]
+    assert calls
