@@ -15,7 +15,9 @@ checkout filters (CRLF, smudge) may make the bytes differ.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import marshal
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from opsgov_hooks.speed.nogc import paused_gc
@@ -107,7 +109,7 @@ def load_with_cache(cache: KeyValue, source: Source, policy: Policy, paths: Sequ
 def _load(cache: KeyValue, source: Source, policy: Policy, paths: Sequence[str], records: RecordSet) -> None:
     ns, ids = _blob_ids(source, policy, paths)
     keys = {p: f"{ns}\0{p}\0{ids[p]}" for p in paths if p in ids}
-    kept = cache.get_many(keys.values())
+    kept = _kept(cache, keys.values())
     missing = [p for p in paths if p not in keys or keys[p] not in kept]
     contents = source.read_many(missing) if missing else {}
     fresh = dict(zip(missing, parse_many([(p, contents.get(p)) for p in missing], policy)))
@@ -122,7 +124,7 @@ def _load(cache: KeyValue, source: Source, policy: Policy, paths: Sequence[str],
         if result is None:
             result = _dump(_parse_one(path, contents.get(path), policy))
         if key is not None and contents.get(path) is not None:
-            cache.put(key, result)
+            _keep(cache, key, result)
         _apply(result, records)
     cache.save()
 
@@ -163,7 +165,7 @@ def _parse_blobs(git: Git, policy: Policy, items: Sequence[tuple[str, str]]) -> 
     cache = cache_for_git(git, policy)
     results: dict[tuple[str, str], RecordSet] = {}
     todo: list[tuple[str, str]] = []
-    kept = cache.get_many(f"g\0{path}\0{sha}" for path, sha in items) if cache is not None else {}
+    kept = _kept(cache, [f"g\0{path}\0{sha}" for path, sha in items]) if cache is not None else {}
     for path, sha in items:
         hit = kept.get(f"g\0{path}\0{sha}")
         one = RecordSet()
@@ -174,7 +176,7 @@ def _parse_blobs(git: Git, policy: Policy, items: Sequence[tuple[str, str]]) -> 
     raws = git.read_blobs([sha for _path, sha in todo], "a record file")
     for (path, sha), raw, parsed in zip(todo, raws, parse_many([(p, r) for (p, _s), r in zip(todo, raws)], policy)):
         if cache is not None and raw is not None:
-            cache.put(f"g\0{path}\0{sha}", parsed)
+            _keep(cache, f"g\0{path}\0{sha}", parsed)
         one = RecordSet()
         _apply(parsed, one)
         results[(path, sha)] = one
@@ -190,6 +192,44 @@ def _blob_ids(source: Source, policy: Policy, paths: Sequence[str]) -> tuple[str
         except GitError:
             return "w", {}
     return "g", source.blob_ids(paths)
+
+
+# -- kept by entry: the versions of an append-only month file share almost all their entries --------
+
+def _entry_key(values: tuple[Any, ...]) -> str:
+    """Where one entry's values are kept: a digest of them (its file, lines and fields included)."""
+    return "e\0" + hashlib.blake2b(marshal.dumps(values), digest_size=16).hexdigest()
+
+
+def _keep(cache: KeyValue, key: str, parsed: Parsed) -> None:
+    """Keep a parsed file with its entries by reference: each distinct entry is one row, so the 70
+    versions of a month file a range meets cost their entries once, not 70 times over."""
+    try:
+        files, declarations, entries, findings, invalid = parsed
+        refs = []
+        for values in entries:
+            ref = _entry_key(values)
+            cache.put(ref, values)
+            refs.append(ref)
+    except (TypeError, ValueError):
+        return   # not plain data: never kept
+    cache.put(key, (files, declarations, tuple(refs), findings, invalid))
+
+
+def _kept(cache: KeyValue, keys: Iterable[str]) -> dict[str, Parsed]:
+    """The parsed files kept under ``keys``, their entries read back (a file whose entry row is lost is
+    a miss). Each distinct entry is decoded once per run."""
+    rows = cache.get_many(keys)
+    refs = {ref for row in rows.values() if isinstance(row, tuple) and len(row) == 5 for ref in row[2]
+            if isinstance(ref, str)}
+    values = cache.get_many(refs) if refs else {}
+    found: dict[str, Parsed] = {}
+    for key, row in rows.items():
+        if not (isinstance(row, tuple) and len(row) == 5 and isinstance(row[2], tuple)):
+            continue
+        if all(isinstance(ref, str) and ref in values for ref in row[2]):
+            found[key] = (row[0], row[1], tuple(values[ref] for ref in row[2]), row[3], row[4])
+    return found
 
 
 def _dump(records: RecordSet) -> Parsed:
