@@ -26,11 +26,16 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from opsgov_hooks.git.gitio import Git
+
+try:
+    import sqlite3
+    HAVE_SQLITE = True
+except ImportError:   # a Python built without SQLite: nothing is kept in this store, nothing else changes
+    HAVE_SQLITE = False
 from opsgov_hooks.speed.store import one_per_process
 
 if TYPE_CHECKING:
@@ -224,5 +229,8 @@ _OPEN: dict[tuple[str, str, str], KeyValue] = {}
 
 
 def open_kv(git: Git, kind: str, policy: Policy | None) -> KeyValue | None:
-    """The ``kind`` rows of the clone ``git`` works in (one per process), or None (turned off, no git dir)."""
+    """The ``kind`` rows of the clone ``git`` works in (one per process), or None (turned off, no git dir,
+    or no SQLite in this Python)."""
+    if not HAVE_SQLITE:
+        return None
     return one_per_process(git, kind, policy, _OPEN, KeyValue)

@@ -152,3 +152,21 @@ def test_a_store_past_its_size_limit_is_dropped_and_starts_afresh(tmp_path: Path
     again.put("small", 2)
     again.save()
     assert _store(tmp_path).get("small") == 2
+
+
+def test_without_sqlite_nothing_is_kept_and_checks_still_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             run_cli) -> None:  # type: ignore[no-untyped-def]
+    """A Python built without SQLite: the stores are off, the answers are the same."""
+    from conftest import init_repo
+    from opsgov_hooks.speed import kv
+
+    repo = init_repo(tmp_path / "repo")
+    repo.write("ops/monitoring/prometheus.yml", "a: 1\n")
+    repo.commit("initial")
+    repo.write("ops/monitoring/prometheus.yml", "a: 2\n")
+    repo.stage()
+    with_store = run_cli("check", "-C", str(repo.path), "--staged")
+    monkeypatch.setattr(kv, "HAVE_SQLITE", False)
+    monkeypatch.setattr(kv, "_OPEN", {})
+    assert run_cli("check", "-C", str(repo.path), "--staged") == with_store
+    assert with_store[0] == 1 and "G001" in with_store[1]
