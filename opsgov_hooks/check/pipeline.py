@@ -189,7 +189,7 @@ def check_staged(git: Git, message: Message | None = None,
     policy = resolve_policy(*sources)
     if message is None and on_policy is not None:
         on_policy(*sources, policy)
-    # Names and targets only: the tag rules read the messages of the tags this change answers for.
+    # Names only: the tags this change answers for are read in full before the history rules run.
     judge = Judge(git, policy, git.ops_tags(messages=policy.ledger_backend == "tags"), head)
     if not judge.governed(entries) and not trailers:
         return _ungoverned(git, judge, entries, head, merging, message)

@@ -40,7 +40,7 @@ def rollback_tip(ctx: CheckContext, entry: LedgerEntry,
 
 
 def tag_targets(ctx: CheckContext) -> dict[str, str]:
-    return {t.name: t.target_sha for t in ctx.tags}
+    return {t.name: t.target_sha for t in ctx.tags if t.complete}   # the others: only their names were read
 
 
 def rollback_refs(ctx: CheckContext) -> Iterator[Finding]:

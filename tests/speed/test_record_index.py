@@ -347,3 +347,33 @@ def test_a_push_is_judged_as_the_full_load_judges_it(branched: Repo, check,  # t
         outputs.append(_run(check, branched, "--pre-receive", cache=cache))
     assert outputs[0][0] == 1 and outputs[1] == outputs[0] and outputs[2] == outputs[0]
     assert calls
+
+
+def test_a_staged_check_lists_tags_by_name_and_reads_in_full_only_those_it_answers_for(  # type: ignore[no-untyped-def]
+        governed: Repo, check, monkeypatch: pytest.MonkeyPatch) -> None:
+    from opsgov_hooks.git.tags import Tags
+
+    read_in_full: list[list[str]] = []
+    real = Tags.complete_tags
+
+    def spy(self, tags, names):  # type: ignore[no-untyped-def]
+        completed = real(self, tags, names)
+        read_in_full.append(sorted(t.name for t in completed if t.complete))
+        return completed
+
+    monkeypatch.setattr(Tags, "complete_tags", spy)
+    governed.write("ops/monitoring/prometheus.yml", "scrape_interval: 30s\n")   # D's entry is not touched
+    governed.stage()
+    assert _run(check, governed, "--staged") == _run(check, governed, "--staged", cache=False)
+    assert read_in_full and all(names == [] for names in read_in_full)
+    governed.git("reset", "-q")
+    _replace(governed, "ops/ledger/2026-01.yaml", "changes_summary: scrape_interval 15s -> 30s\nrollback_ref: "
+             "'command: git revert HEAD'\noutcome: SUCCESS\n---\noperation_id: OPS-2026-02-03",
+             "changes_summary: rewritten\nrollback_ref: 'command: git revert HEAD'\noutcome: SUCCESS\n---\n"
+             "operation_id: OPS-2026-02-03")   # D's entry, which its tag sealed
+    governed.stage()
+    read_in_full.clear()
+    full = _run(check, governed, "--staged", cache=False)
+    assert "T005" in full[1] or "H002" in full[1], full
+    assert _run(check, governed, "--staged") == full
+    assert [D.lower()] in read_in_full
