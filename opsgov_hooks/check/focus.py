@@ -65,14 +65,14 @@ def focused_records(git: Git, judge: Judge, entries: Sequence[DiffEntry], traile
     kept = index.entries(rows)
     ledger = {path: blob for path, blob, _op in needed.entries}
     base_files = {**needed.declarations, **{p: b for p, b in ledger.items() if p in after}, **before}
-    base = _assemble(judge, base_files, kept)
+    base = assemble(judge, base_files, kept)
     if not after:
         return base, base   # no record in the change: the index's records are HEAD's
     head_files = {**{p: b for p, b in base_files.items() if p not in before}, **after}
-    return _assemble(judge, head_files, kept), base
+    return assemble(judge, head_files, kept), base
 
 
-def _assemble(judge: Judge, files: dict[str, str], entries: Sequence[LedgerEntry]) -> RecordSet:
+def assemble(judge: Judge, files: dict[str, str], entries: Sequence[LedgerEntry]) -> RecordSet:
     """The records of ``files`` (parsed whole) and ``entries`` (rows of other ledger files), in the
     order a full load gives: files by path, entries by file and line."""
     records = judge.records.load(files)
@@ -160,16 +160,11 @@ def range_focus(git: Git, judge: Judge, pairs: Sequence[tuple[str, str | None]],
         wanted |= index.needed(point, governed, sorted(concerned)).operations
     starts: dict[str, dict[str, str]] = {}
     rows: dict[str, list[tuple[str, str, str]]] = {}
+    # The touched record files as each of those trees holds them: one batch for every tree.
+    found = git.object_types([f"{point}:{path}" for point in points for path in sorted(touched)])
     for point in points:
         needed = index.needed(point, governed, sorted(wanted))
-        found = git.object_types([f"{point}:{path}" for path in sorted(touched)])
         starts[point] = {**needed.declarations, **{path: found[f"{point}:{path}"][1] for path in touched
                                                    if found.get(f"{point}:{path}", ("", ""))[0] == "blob"}}
         rows[point] = [row for row in needed.entries if row[0] not in touched]
     return RangeFocus(starts, index.entries(rows[head]), index.entries(rows[history_base]))
-
-
-def assemble(judge: Judge, files: dict[str, str], entries: Sequence[LedgerEntry]) -> RecordSet:
-    """The records of ``files`` (parsed whole) and ``entries`` (rows of other ledger files), in the
-    order a full load gives: files by path, entries by file and line."""
-    return _assemble(judge, files, entries)

@@ -92,7 +92,6 @@ def history_findings(git: Git, judge: Judge, *, mode: str, head: RecordSet, base
     return run_history_rules(ctx)
 
 
-
 def carried_out(judge: Judge, view: ChangeView, head: RecordSet, tip: str,
                 into: dict[str, tuple[str, ...]]) -> None:
     """Note ``tip`` (a commit; HEAD for the staged change) under each operation the change carries out.
