@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # Default_Ignorable_Code_Point (Unicode DerivedCoreProperties) outside the format (Cf) category,
 # which is refused as a whole: fillers and variation selectors render as nothing.
@@ -37,24 +41,66 @@ def _name(ch: str) -> str:
     return f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}"
 
 
+def _plain(text: str) -> bool:
+    """Printable ASCII only: then nothing is invisible (every refused character and range lies outside
+    U+0020-U+007E), the text is its own NFKC form, and its words are Latin letters. Almost every
+    identity is written so; ``tests/unit/test_identities_fast.py`` pins both answers to the general path."""
+    return text.isascii() and text.isprintable()
+
+
 def problems(text: str) -> list[str]:
     """Why ``text`` is not a readable identity (empty: it is)."""
+    if _plain(text):
+        return []
+    found: tuple[str, ...] = _remembered(_problems, _PROBLEMS, text)
+    return list(found)
+
+
+_REMEMBER_UP_TO = 256   # characters: a name or an address; longer text is judged each time, never kept
+_MEMO_SIZE = 4096
+
+
+def _remembered(function: Callable[[str], T], memo: dict[str, T], text: str) -> T:
+    """``function(text)``, each short text computed once per process (a team's few people sign every entry)."""
+    if len(text) > _REMEMBER_UP_TO:
+        return function(text)
+    found = memo.get(text)
+    if found is None:
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        found = memo[text] = function(text)
+    return found
+
+
+def _problems(text: str) -> tuple[str, ...]:
+    """The general path of :func:`problems`, for any text."""
     invisible = sorted({ch for ch in text if _invisible(ch)})
     if invisible:
-        return [f"holds {', '.join(_name(c) for c in invisible)}, which a reader cannot see"]
-    found = []
+        return (f"holds {', '.join(_name(c) for c in invisible)}, which a reader cannot see",)
+    found: list[str] = []
     normal = unicodedata.normalize("NFKC", text)
     if normal != text:
         found.append(f"is not in Unicode NFKC form: write it {normal!r}")
     for word in _words(normal):
         found.extend(_word_problems(word))
-    return found
+    return tuple(found)
 
 
 def comparable(text: str) -> str:
     """The form people are compared in: NFKC, case folded, invisible characters dropped."""
+    if _plain(text):
+        return text.lower()   # ASCII: casefold is lower, NFKC changes nothing, nothing is invisible
+    return _remembered(_comparable, _COMPARABLE, text)
+
+
+def _comparable(text: str) -> str:
+    """The general path of :func:`comparable`, for any text."""
     visible = "".join(ch for ch in unicodedata.normalize("NFKC", text) if not _invisible(ch))
     return unicodedata.normalize("NFKC", visible.casefold())
+
+
+_PROBLEMS: dict[str, tuple[str, ...]] = {}
+_COMPARABLE: dict[str, str] = {}
 
 
 def _words(text: str) -> list[str]:

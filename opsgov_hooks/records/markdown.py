@@ -68,6 +68,15 @@ class Outline:
                 return self._section_at(position)
         return None
 
+    def first_by_title(self, within: Section) -> dict[str, Section]:
+        """For each normalised title under ``within``, its first section: what :meth:`find` with
+        ``within`` and a test of equality would answer, for every title in one pass."""
+        first: dict[str, Section] = {}
+        for position, (h, title) in enumerate(zip(self.headings, self._titles)):
+            if within.start <= h.index < within.end and title not in first:
+                first[title] = self._section_at(position)
+        return first
+
     def _section_at(self, position: int) -> Section:
         h = self.headings[position]
         known = self._sections.get(h.index)

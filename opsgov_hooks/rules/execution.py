@@ -198,7 +198,7 @@ def verification_gates(records: RecordSet, policy: Policy) -> Iterator[Finding]:
             continue
         checks = [c for s in log.steps if s.status == "PASS" for c, _ in s.verification_commands()]
         for kind in required:
-            if not any(p.search(c) for p in patterns.get(kind, []) for c in checks):
+            if not any(_EVIDENCE.counts(kind, c, patterns, policy) for c in checks):
                 yield error("X012", f"{d.risk_class} needs {kind} evidence: no passing step has a verification "
                             f"command that counts as {kind}", d.path, log.heading_line, 1,
                             hint=f"record a step with e.g. opsgov run {d.operation_id} --verify "
@@ -211,6 +211,29 @@ _EXAMPLES = {
     "logs": "sh -c '! journalctl -u SERVICE --since -10min | grep -iE \"error|fail|panic|fatal\"'",
     "functional": "curl -fsS http://localhost:PORT/health",
 }
+
+
+class _EvidenceMemo:
+    """Operations repeat the same verification commands: whether one counts as evidence of a kind
+    is decided once per process and policy (the answer of the patterns, which are pure)."""
+
+    def __init__(self) -> None:
+        self.policy: Policy | None = None   # held, so no other policy can take its identity
+        self.seen: dict[tuple[str, str], bool] = {}
+
+    def counts(self, kind: str, command: str, patterns: dict[str, list[linear.Pattern]], policy: Policy) -> bool:
+        if self.policy is not policy:
+            self.policy, self.seen = policy, {}
+        key = (kind, command)
+        found = self.seen.get(key)
+        if found is None:
+            if len(self.seen) >= 65536:
+                self.seen.clear()
+            found = self.seen[key] = any(p.search(command) for p in patterns.get(kind, []))
+        return found
+
+
+_EVIDENCE = _EvidenceMemo()
 
 
 def _evidence_patterns(policy: Policy) -> tuple[dict[str, list[linear.Pattern]], list[Finding]]:

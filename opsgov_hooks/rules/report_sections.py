@@ -49,9 +49,11 @@ def report_sections(records: RecordSet, policy: Policy) -> Iterator[Finding]:
 
 def _subsections(d: Declaration, outline: Outline, report: Section) -> Iterator[Finding]:
     heading_line = outline.file_line(report.heading.index)
+    found: dict[str, Section] = {}   # each wanted name's first section, aliases included, in order
+    for title, first in outline.first_by_title(report).items():
+        found.setdefault(_ALIASES.get(title, title), first)
     for name in REPORT_SECTIONS:
-        wanted = name.casefold()
-        section = outline.find(lambda t: _ALIASES.get(t, t) == wanted, within=report)
+        section = found.get(name.casefold())
         if section is None:
             yield error("R002", f"the report has no {name} section", d.path, heading_line, 1,
                         hint=f"add '### {name}' under the Report heading")

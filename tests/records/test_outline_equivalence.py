@@ -103,3 +103,16 @@ def test_a_heading_equal_to_but_not_from_the_outline_gets_its_section() -> None:
     assert outline.section(outline.headings[1]) == markdown.Section(outline.headings[1], 2, 3)
     assert outline.find(lambda t: t == "b") == markdown.Section(outline.headings[1], 2, 3)
     assert outline.section(outline.headings[0]).end == 4
+
+
+def test_first_by_title_is_find_for_every_title() -> None:
+    # The report rule looks its five sections up in one pass: each title's first section under a
+    # heading must be what find() with that title and ``within`` answers.
+    for text in _markdown(20261206, 800):
+        outline = markdown.Outline(text, 3)
+        for h in outline.headings:
+            within = outline.section(h)
+            first = outline.first_by_title(within)
+            titles = {markdown.normalise(x.title) for x in outline.headings} | {"report", "absent"}
+            for title in titles:
+                assert first.get(title) == outline.find(title.__eq__, within=within), (text, title)

@@ -253,3 +253,23 @@ def test_hostile_output_cannot_forge_steps() -> None:
     assert log is not None
     assert [(s.number, s.status) for s in log.steps] == [(1, "PASS")]
     assert log.problems == ()
+
+
+def test_x012_answers_follow_the_policy_within_one_process() -> None:
+    # Whether a command counts as evidence is remembered per policy: two policies in one process
+    # (a range judges under the policy of its base) never share an answer.
+    from conftest import entry_text
+    from opsgov_hooks.policy.config import resolve_policy
+    from opsgov_hooks.records.store import RecordSet, parse_record_file
+    from opsgov_hooks.rules.execution import verification_gates
+
+    records = RecordSet()
+    parse_record_file(RECORD, runbook(steps=step(1, verify="check-it now")).encode(), resolve_policy(None, None),
+                      records)
+    parse_record_file("ops/ledger/2026-01.yaml", entry_text(OP).encode(), resolve_policy(None, None), records)
+    gated = b"verification_gates:\n  LOW_RISK_CONFIG: [status]\n"
+    counts = resolve_policy(gated + b"evidence_patterns:\n  status: ['\\bcheck-it\\b']\n", None)
+    other = resolve_policy(gated + b"evidence_patterns:\n  status: ['\\bother\\b']\n", None)
+    for _ in range(2):
+        assert [f.code for f in verification_gates(records, counts)] == []
+        assert [f.code for f in verification_gates(records, other)] == ["X012"]

@@ -142,3 +142,17 @@ def test_signoff_yaml_is_read_strictly(here: Repo, run_cli) -> None:  # type: ig
     assert code == 1
     assert [f.split(": ", 2)[1].split()[0] for f in found] == ["F006"]
     assert found[0].startswith(f"{RECORD}:{here.read(RECORD).splitlines().index('approved_by: mallory') + 1}:1:")
+
+
+def test_the_first_of_a_name_and_its_alias_is_the_section_judged(here: Repo, run_cli) -> None:  # type: ignore[no-untyped-def]
+    # 'Executive Summary' stands for EXEC SUMMARY: of the two, the one written first is judged.
+    report = {"Executive Summary": "", **REPORT, "NEXT SAFE ACTIONS": ""}
+    closed(here, runbook(report=report))
+    assert lines(run_cli) == (1, [
+        f"{RECORD}:{line_of(here, '### Executive Summary')}:1: R003 the report's EXEC SUMMARY section is empty "
+        "(fix: write one paragraph: what was done, and the outcome)",
+        f"{RECORD}:{line_of(here, '### NEXT SAFE ACTIONS')}:1: R003 the report's NEXT SAFE ACTIONS section is empty "
+        "(fix: say what to do next, bounded)"])
+    report = {**REPORT, "Executive Summary": ""}    # now the full EXEC SUMMARY comes first
+    closed(here, runbook(report=report))
+    assert lines(run_cli) == (0, [])
