@@ -22,6 +22,14 @@ over all children ever waited for, so deltas of it cannot isolate one run).
   numbers, no operation records, no cross-record rules, no git.
 * **cold/warm**: with the record cache (``.git/opsgov-cache``) removed before
   every run, or kept from the warm-up run. The OS page cache is warm in both.
+* **restored** (``--restored``, and in the full run): what a CI job sees when it keeps
+  opsgov's cache between runs (docs/ci.md, "Starting warm"): a fresh ``git clone
+  --no-local`` of the repository (its own pack, another path), and before every run the
+  folder an earlier run left *in the original repository*, copied into the clone. For the
+  pull request's range that earlier run is the default branch's last push (``--range
+  main~1..main``: what the cache a pull request restores holds) or the same range (a re-run);
+  for ``--all`` and ``validate``, the same command on the default branch. Beside them, the
+  same commands cold in that clone.
 """
 from __future__ import annotations
 
@@ -289,6 +297,48 @@ def history_rows(repo: Path, info: dict[str, object], runs: int, work: Path) -> 
     return rows
 
 
+def restored_rows(repo: Path, info: dict[str, object], label: str, runs: int, work: Path) -> list[Row]:
+    """Cold against restored-cache runs in a fresh clone (see the module's docstring)."""
+    if not has_command("check"):
+        return []
+    reset(repo)
+    clone = work / "ci-clone"
+    if not clone.exists():
+        tmp = work / "ci-clone.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        git(work, "clone", "-q", "--no-local", "--", str(repo), str(tmp))
+        os.replace(tmp, clone)
+    pr_range = f"{info['pr_base']}..{info['pr_head']}"
+    main_push = f"{info['pr_base']}~1..{info['pr_base']}"   # the PR branches off main's tip
+    cases = [("check --range, 500-commit PR", ["check", "--range", pr_range],
+              [("main's last push", ["check", "--range", main_push]), ("same range", ["check", "--range", pr_range])]),
+             ("check --all", ["check", "--all"], [("main's run", ["check", "--all"])]),
+             ("validate, whole ledger", ["validate"], [("main's run", ["validate"])])]
+    rows = []
+    for name, args, seeds in cases:
+        cmd = [*opsgov_cmd(), *args]
+        rc, out = output_of(cmd, clone)
+        note = "" if rc in (0, 1) else f"exit {rc}: {out[:200]}"
+        cold = measure(cmd, clone, runs, before=drop_cache(clone))
+        rows.append(Row(f"{name} (CI clone, cold)", label, cold, None, None, "", note=note))
+        for seed_name, seed_args in seeds:
+            seed = work / "ci-seed"
+            drop_cache(repo)()
+            output_of([*opsgov_cmd(), *seed_args], repo)
+            shutil.rmtree(seed, ignore_errors=True)
+            shutil.copytree(repo / ".git" / "opsgov-cache", seed)
+
+            def restore(seed: Path = seed) -> None:
+                drop_cache(clone)()
+                shutil.copytree(seed, clone / ".git" / "opsgov-cache")
+
+            ours = measure(cmd, clone, runs, before=restore)
+            rows.append(Row(f"{name} (CI clone, restored from {seed_name})", label, ours, None, None, "",
+                            note=note))
+    drop_cache(repo)()
+    return rows
+
+
 READ_ALL = ("import os\nfor d in ('ops/operations','ops/ledger'):\n for n in os.listdir(d):\n"
             "  open(os.path.join(d,n),'rb').read()")
 
@@ -347,6 +397,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=5, help="measured runs per number (default %(default)s)")
     p.add_argument("--quick", action="store_true", help="1,000-commit history only, 3 runs")
     p.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    p.add_argument("--restored", action="store_true",
+                   help="only the CI scenarios: cold against a restored cache in a fresh clone "
+                        "(with --quick on the 1,000-commit history)")
+    p.add_argument("--commits", type=int, help="with --restored: the history to generate (default: 1,000 with "
+                                               "--quick, else 100,000)")
+    p.add_argument("--work", type=Path, default=generate.WORK,
+                   help="with --restored: where generated repositories are kept (default %(default)s)")
     return p.parse_args(argv)
 
 
@@ -359,6 +416,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("note: PYTHONDONTWRITEBYTECODE unset for the measured processes (bytecode cached, as after pip install)")
     runs = 3 if args.quick else args.runs
     load_before = f"{os.getloadavg()[0]:.2f}"
+    if args.restored:
+        shape = generate.Shape(commits=args.commits or (1_000 if args.quick else 100_000))
+        where = generate.ensure(shape, args.work)
+        label = f"{shape.commits // 1000}k"
+        rows = restored_rows(where / "repo", generate.load_manifest(where), label, runs, where)
+        print(table(rows))
+        print(f"\nload average before/after: {load_before} / {os.getloadavg()[0]:.2f} on {generate_cores()} cores")
+        return 0
     small = generate.ensure(generate.Shape(commits=1_000))
     rows = staged_rows(small / "repo", generate.load_manifest(small), "1k", runs, small)
     if not args.quick:
@@ -366,6 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         info = generate.load_manifest(big)
         rows += staged_rows(big / "repo", info, "100k", runs, big)
         rows += history_rows(big / "repo", info, runs, big)
+        rows += restored_rows(big / "repo", info, "100k", runs, big)
     rows.sort(key=lambda r: (r.scenario.startswith(("check --range", "check --all", "validate")), r.scenario))
     print(table(rows))
     print(f"\nload average before/after: {load_before} / {os.getloadavg()[0]:.2f} on {generate_cores()} cores")

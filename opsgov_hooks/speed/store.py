@@ -15,7 +15,10 @@ Several kinds share this store (each module says what it keys on):
   object (:mod:`opsgov_hooks.speed.sealed`). Both are facts about immutable objects.
 
 * Where: ``<git common dir>/opsgov-cache/`` -- inside ``.git``, so it is never
-  committed, belongs to one clone, and is shared by its linked worktrees.
+  committed, belongs to one clone, and is shared by its linked worktrees. ``OPSGOV_CACHE_DIR``
+  names another folder (one per repository): for CI systems that keep folders between runs
+  only outside ``.git``, or must not let ``.git`` carry the cache from one job to the next
+  (docs/ci.md, "Starting warm").
 * Validity: a file's name carries a fingerprint of the code that produced its
   contents (every module of the package, the schemas, the Python version since
   :mod:`marshal` is per version) and of the policy. Anything else of that kind in
@@ -26,6 +29,10 @@ Several kinds share this store (each module says what it keys on):
   never wrong or broken.
 
 ``OPSGOV_NO_CACHE=1`` turns every kind off.
+
+Trust: a row's digest catches damage, not forgery. Whoever can write this folder can make
+the gate answer what they wrote, so it must only ever be filled by runs of trusted code on
+trusted revisions (docs/ci.md).
 """
 from __future__ import annotations
 
@@ -94,6 +101,8 @@ class Store:
             self._read()
 
     def _read(self) -> None:
+        if not os.path.isfile(self.file):
+            return  # missing, or not a regular file (a FIFO in a restored folder would block the read)
         try:
             with open(self.file, "rb") as f:
                 data = f.read()
@@ -169,9 +178,15 @@ _OPEN: dict[tuple[str, str, str], Store] = {}
 
 
 def cache_dir(git: Git) -> str | None:
-    """``<git common dir>/opsgov-cache`` of the clone ``git`` works in (None: caching is off, or no git dir)."""
+    """``$OPSGOV_CACHE_DIR``, else ``<git common dir>/opsgov-cache`` of the clone ``git`` works in
+    (None: caching is off, or no git dir)."""
     if not enabled():
         return None
+    named = os.environ.get("OPSGOV_CACHE_DIR")
+    if named:
+        # Relative to where opsgov was started, as any path on its command line; made absolute
+        # so that a store opened twice in one process is the same store.
+        return os.path.abspath(named)
     try:
         common = git.common_dir()
     except GitError:
