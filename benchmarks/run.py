@@ -308,8 +308,11 @@ def restored_rows(repo: Path, info: dict[str, object], label: str, runs: int, wo
         shutil.rmtree(tmp, ignore_errors=True)
         git(work, "clone", "-q", "--no-local", "--", str(repo), str(tmp))
         os.replace(tmp, clone)
-    pr_range = f"{info['pr_base']}..{info['pr_head']}"
-    main_push = f"{info['pr_base']}~1..{info['pr_base']}"   # the PR branches off main's tip
+    # Commit ids: the clone has the pull request's branch only as origin/<name>.
+    base, head = (git(repo, "rev-parse", "--verify", f"{info[k]}^{{commit}}").decode().strip()
+                  for k in ("pr_base", "pr_head"))
+    pr_range = f"{base}..{head}"
+    main_push = f"{base}~1..{base}"   # the pull request branches off main's tip
     cases = [("check --range, 500-commit PR", ["check", "--range", pr_range],
               [("main's last push", ["check", "--range", main_push]), ("same range", ["check", "--range", pr_range])]),
              ("check --all", ["check", "--all"], [("main's run", ["check", "--all"])]),
