@@ -127,7 +127,7 @@ INVENTORY: tuple[Entry, ...] = (
           "a constant amount of work per start"),
     Entry("opsgov_hooks.rules.secret_filters", "_DIGEST_PREFIX", "alternation of literals, anchored at the end"),
     Entry("opsgov_hooks.rules.secret_filters", "_OBJECT_ID", "bounded hex runs, anchored", "match"),
-    Entry("opsgov_hooks.rules.secrets", "_BACKREFERENCE", "two literal alternatives (applied to detect-secrets' "
+    Entry("opsgov_hooks.rules.secret_screen", "_BACKREFERENCE", "two literal alternatives (applied to detect-secrets' "
           "pattern text, not to repository content)"),
     Entry("opsgov_hooks.output.junit", "_COMMIT", "fixed width, anchored", "match"),
     Entry("opsgov_hooks.output.junit", "_NOT_XML", "a single character class"),
@@ -189,17 +189,27 @@ INLINE: tuple[Inline, ...] = (
            "fullmatch"),
     Inline("opsgov_hooks.lifecycle.allocate", "pattern = re.compile(", r"OPS-2026-01-27-([0-9]{3})",
            "a literal then fixed width", "search", re.I),
-    Inline("opsgov_hooks.rules.secrets", 're.compile("|".join(keyword.DENYLIST), re.IGNORECASE)',
+    Inline("opsgov_hooks.rules.secret_screen", 're.compile("|".join(keyword.DENYLIST), re.IGNORECASE)',
            r"(?i)api_?key|auth_?key|service_?key|account_?key|db_?key|database_?key|priv_?key|private_?key|"
            r"client_?key|db_?pass|database_?pass|key_?pass|password|passwd|pwd|secret|contraseña|contrasena",
            "detect-secrets' own keyword list (its scan runs the same words on the same lines): literal "
            "alternatives; lines longer than WINDOW are cut into windows first", "search"),
-    Inline("opsgov_hooks.rules.secrets", 'union = [re.compile("|".join(parts))]', r"(?:AKIA[0-9A-Z]{16})|(?:xox[baprs]-[0-9a-zA-Z]{10,48})",
+    Inline("opsgov_hooks.rules.secret_screen", 'union = [re.compile("|".join(parts))]', r"(?:AKIA[0-9A-Z]{16})|(?:xox[baprs]-[0-9a-zA-Z]{10,48})",
            "detect-secrets' own plugin expressions in one alternation (its scan runs each on the same lines "
            "anyway): opsgov adds no pattern, and lines are cut into windows of WINDOW characters", "search"),
-    Inline("opsgov_hooks.rules.secrets", "alone + [re.compile(part) for part in parts]",
+    Inline("opsgov_hooks.rules.secret_screen", "union = [re.compile(part) for part in parts]",
            r"(?:AKIA[0-9A-Z]{16})", "detect-secrets' own plugin expressions one by one, when they cannot be "
            "joined (its scan runs each on the same lines anyway); lines are cut into windows of WINDOW "
            "characters", "search"),
+    Inline("opsgov_hooks.rules.secret_screen", "[re.compile(pattern, flags) for pattern, flags in alone]",
+           r"(?:AKIA[0-9A-Z]{16})", "detect-secrets' own plugin expressions that cannot be joined (its scan "
+           "runs each on the same lines anyway); lines are cut into windows of WINDOW characters", "search"),
+    Inline("opsgov_hooks.rules.secret_screen", "compiled[i] = re.compile(guarded[i][2], guarded[i][3])",
+           r"-----BEGIN[ A-Z]*PRIVATE KEY-----", "detect-secrets' own plugin expressions, each tried only on a "
+           "line that holds its literal run (its scan runs each on the same lines anyway); lines are cut into "
+           "windows of WINDOW characters", "search"),
+    Inline("opsgov_hooks.rules.secret_screen", "re.compile(test[1], test[2])", r"([\'\"])([0-9a-fA-F]+)(\1)",
+           "detect-secrets' own quoted-string expression of an entropy plugin, the one its scan runs on the "
+           "same lines; lines are cut into windows of WINDOW characters", "findall"),
     Inline("opsgov_hooks.execution.steptext", "re.finditer(", "\n", "a literal", "search"),
 )

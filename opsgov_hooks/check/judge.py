@@ -29,6 +29,7 @@ from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.rules.gate import NEW_OPERATION, AddedLines, GateInput, TouchedPaths
 from opsgov_hooks.rules.secrets import BASELINE_FILE, BASELINE_LIMIT, Baseline
 from opsgov_hooks.check.runner import run_change_rules, run_content_rules, run_path_rules
+from opsgov_hooks.speed.screens import KeptScreens
 
 GITLINK = "160000"   # the mode of a submodule entry: a commit of another repository
 
@@ -43,6 +44,7 @@ class Judge:
         self.policy = policy
         self.trusted = trusted   # the revision the policy (and a .secrets.baseline) is read from
         self._baseline: list[Baseline | None] = []   # empty: not read yet
+        self._screens = KeptScreens(git)
         self._unknowable: tuple[frozenset[str], str] | None = None   # see know_tags_from
         self.tags = list(tags)
         self.records = RecordCache(git, policy, tags)
@@ -325,7 +327,8 @@ class Judge:
         """Rule 4's content part: NOT ALLOWED patterns and secrets in the added lines (of ``only``'s rules)."""
         where = f" (commit {commit[:12]})" if commit else ""
         return run_content_rules(AddedLines(lines, self.policy, where, self._existing_objects,
-                                            None if only is None else tuple(only), self._secrets_baseline))
+                                            None if only is None else tuple(only), self._secrets_baseline,
+                                            self._screens))
 
     def _secrets_baseline(self) -> Baseline | None:
         """The ``.secrets.baseline`` of the trusted revision, parsed once (None: there is none)."""

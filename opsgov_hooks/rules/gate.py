@@ -19,6 +19,7 @@ from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import ID_RE, tag_name
 from opsgov_hooks.records.scope import changed_fields
 from opsgov_hooks.records.store import RecordSet
+from opsgov_hooks.rules.secret_screen import ScreenMemo
 from opsgov_hooks.rules.secrets import Baseline, find_secrets
 
 NEW_OPERATION = "declare a new operation for this change ('opsgov new')"
@@ -205,6 +206,7 @@ class AddedLines:
     existing_objects: Callable[[Iterable[str]], set[str]] = lambda names: set()  # commits/tags among names
     only: Sequence[ForbiddenRule] | None = None   # None: every forbidden rule of the policy
     baseline: Callable[[], Baseline | None] = lambda: None   # the trusted .secrets.baseline, read when needed
+    screens: ScreenMemo | None = None   # detect-secrets' screens kept between runs (the runner's cache)
 
     @property
     def rules(self) -> Sequence[ForbiddenRule]:
@@ -230,7 +232,7 @@ def secrets(added: AddedLines) -> Iterator[Finding]:
     if not secret_rules or not added.lines:
         return
     rule = secret_rules[0]
-    for line, kind in find_secrets(added.lines, added.existing_objects, added.baseline):
+    for line, kind in find_secrets(added.lines, added.existing_objects, added.baseline, added.screens):
         yield error("G008", f"NOT ALLOWED ({rule.id}): {rule.message}: {kind} in an added line{added.where}",
                     line.path, line.line, 1,
                     hint="remove the secret from the change (and rotate it); if it is not a "

@@ -26,6 +26,7 @@ from typing import Any
 from opsgov_hooks.findings import UsageError
 from opsgov_hooks.git.patches import AddedLine
 from opsgov_hooks.rules.detect_secrets_loader import load_detect_secrets
+from opsgov_hooks.rules.secret_screen import ScreenMemo, describe, tests_of
 
 BASELINE_FILE = ".secrets.baseline"
 BASELINE_LIMIT = 32 * 1024 * 1024
@@ -147,10 +148,13 @@ class _Session:
         self.stack.enter_context(transient_settings(settings)).disable_filters(*_NEVER)
         self.memo: dict[tuple[str, str], list[Hit]] = {}
         self.skipped: dict[str, bool] = {}
-        self.screen = _screen()
+        from detect_secrets.settings import get_plugins
+
+        self.spec = describe(get_plugins())
+        self.screen = tests_of(self.spec)
 
     def could_hold_secret(self, line: str) -> bool:
-        """False only when no active plugin can report anything in ``line`` (see :func:`_screen`)."""
+        """False only when no active plugin can report anything in ``line`` (see :mod:`.secret_screen`)."""
         return self.screen is None or any(test(line) for test in self.screen)
 
     def skips(self, path: str) -> bool:
@@ -160,102 +164,6 @@ class _Session:
         if path not in self.skipped:
             self.skipped[path] = ds_scan._is_filtered_out(required_filter_parameters=["filename"], filename=path)
         return self.skipped[path]
-
-
-def _screen() -> list[Callable[[str], bool]] | None:
-    """For each active detect-secrets plugin, a test that is true whenever the plugin can report
-    anything in a line, built from the plugin's own expressions (None: some plugin is of a kind
-    this does not know, so every line goes to detect-secrets).
-
-    * a regex detector reports only what its ``denylist`` expressions find;
-    * the keyword detector only where one of its keywords stands (every expression it has holds
-      the keyword list, matched without regard to case);
-    * an entropy detector only a quoted string of its alphabet whose Shannon entropy exceeds its
-      limit, and a string of ``n`` characters has at most ``log2(n)`` bits of entropy per character,
-      so it must be longer than ``2 ** limit``.
-
-    Filters only ever remove what plugins report, so a line no test passes has no secret to
-    report, and skipping it changes nothing but the time (detect-secrets' per-line, per-plugin
-    dispatch is most of a scan's cost).
-    """
-    from detect_secrets.plugins import keyword
-    from detect_secrets.plugins.base import RegexBasedDetector
-    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
-    from detect_secrets.settings import get_plugins
-
-    tests: list[Callable[[str], bool]] = []
-    patterns: list[re.Pattern[str]] = []
-    for plugin in get_plugins():
-        if isinstance(plugin, RegexBasedDetector):
-            patterns += list(plugin.denylist)
-        elif isinstance(plugin, keyword.KeywordDetector):
-            tests.append(_any_of([re.compile("|".join(keyword.DENYLIST), re.IGNORECASE)]))
-        elif isinstance(plugin, HighEntropyStringsPlugin):
-            tests.append(_long_quoted(plugin.regex, int(2 ** plugin.entropy_limit) + 1))
-        else:
-            return None
-    return [_any_of(patterns), *tests]
-
-
-_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
-_FLAGS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
-
-
-def _required_literal(pattern: re.Pattern[str]) -> str:
-    """The longest run of literal characters in the pattern's top-level sequence: every match holds it."""
-    import re._constants as sre_constants  # type: ignore[import-not-found]
-    import re._parser as sre_parser  # type: ignore[import-not-found]
-
-    try:
-        parsed = sre_parser.parse(pattern.pattern, pattern.flags)
-    except (re.error, TypeError, ValueError):
-        return ""
-    best = run = ""
-    for op, value in parsed:
-        if op is sre_constants.LITERAL:
-            run += chr(value)
-            continue
-        best, run = max(best, run, key=len), ""
-    return max(best, run, key=len)
-
-
-def _any_of(patterns: list[re.Pattern[str]]) -> Callable[[str], bool]:
-    """A search for any of ``patterns``. One that every match of which holds a literal run (``BEGIN
-    RSA PRIVATE KEY``, ``xox``, ``eyJ``) is tried only where that run stands (compared case-folded
-    for a pattern without regard to case); the others form one alternation (each with its own
-    flags, scoped) where that means the same, or are tried one by one (a back-reference counts
-    groups; inline global flags cannot be scoped)."""
-    guarded: list[tuple[str, bool, re.Pattern[str]]] = []
-    parts, alone = [], []
-    for p in patterns:
-        literal = _required_literal(p)
-        if len(literal) >= 2:
-            ignore_case = bool(p.flags & re.IGNORECASE)
-            guarded.append((literal.casefold() if ignore_case else literal, ignore_case, p))
-            continue
-        flags = "".join(letter for flag, letter in _FLAGS if p.flags & flag)
-        if _BACKREFERENCE.search(p.pattern) or p.pattern.lstrip().startswith("(?") and \
-                p.pattern.lstrip()[2:3].isalpha():
-            alone.append(p)
-        else:
-            parts.append(f"(?{flags}:{p.pattern})" if flags else f"(?:{p.pattern})")
-    try:
-        union = [re.compile("|".join(parts))] if parts else []
-    except re.error:
-        union, alone = [], alone + [re.compile(part) for part in parts]
-    everything = union + alone
-
-    def test(line: str) -> bool:
-        if any(p.search(line) for p in everything):
-            return True
-        folded = line.casefold()
-        return any((literal in (folded if ignore_case else line)) and p.search(line) is not None
-                   for literal, ignore_case, p in guarded)
-    return test
-
-
-def _long_quoted(quoted: re.Pattern[str], shortest: int) -> Callable[[str], bool]:
-    return lambda line: any(len(m[1]) >= shortest for m in quoted.findall(line))
 
 
 _SESSION: list[_Session] = []
@@ -338,19 +246,55 @@ def _scan(groups: dict[str, list[AddedLine]], baseline: Baseline | None) -> list
     return hits
 
 
+def _screened_out(groups: dict[str, list[AddedLine]], tests: list[Callable[[str], bool]] | None) -> bool:
+    """True when no added line could hold anything an active plugin reports (so nothing is to scan).
+    A line near an ``allowlist nextline`` pragma is scanned with its neighbour: never screened out here."""
+    if tests is None:
+        return False
+    for path, group in groups.items():
+        for added in group:
+            for window in _windows(presented(path, added.text)):
+                if "nextline" in window.lower() or any(test(window) for test in tests):
+                    return False
+    return True
+
+
+def _kept_tests(screens: ScreenMemo, plugins_used: Any) -> tuple[bool, list[Callable[[str], bool]] | None]:
+    """(found, tests) of the screen kept for these plugins; a description that does not build is not found."""
+    spec = screens.get(plugins_used)
+    if spec is None:
+        return False, None
+    try:
+        return True, tests_of(spec)
+    except (TypeError, ValueError, IndexError, re.error):
+        return False, None   # not what describe() writes: built afresh from the library
+
+
 def find_secrets(lines: Sequence[AddedLine], existing_objects: Callable[[Iterable[str]], set[str]],
-                 baseline: Callable[[], Baseline | None] = lambda: None) -> list[tuple[AddedLine, str]]:
+                 baseline: Callable[[], Baseline | None] = lambda: None,
+                 screens: ScreenMemo | None = None) -> list[tuple[AddedLine, str]]:
     """(line, kind) for each added line detect-secrets flags.
 
     A hexadecimal string that names a commit of this repository, in full or
     abbreviated (a ``rollback_ref``), is an id, not a secret, and is not reported.
-    detect-secrets (and what it imports) loads only here, when there are lines to scan.
+    detect-secrets (and what it imports) loads only here, when there are lines to scan,
+    and not at all when ``screens`` keeps this installation's screen and no added line
+    passes it (see :mod:`.secret_screen`).
     """
     if not lines:
         return []
     known = baseline()
+    groups = _by_path(lines)
+    plugins_used = None if known is None else known.settings.get("plugins_used")
+    kept = False
+    if screens is not None:
+        kept, tests = _kept_tests(screens, plugins_used)
+        if kept and _screened_out(groups, tests):
+            return []
     try:
-        hits = _scan(_by_path(lines), known)
+        hits = _scan(groups, known)
+        if screens is not None and not kept:
+            screens.put(plugins_used, _session(known).spec)
     except UsageError:
         raise
     except Exception as exc:  # a scanner that fails must fail the gate, never pass it or crash it
