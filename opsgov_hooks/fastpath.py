@@ -45,14 +45,28 @@ DEFAULT_RULES: Rules = (("ops/operations", "ops/ledger"), ("ops/", "docs/governa
                         ("ops/**", "docs/governance/**"))
 
 
+_NOT_SURE: list[bool] = []   # main() asked about this process's staged check and could not answer
+
+
 def main() -> int:
     """The ``opsgov`` console script: the fast answer when there is one, else the full CLI."""
     code = quick_check(sys.argv[1:])
     if code is not None:
         return code
+    if sys.argv[1:] in (["check"], ["check", "--staged"]):
+        _NOT_SURE.append(True)
     from opsgov_hooks.cli import main as cli_main
 
     return cli_main()
+
+
+def asked_already(repo: str) -> bool:
+    """True (once) when :func:`main` already asked :func:`nothing_to_judge` about ``repo`` in this
+    process and could not answer: the full command need not ask git the same again."""
+    if repo == "." and _NOT_SURE:
+        _NOT_SURE.clear()
+        return True
+    return False
 
 
 def quick_check(argv: list[str]) -> int | None:

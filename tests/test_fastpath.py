@@ -153,8 +153,9 @@ def test_a_repository_elsewhere_even_one_named_like_an_option(tmp_path: Path, mo
     assert not (tmp_path / "x").exists()
 
 
-def probe(repo: Repo, tmp_path: Path, *argv: str) -> tuple[int, list[str], list[str]]:
-    """The console script's ``main`` in a fresh interpreter: (exit code, modules it imported, git commands run)."""
+def probe(repo: Repo, tmp_path: Path, *argv: str, whole: bool = False) -> tuple[int, list[str], list[str]]:
+    """The console script's ``main`` in a fresh interpreter: (exit code, modules it imported, git commands run:
+    their names, or with ``whole`` their whole argument lists)."""
     code = ("import sys, json\nbefore = set(sys.modules)\nsys.argv = ['opsgov', *sys.argv[1:]]\n"
             "from opsgov_hooks.fastpath import main\ncode = main()\n"
             "print(json.dumps([code, sorted(set(sys.modules) - before)]))\n")
@@ -162,8 +163,9 @@ def probe(repo: Repo, tmp_path: Path, *argv: str) -> tuple[int, list[str], list[
     proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=repo.path, capture_output=True, text=True,
                           env={**os.environ, "GIT_TRACE": str(trace)}, check=True)
     exit_code, modules = json.loads(proc.stdout.splitlines()[-1])
-    commands = sorted(line.split("trace: built-in: git ", 1)[1].split()[0]
-                      for line in trace.read_text().splitlines() if "trace: built-in: git " in line)
+    runs = [line.split("trace: built-in: git ", 1)[1] for line in trace.read_text().splitlines()
+            if "trace: built-in: git " in line]
+    commands = sorted(run if whole else run.split()[0] for run in runs)
     trace.unlink()
     return exit_code, modules, commands
 
@@ -177,6 +179,30 @@ def test_the_full_command_asks_the_same_question(committed: Repo, tmp_path: Path
     committed.stage()
     code, modules, _ = probe(committed, tmp_path, "check", "--format", "json")
     assert code == 1 and "yaml" in modules
+
+
+def test_the_full_command_does_not_ask_again_what_the_console_script_asked(committed: Repo, tmp_path: Path) -> None:
+    """``opsgov check`` on a governed change: one ``diff-index`` for the fast question, not two."""
+    committed.write("ops/services/a.yaml", "a: 2\n")
+    committed.stage()
+    fast = "diff-index --cached -z --name-status --no-renames HEAD --"
+    code, _modules, commands = probe(committed, tmp_path, "check", whole=True)
+    assert code == 1 and sum(fast in c for c in commands) == 1
+    # Any other arguments: main() does not ask, the full command does (once).
+    code, _modules, commands = probe(committed, tmp_path, "check", "--format", "json", whole=True)
+    assert code == 1 and sum(fast in c for c in commands) == 1
+
+
+def test_a_governed_commit_answered_from_the_caches_loads_neither_libyaml_nor_detect_secrets(
+        committed: Repo, tmp_path: Path) -> None:
+    """The second run of the same governed change reads records from the cache and screens its lines
+    with the kept screen: the YAML parser and the secret scanner are never imported."""
+    committed.write("ops/services/a.yaml", "replicas: 3\n")
+    committed.stage()
+    first = probe(committed, tmp_path, "check")
+    second = probe(committed, tmp_path, "check")
+    assert first[0] == second[0] == 1 and "detect_secrets" in first[1]
+    assert not {"yaml.reader", "yaml._yaml", "detect_secrets"} & set(second[1])
 
 
 # -- a configured policy, through the cache the full command writes -------------------------------------

@@ -92,9 +92,9 @@ def run_check(args: CheckArgs, out: TextIO, stdin: TextIO) -> int:
     args = choose_mode(args, os.environ)
     render = get_reporter(args.output_format or default_format(), quiet=args.quiet, command="opsgov check")
     if args.mode == "staged":
-        from opsgov_hooks.fastpath import nothing_to_judge
+        from opsgov_hooks.fastpath import asked_already, nothing_to_judge
 
-        if nothing_to_judge(args.repo):
+        if not asked_already(args.repo) and nothing_to_judge(args.repo):
             out.write(render([]))
             return 0
     judged: list[str] = []

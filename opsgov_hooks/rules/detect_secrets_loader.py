@@ -21,11 +21,12 @@ is replaced by it in the filter modules that use it, and only when it is the one
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 import types
 from collections.abc import Callable
 from typing import Any, NoReturn
+
+from opsgov_hooks.speed.lazy import lazy_module
 
 
 class OfflineError(RuntimeError):
@@ -46,20 +47,6 @@ def _stand_in() -> types.ModuleType:
     for verb in ("request", "get", "post", "put", "patch", "delete", "head", "options", "Session", "session"):
         setattr(module, verb, _refuse)
     return module
-
-
-def _lazy(name: str) -> None:
-    """Put a module that loads itself on first use in ``sys.modules`` (unless it is there already)."""
-    if name in sys.modules:
-        return
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        return
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
 
 
 # Every detect-secrets module the scan uses that imports ``requests``, imported while the
@@ -90,7 +77,7 @@ def load_detect_secrets() -> None:
     """Import what the scan uses of detect-secrets, with ``requests`` stood in for (once per process)."""
     if "detect_secrets.core.plugins.util" in sys.modules or "requests" in sys.modules:
         return
-    _lazy("multiprocessing")
+    lazy_module("multiprocessing")
     stand_in = _stand_in()
     sys.modules["requests"] = stand_in
     sys.modules["requests.exceptions"] = stand_in.exceptions

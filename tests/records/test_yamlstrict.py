@@ -261,3 +261,16 @@ def test_spans_of_many_entries_ending_in_block_scalars() -> None:
     docs, findings = yamlstrict.load_documents("f.yaml", text)
     assert findings == [] and [(d.first_line, d.last_line) for d in docs][:2] == [(1, 4), (6, 9)]
     assert (docs[-1].first_line, docs[-1].last_line) == (2496, 2499)
+
+
+def test_the_fast_path_s_printable_class_is_yaml_s_printable_set() -> None:
+    """``_PRINTABLE`` is written as a complement (it compiles far faster); it must be the same set, for
+    every code point, as YAML's printable characters without line breaks, tab and byte order mark."""
+    import re
+
+    from opsgov_hooks.records import yamlstrict
+
+    spec = re.compile("[ -~\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+    ours = re.compile(f"[{yamlstrict._PRINTABLE}]")
+    differ = [hex(cp) for cp in range(0x110000) if bool(spec.match(chr(cp))) != bool(ours.match(chr(cp)))]
+    assert differ == []
