@@ -33,7 +33,7 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING, Any, Union
 
-from opsgov_hooks.speed.lazy import lazy_module
+from opsgov_hooks.lazy import lazy_module
 from opsgov_hooks.speed.nogc import paused_gc
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ import types
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from opsgov_hooks.speed.lazy import lazy_module
+from opsgov_hooks.lazy import lazy_module
 
 
 class OfflineError(RuntimeError):
