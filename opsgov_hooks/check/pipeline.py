@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from opsgov_hooks.speed import parallel, results
 from opsgov_hooks.speed.store import Store, open_store
-from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy, resolve_policy
+from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy
+from opsgov_hooks.speed.policies import kept_policy
 from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.findings import Finding, FindingTuple, Severity, from_tuple, to_tuple
 from opsgov_hooks.rules.association import ChangeView, operation_of_approval, signs_nothing
@@ -46,7 +47,7 @@ def policy_sources(git: Git, rev: str | None) -> tuple[bytes | None, bytes | Non
 
 def trusted_policy(git: Git, rev: str | None) -> Policy:
     """The policy as the trusted revision ``rev`` holds it (None: the empty tree, i.e. the defaults)."""
-    return resolve_policy(*policy_sources(git, rev))
+    return kept_policy(git, *policy_sources(git, rev))
 
 
 def record_findings(head: RecordSet, base: RecordSet, policy: Policy, touched: set[str],
@@ -185,7 +186,7 @@ def check_staged(git: Git, message: Message | None = None,
     if not entries and not trailers:
         return []
     sources = policy_sources(git, head)
-    policy = resolve_policy(*sources)
+    policy = kept_policy(git, *sources)
     if message is None and on_policy is not None:
         on_policy(*sources, policy)
     # Names only: the tags this change answers for are read in full before the history rules run.

@@ -235,6 +235,31 @@ def policy_from_mapping(data: dict[str, Any], source: str) -> Policy:
     )
 
 
+def policy_to_plain(policy: Policy) -> dict[str, Any]:
+    """The policy as plain data (dicts, tuples, text, numbers): what a cache can keep."""
+    return dataclasses.asdict(policy)
+
+
+def policy_from_plain(plain: Any) -> Policy:
+    """The policy :func:`policy_to_plain` gave; ``TypeError``/``ValueError`` for anything it does not give."""
+    if not isinstance(plain, dict) or not isinstance(plain.get("forbidden"), tuple):
+        raise TypeError("not a policy")
+    rules = tuple(_typed(ForbiddenRule, ForbiddenRule(id="", message=""), rule) for rule in plain["forbidden"])
+    policy: Policy = _typed(Policy, Policy(), {**plain, "forbidden": rules})
+    return policy
+
+
+def _typed(kind: Any, default: Any, fields: Any) -> Any:
+    """``kind(**fields)`` when every field has the type of its default (text where the default is None)."""
+    if not isinstance(fields, dict):
+        raise TypeError("not a mapping")
+    for name, value in fields.items():
+        expected = getattr(default, name, None)
+        if not (isinstance(value, type(expected)) or expected is None and isinstance(value, str)):
+            raise ValueError(f"{name}: not a {type(expected).__name__}")
+    return kind(**fields)
+
+
 def parse_config(path: str, raw: bytes) -> tuple[Policy | None, list[Finding]]:
     """Parse ``.opsgov.yaml`` bytes; findings instead of a policy when it is broken.
 
