@@ -13,6 +13,10 @@ Several kinds share this store (each module says what it keys on):
 * ``ancestry``: is-ancestor answers for rollback references, by (tip, commit)
   (:func:`opsgov_hooks.git.refs.resolve`), and ``sealed``: the entry a tag's commit holds, by tag
   object (:mod:`opsgov_hooks.speed.sealed`). Both are facts about immutable objects.
+* ``scan``: detect-secrets' screen, by the installed library and a baseline's plugins
+  (:mod:`opsgov_hooks.speed.screens`), and ``policy``: the policy of a configuration, by the bytes
+  of ``.opsgov.yaml`` and ``pyproject.toml`` (:mod:`opsgov_hooks.speed.policies`). Both live in
+  :mod:`opsgov_hooks.speed.kv`.
 
 * Where: ``<git common dir>/opsgov-cache/`` -- inside ``.git``, so it is never
   committed, belongs to one clone, and is shared by its linked worktrees. ``OPSGOV_CACHE_DIR``
