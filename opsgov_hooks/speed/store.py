@@ -28,9 +28,9 @@ Several kinds share this store (each module says what it keys on):
   :mod:`marshal` is per version) and of the policy. Anything else of that kind in
   the folder is stale and removed on the next write.
 * Safety: :mod:`marshal` holds only plain data (loading it cannot run code), every
-  write is atomic (temporary file + ``os.replace``), and a file that cannot be read
-  or has the wrong shape is ignored and rebuilt: a cache can make opsgov faster,
-  never wrong or broken.
+  write is atomic (temporary file + ``os.replace``), and a file that cannot be read,
+  fails its digest or has the wrong shape is ignored and rebuilt: a cache can make
+  opsgov faster, never wrong or broken.
 
 ``OPSGOV_NO_CACHE=1`` turns every kind off.
 
@@ -60,8 +60,9 @@ if TYPE_CHECKING:
 
 CACHE_DIR = "opsgov-cache"
 T = TypeVar("T")
-FORMAT = 2
+FORMAT = 3             # 3: a digest of the payload after the header
 _MAGIC = b"opsgov cache\n"
+_DIGEST = 16           # bytes of blake2b over header and payload: a damaged file is a miss, not a wrong answer
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -90,6 +91,12 @@ def fingerprint(policy: Policy | None) -> str:
     return hashlib.sha256(f"{code_fingerprint()}\0{policy!r}".encode()).hexdigest()[:24]
 
 
+def _digest(header: bytes, payload: bytes) -> bytes:
+    digest = hashlib.blake2b(header, digest_size=_DIGEST)
+    digest.update(payload)
+    return digest.digest()
+
+
 class Store:
     """A dict of plain data for one kind and fingerprint, loaded once and written back when it changed."""
 
@@ -113,7 +120,12 @@ class Store:
             header = self._header()
             if not data.startswith(header):
                 return
-            entries = marshal.loads(data[len(header):])
+            digest, payload = data[len(header):len(header) + _DIGEST], data[len(header) + _DIGEST:]
+            # A flipped byte inside a string would still load, as another answer: check first. (Damage
+            # only: a digest is not a signature, and whoever can write the folder can forge it.)
+            if digest != _digest(header, payload):
+                return
+            entries = marshal.loads(payload)
         except (OSError, ValueError, EOFError, TypeError):
             return  # missing or corrupt: start empty, the next save rewrites it
         if isinstance(entries, dict):
@@ -148,7 +160,8 @@ class Store:
         if len(self.entries) > 2 * len(self.used) + keep:
             self.entries = {k: v for k, v in self.entries.items() if k in self.used}
         try:
-            payload = self._header() + marshal.dumps(self.entries)
+            header, body = self._header(), marshal.dumps(self.entries)
+            payload = header + _digest(header, body) + body
         except ValueError:
             return  # something that is not plain data: never cached
         import tempfile

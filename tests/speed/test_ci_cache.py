@@ -194,6 +194,25 @@ def test_a_cache_with_garbled_rows_changes_no_verdict(server: Path, tmp_path: Pa
         assert opsgov(work, *args, cache=cache) == opsgov(work, *args, no_cache=True), name
 
 
+def test_a_flipped_byte_that_still_decodes_is_not_an_answer(server: Path, tmp_path: Path) -> None:
+    """Damage that leaves plain data readable (a letter of a kept finding's message changed) is caught by
+    the whole-file stores' digest too, not only by the SQLite rows' own."""
+    work = clone(server, tmp_path / "work")
+    settle(work)
+    folder = work / ".git" / "opsgov-cache"
+    flipped = []
+    for store in folder.glob("*.bin"):
+        data = store.read_bytes()
+        if b"does not exist" in data:
+            store.write_bytes(data.replace(b"does not exist", b"does not EXIST"))
+            flipped.append(store.name)
+    assert flipped                                  # the kept findings of --all (results) and of H006 (memo)
+    for name, args in COMMANDS.items():
+        answer = opsgov(work, *args)
+        assert answer == opsgov(work, *args, no_cache=True), name
+        assert "EXIST" not in answer[1]
+
+
 def test_a_fifo_in_the_cache_folder_is_never_opened(server: Path, tmp_path: Path) -> None:
     """A restored folder is input: a special file under a store's name is skipped, not read (it would block)."""
     cache = warmed(server, tmp_path)
