@@ -159,6 +159,21 @@ class ObjectReads(GitProcess):
                 result[name] = (kind, sha)
         return result
 
+    def object_sizes(self, names: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+        """name -> (full sha, type, size in bytes) for each name that exists, from ONE ``cat-file --batch-check``
+        (nothing is inflated). Names go on stdin, so none can be read as an option."""
+        clean = list(dict.fromkeys(n for n in names if n and "\n" not in n))
+        if not clean:
+            return {}
+        out = self.run("cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+                       stdin="\n".join(clean).encode("utf-8", "surrogateescape") + b"\n")
+        result: dict[str, tuple[str, str, int]] = {}
+        for name, line in zip(clean, out.decode("utf-8", "replace").splitlines()):
+            parts = line.split(" ")
+            if len(parts) == 3 and parts[2].isdigit():   # "<name> missing" has no size; a name may hold spaces
+                result[name] = (parts[0], parts[1], int(parts[2]))
+        return result
+
     def object_types(self, names: Sequence[str]) -> dict[str, tuple[str, str]]:
         """name -> (type, full sha) for each name that exists; ambiguous and missing names are absent."""
         return {name: (kind, sha) for name, (kind, sha) in self.check_objects(names).items() if sha is not None}

@@ -133,7 +133,8 @@ def check_bytes(path: str, raw: bytes) -> tuple[str | None, list[Finding]]:
     text = text.removeprefix("\ufeff")
     if not text.strip():
         return None, [error("F003", "file is empty", path)]
-    separator = _separator(raw)
+    # Every line separator is a multi-byte UTF-8 sequence: ASCII bytes (most records) hold none.
+    separator = None if raw.isascii() else _separator(raw)
     if separator is not None:
         at, name = separator
         line = raw.count(b"\n", 0, at) + 1

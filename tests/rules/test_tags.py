@@ -200,3 +200,60 @@ def _policy(repo: Repo):  # type: ignore[no-untyped-def]
     from opsgov_hooks.git.sources import CommitSource
 
     return load_policy(CommitSource(Git(str(repo.path)), repo.head()))
+
+
+def test_sealed_entries_from_the_judged_files_first_bytes_agree_with_reading_each_version(
+        declared: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With many tags, a tag whose month file is the first bytes of the judged revision's is not read from
+    git (its blob id proves the bytes); every other version is. The findings are the same either way."""
+    from opsgov_hooks.check import tag_facts
+    from opsgov_hooks.git.gitio import Git
+    from opsgov_hooks.speed import store as cachestore
+
+    monkeypatch.setenv("OPSGOV_NO_CACHE", "1")   # every run reads the sealed entries again
+    ops = [f"OPS-2026-01-27-{n:03d}" for n in range(1, 7)] + ["OPS-2026-02-03-001", "OPS-2026-02-03-002"]
+    for op in ops[1:]:
+        declare(declared, op)
+    ledger: dict[str, str] = {}
+    recorded = []
+    for op in ops:
+        path = f"ops/ledger/{op[4:11]}.yaml"
+        dated = {} if op[4:11] == "2026-01" else {"approval_timestamp": "2026-02-03T09:00:00Z",
+                                                  "execution_timestamp": "2026-02-03T10:00:00Z"}
+        ledger[path] = ledger.get(path, "") + entry_text(op, **dated)
+        declared.write(path, ledger[path])
+        recorded.append(declared.commit(f"record {op}"))
+        code, out, err = run_cli("tag", op)
+        assert code == 0, out + err
+    # After the seals: one entry edited (its file is no longer a prefix anywhere), one tag moved to a
+    # commit without its entry, February's file removed.
+    january, february = "ops/ledger/2026-01.yaml", "ops/ledger/2026-02.yaml"
+    edited = ledger[january].split(f"operation_id: {ops[2]}\n")
+    declared.write(january, edited[0] + f"operation_id: {ops[2]}\n"
+                   + edited[1].replace("changes_summary: scrape_interval 15s -> 30s", "changes_summary: other", 1))
+    declared.git("rm", "-q", february)
+    declared.commit("edit a sealed entry, drop a month")
+    body = entry_text(ops[4]).removeprefix("---\n")   # ops[4] is of January: the fixture's dates
+    declared.git("tag", "-f", "-a", "-m", f"{ops[4]}: t\n\n{body}", f"ops-{ops[4][4:]}", recorded[0])
+    reads: list[str] = []
+    real = Git.read_objects
+
+    def counting(self: Git, names, limit=None):  # type: ignore[no-untyped-def]
+        names = list(names)
+        reads.extend(names)
+        return real(self, names, limit)
+
+    monkeypatch.setattr(Git, "read_objects", counting)
+    results = {}
+    for least in (10**9, 1):
+        monkeypatch.setattr(tag_facts, "PREFIX_MIN_TAGS", least)
+        monkeypatch.setattr(cachestore, "_OPEN", {})
+        reads.clear()
+        results[least] = _all(declared)
+        at_tags = [n for n in reads if n.endswith(".yaml") and not n.startswith(declared.head())]
+        # Read from git at tags' commits: every version; then only those that are not the first bytes of
+        # HEAD's file: January's since the edited entry (3 tags), February's (2).
+        assert len(at_tags) == (8 if least > 1 else 5), at_tags
+    assert results[1] == results[10**9]
+    assert any(" T005 " in line and ops[2] in line for line in results[1])
+    assert any(" T006 " in line for line in results[1])
