@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 
 from opsgov_hooks.speed import parallel, results
+from opsgov_hooks.speed.records_cache import keep_later
 from opsgov_hooks.speed.store import Store, open_store
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy
 from opsgov_hooks.speed.policies import kept_policy
@@ -258,16 +259,21 @@ def keys_outside(policy: Policy, records: RecordSet) -> bool:
 def _check_all(git: Git, head: str, policy: Policy) -> tuple[list[Finding], RecordSet]:
     judge = Judge(git, policy, git.ops_tags(), head)
     listing = git.ls_tree(head)
-    records = judge.records.load(record_files(listing, policy))
+    with keep_later() as later:   # cold: the record cache is written while the history child runs
+        records = judge.records.load(record_files(listing, policy))
 
-    def history() -> list[FindingTuple]:
-        return [to_tuple(f) for f in history_findings(git, judge, mode="all", head=records, base=RecordSet(),
-                                                      entries=[], existing=frozenset(listing), head_sha=head,
-                                                      base_sha=None)]
+        def history() -> list[FindingTuple]:
+            return [to_tuple(f) for f in history_findings(git, judge, mode="all", head=records, base=RecordSet(),
+                                                          entries=[], existing=frozenset(listing), head_sha=head,
+                                                          base_sha=None)]
 
-    # The history rules (mostly git: the ancestry walk, the sealed entries) run in a forked
-    # child while the record rules run here; nothing here uses git until the child is joined.
-    pending = parallel.in_background(history, before_in_child=git.forget_batch)
+        def in_child() -> None:
+            git.forget_batch()
+            later.forget()
+
+        # The history rules (mostly git: the ancestry walk, the sealed entries) run in a forked
+        # child while the record rules run here; nothing here uses git until the child is joined.
+        pending = parallel.in_background(history, before_in_child=in_child)
     findings = records.findings + run_record_rules(records, policy, memo=open_store(git, "findings", policy))
     governed = [p for p in listing if not record_kind(p, policy) and judge.governed_by_globs(p)
                 and not operation_of_approval(p, policy)]

@@ -58,8 +58,25 @@ class WorktreeSource:
         """
         root = os.path.realpath(self.root)
         result: dict[str, bytes | None] = {}
+        inside: dict[str, bool] = {}   # directory -> does it resolve inside the repository (asked once)
         for path in paths:
             full = os.path.join(self.root, path)
+            folder = os.path.dirname(full)
+            if folder not in inside:
+                inside[folder] = os.path.commonpath([root, os.path.realpath(folder)]) == root
+            try:
+                plain = inside[folder] and stat.S_ISREG(os.lstat(full).st_mode)
+            except OSError:
+                plain = False
+            if plain:
+                # A regular file (not a link) in a folder that resolves inside: what the general path
+                # below would conclude, without resolving every component of every path again.
+                try:
+                    with open(full, "rb") as f:
+                        result[path] = f.read(READ_LIMIT)
+                except OSError:
+                    result[path] = None
+                continue
             if os.path.commonpath([root, os.path.realpath(full)]) != root:
                 result[path] = None
                 continue

@@ -15,9 +15,10 @@ checkout filters (CRLF, smudge) may make the bytes differ.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from opsgov_hooks.speed.nogc import paused_gc
@@ -113,6 +114,7 @@ def _load(cache: KeyValue, source: Source, policy: Policy, paths: Sequence[str],
     missing = [p for p in paths if p not in keys or keys[p] not in kept]
     contents = source.read_many(missing) if missing else {}
     fresh = dict(zip(missing, parse_many([(p, contents.get(p)) for p in missing], policy)))
+    kept_now = 0
     for path in paths:
         key = keys.get(path)
         hit = kept.get(key) if key is not None else None
@@ -125,8 +127,16 @@ def _load(cache: KeyValue, source: Source, policy: Policy, paths: Sequence[str],
             result = _dump(_parse_one(path, contents.get(path), policy))
         if key is not None and contents.get(path) is not None:
             _keep(cache, key, result)
+            kept_now += 1
+            if kept_now % SAVE_EVERY == 0:
+                cache.save()
         _apply(result, records)
     cache.save()
+
+
+# Rows are written every this many files: a cold run of 10,000 records would otherwise hold every
+# row's bytes (57 MB) until one write at the end.
+SAVE_EVERY = 1000
 
 
 # -- cold runs: two cores parse at once ----------------------------------------------------
@@ -174,15 +184,63 @@ def _parse_blobs(git: Git, policy: Policy, items: Sequence[tuple[str, str]]) -> 
             continue
         todo.append((path, sha))
     raws = git.read_blobs([sha for _path, sha in todo], "a record file")
+    later = _LATER
     for (path, sha), raw, parsed in zip(todo, raws, parse_many([(p, r) for (p, _s), r in zip(todo, raws)], policy)):
         if cache is not None and raw is not None:
-            _keep(cache, f"g\0{path}\0{sha}", parsed)
+            if later is not None:
+                later.items.append((cache, f"g\0{path}\0{sha}", parsed))
+            else:
+                _keep(cache, f"g\0{path}\0{sha}", parsed)
         one = RecordSet()
         _apply(parsed, one)
         results[(path, sha)] = one
-    if cache is not None:
+    if cache is not None and later is None:
         cache.save()
     return results
+
+
+# -- writing the cache later: a cold --all writes it while its history rules run in a child ---------------
+
+class KeepLater:
+    """What :func:`parse_blobs` parsed inside ``with keep_later() as later:``, to be kept by ``later.now()``."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[KeyValue, str, Parsed]] = []
+
+    def now(self) -> None:
+        """Keep (and write) everything parsed so far."""
+        caches: dict[int, KeyValue] = {}
+        for count, (cache, key, parsed) in enumerate(self.items, 1):
+            _keep(cache, key, parsed)
+            caches[id(cache)] = cache
+            if count % SAVE_EVERY == 0:
+                cache.save()
+        self.items.clear()
+        for cache in caches.values():
+            cache.save()
+
+    def forget(self) -> None:
+        """In a forked child: the parent writes what was parsed; what the child parses, it writes at once."""
+        global _LATER
+        self.items.clear()
+        _LATER = None
+
+
+_LATER: KeepLater | None = None
+
+
+@contextlib.contextmanager
+def keep_later() -> Iterator[KeepLater]:
+    """Within the block, parsed record files are kept only when ``now()`` is called (and at its end): the
+    caller chooses when the writing costs least. Nothing else changes: a run in the block reads as before."""
+    global _LATER
+    outer, later = _LATER, KeepLater()
+    _LATER = later
+    try:
+        yield later
+        later.now()
+    finally:
+        _LATER = outer
 
 
 def _blob_ids(source: Source, policy: Policy, paths: Sequence[str]) -> tuple[str, dict[str, str]]:

@@ -236,6 +236,28 @@ def test_a_record_that_links_out_of_the_repository_is_not_read(repo: Repo, run_c
     assert "value-from-outside" not in out
 
 
+def test_a_folder_of_records_that_links_out_of_the_repository_is_not_read(repo: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Regular files are read without resolving each path again, but only in a folder that resolves inside.
+    outside = repo.path.parent / "elsewhere"
+    outside.mkdir()
+    (outside / "2026-01.yaml").write_text("secret: value-from-outside\n")
+    (repo.path / "ops").mkdir(parents=True)
+    (repo.path / "ops" / "ledger").symlink_to(outside)
+    repo.write("ops/operations/OPS-2026-01-27-001.md", declaration_text("OPS-2026-01-27-001"))
+    repo.chdir(monkeypatch)
+    code, out, _ = run_cli("validate")
+    assert code == 1
+    assert out.startswith("ops/ledger/2026-01.yaml:1:1: F012 ")
+    assert "value-from-outside" not in out
+    (repo.path / "ops" / "ledger").unlink()
+    repo.write("ops/kept/2026-01.yaml", entry_text("OPS-2026-01-27-001"))
+    (repo.path / "ops" / "ledger").symlink_to("kept")   # a folder link that stays inside is followed
+    assert run_cli("validate")[:2] == (0, "")
+    repo.write("ops/kept/2026-01.yaml", entry_text("OPS-2026-01-27-001", outcome="MAYBE"))
+    code, out, _ = run_cli("validate")
+    assert code == 1 and out.startswith("ops/ledger/2026-01.yaml:") and "F012" not in out
+
+
 def test_a_huge_committed_record_is_refused_without_reading_it_whole(repo: Repo, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from opsgov_hooks.git.gitio import Git
     from opsgov_hooks.git.sources import READ_LIMIT, CommitSource

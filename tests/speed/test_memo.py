@@ -152,3 +152,27 @@ def test_a_damaged_kept_value_is_judged_again(repo: Repo, judged: list[str], mon
     judged.clear()
     assert _with_memo(repo, monkeypatch) == plain
     assert len(judged) == 3
+
+
+def test_each_runbook_is_parsed_once_and_dropped_after_its_operations_rules(repo: Repo, judged: list[str],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules of one operation share its parsed log and outline; kept for every operation they were a
+    third of a cold run's memory, so they are dropped once its rules have run."""
+    from opsgov_hooks.records.markdown import outline_of
+    from opsgov_hooks.rules import execution
+
+    corpus(repo)
+    plain = _lines(run_record_rules(_records(repo), default_policy()))
+    parsed: list[str] = []
+    real = execution.parse_log
+
+    def counting(body: str, body_line: int) -> Any:
+        parsed.append(body)
+        return real(body, body_line)
+
+    monkeypatch.setattr(execution, "parse_log", counting)
+    execution.log_of.cache_clear()
+    outline_of.cache_clear()
+    assert _with_memo(repo, monkeypatch) == plain
+    assert len(parsed) == len(set(parsed)) == 10   # one parse per declared operation
+    assert execution.log_of.cache_info().currsize == 0 and outline_of.cache_info().currsize == 0

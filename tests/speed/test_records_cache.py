@@ -285,3 +285,68 @@ def test_parse_blobs_serves_file_versions_by_blob_id(repo: Repo, parses: list[st
     assert snapshot(again[items[2]]) == snapshot(load_records(CommitSource(git, repo.head() + "~1"),
                                                               default_policy(), paths=[items[2][0]], cache=False))
     git.close()
+
+
+def test_parsed_versions_are_kept_when_the_caller_says(repo: Repo, parses: list[str]) -> None:
+    """A cold --all writes the record cache while its history rules run in a child: inside keep_later()
+    nothing is written until now(), what is read meanwhile is the same, and afterwards it is all kept."""
+    populate(repo)
+    git = Git(str(repo.path))
+    items = sorted(git.ls_tree("HEAD", ["ops"]).items())
+    with cache.keep_later() as later:
+        parts = cache.parse_blobs(git, default_policy(), items)
+        assert len(later.items) == 3 and not any(name.startswith("records-") for name in cache_files(repo))
+        later.now()
+        assert later.items == [] and any(name.startswith("records-") for name in cache_files(repo))
+    parses.clear()
+    kv._OPEN.clear()   # as a new process would
+    again = cache.parse_blobs(git, default_policy(), items)
+    assert parses == []
+    assert {k: snapshot(v) for k, v in again.items()} == {k: snapshot(v) for k, v in parts.items()}
+    git.close()
+
+
+def test_a_child_that_forgets_the_parents_rows_keeps_its_own_at_once(repo: Repo, parses: list[str]) -> None:
+    populate(repo)
+    git = Git(str(repo.path))
+    items = sorted(git.ls_tree("HEAD", ["ops"]).items())
+    with cache.keep_later() as later:
+        cache.parse_blobs(git, default_policy(), items[:1])
+        later.forget()            # what a forked child does first
+        assert later.items == []
+        cache.parse_blobs(git, default_policy(), items[1:])
+        kv._OPEN.clear()
+        parses.clear()
+        cache.parse_blobs(git, default_policy(), items)
+    assert parses == [items[0][0]]   # only the forgotten version was not kept
+    git.close()
+
+
+@pytest.mark.parametrize("deferred", [False, True])
+def test_rows_written_in_parts_are_all_kept(repo: Repo, parses: list[str], monkeypatch: pytest.MonkeyPatch,
+                                             deferred: bool) -> None:
+    """Rows are written every SAVE_EVERY files (a cold run need not hold 57 MB of rows for one write)."""
+    populate(repo)
+    monkeypatch.setattr(cache, "SAVE_EVERY", 1)
+    source = WorktreeSource(str(repo.path))
+    uncached = load_records(source, default_policy(), cache=False)
+    git = Git(str(repo.path))
+    items = sorted(git.ls_tree("HEAD", ["ops"]).items())
+    with cache.keep_later() if deferred else _nothing():
+        cold = reload(source)
+        parts = cache.parse_blobs(git, default_policy(), items)
+    parses.clear()
+    assert snapshot(reload(source)) == snapshot(cold) == snapshot(uncached)
+    kv._OPEN.clear()
+    again = cache.parse_blobs(git, default_policy(), items)
+    assert parses == []
+    assert {k: snapshot(v) for k, v in again.items()} == {k: snapshot(v) for k, v in parts.items()}
+    git.close()
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
