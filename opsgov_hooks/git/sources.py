@@ -45,9 +45,11 @@ class WorktreeSource:
                 continue
             for dirpath, dirnames, filenames in os.walk(full):
                 dirnames[:] = sorted(d for d in dirnames if d != ".git")
+                # One relative path per folder, not per file (os.path.relpath normalises both paths
+                # each time: most of listing 10,000 records).
+                folder = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
                 for filename in sorted(filenames):
-                    rel = os.path.relpath(os.path.join(dirpath, filename), self.root)
-                    found.append(rel.replace(os.sep, "/"))
+                    found.append(filename if folder == "." else f"{folder}/{filename}")
         return sorted(set(found))
 
     def read_many(self, paths: Sequence[str]) -> dict[str, bytes | None]:
