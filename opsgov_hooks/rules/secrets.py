@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -246,28 +247,46 @@ def _scan(groups: dict[str, list[AddedLine]], baseline: Baseline | None) -> list
     return hits
 
 
-def _screened_out(groups: dict[str, list[AddedLine]], tests: list[Callable[[str], bool]] | None) -> bool:
-    """True when no added line could hold anything an active plugin reports (so nothing is to scan).
-    A line near an ``allowlist nextline`` pragma is scanned with its neighbour: never screened out here."""
-    if tests is None:
-        return False
-    for path, group in groups.items():
-        for added in group:
-            for window in _windows(presented(path, added.text)):
-                if "nextline" in window.lower() or any(test(window) for test in tests):
-                    return False
-    return True
+class _Prescreen:
+    """A kept screen's tests, with the answer for each window it has seen (generated files repeat
+    their lines commit after commit)."""
+
+    def __init__(self, tests: list[Callable[[str], bool]] | None) -> None:
+        self.tests = tests
+        self.seen: dict[str, bool] = {}
+
+    def screened_out(self, groups: dict[str, list[AddedLine]]) -> bool:
+        """True when no added line could hold anything an active plugin reports (nothing to scan).
+        A line near an ``allowlist nextline`` pragma is scanned with its neighbour: never screened out."""
+        if self.tests is None:
+            return False
+        for path, group in groups.items():
+            for added in group:
+                for window in _windows(presented(path, added.text)):
+                    passes = self.seen.get(window)
+                    if passes is None:
+                        passes = self.seen[window] = "nextline" in window.lower() or any(
+                            test(window) for test in self.tests)
+                    if passes:
+                        return False
+        return True
 
 
-def _kept_tests(screens: ScreenMemo, plugins_used: Any) -> tuple[bool, list[Callable[[str], bool]] | None]:
-    """(found, tests) of the screen kept for these plugins; a description that does not build is not found."""
+@functools.lru_cache(maxsize=4)
+def _prescreen(spec: Any) -> _Prescreen:
+    """The tests of a kept description, built once per process (raises as :func:`tests_of` does)."""
+    return _Prescreen(tests_of(spec))
+
+
+def _kept_prescreen(screens: ScreenMemo, plugins_used: Any) -> _Prescreen | None:
+    """The screen kept for these plugins; None when none is kept or it does not build."""
     spec = screens.get(plugins_used)
     if spec is None:
-        return False, None
+        return None
     try:
-        return True, tests_of(spec)
+        return _prescreen(spec)
     except (TypeError, ValueError, IndexError, re.error):
-        return False, None   # not what describe() writes: built afresh from the library
+        return None   # not what describe() writes (or not hashable): built afresh from the library
 
 
 def find_secrets(lines: Sequence[AddedLine], existing_objects: Callable[[Iterable[str]], set[str]],
@@ -286,14 +305,16 @@ def find_secrets(lines: Sequence[AddedLine], existing_objects: Callable[[Iterabl
     known = baseline()
     groups = _by_path(lines)
     plugins_used = None if known is None else known.settings.get("plugins_used")
-    kept = False
-    if screens is not None:
-        kept, tests = _kept_tests(screens, plugins_used)
-        if kept and _screened_out(groups, tests):
+    keep = False
+    if screens is not None and not (_SESSION and _SESSION[0].baseline is known):
+        # detect-secrets is not loaded yet for this baseline: a kept screen may spare loading it.
+        prescreen = _kept_prescreen(screens, plugins_used)
+        if prescreen is not None and prescreen.screened_out(groups):
             return []
+        keep = prescreen is None
     try:
         hits = _scan(groups, known)
-        if screens is not None and not kept:
+        if keep and screens is not None:
             screens.put(plugins_used, _session(known).spec)
     except UsageError:
         raise

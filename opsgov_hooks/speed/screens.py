@@ -59,6 +59,7 @@ class KeptScreens:
         self.git = git
         self._kv: list[KeyValue | None] = []   # empty: not opened yet (most changes have no line to scan)
         self._installed: list[str | None] = []  # empty: not looked at yet
+        self._read: dict[str | None, Any] = {}   # what get() found, by key
 
     def _open(self) -> KeyValue | None:
         if not self._kv:
@@ -72,8 +73,10 @@ class KeptScreens:
 
     def get(self, plugins_used: Any) -> Any:
         key = self._key(plugins_used)
-        kv = self._open() if key is not None else None
-        return None if kv is None else kv.get(f"screen\0{key}")
+        if key not in self._read:   # once per run: a range asks for every commit
+            kv = self._open() if key is not None else None
+            self._read[key] = None if kv is None else kv.get(f"screen\0{key}")
+        return self._read[key]
 
     def put(self, plugins_used: Any, spec: Spec) -> None:
         key = self._key(plugins_used)
@@ -81,3 +84,4 @@ class KeptScreens:
         if kv is not None:
             kv.put(f"screen\0{key}", spec)
             kv.save()
+            self._read[key] = spec

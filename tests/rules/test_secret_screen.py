@@ -156,6 +156,7 @@ def test_a_governed_commit_with_nothing_to_scan_stays_free_of_detect_secrets(gat
 
 def test_a_baseline_s_plugins_are_the_memo_s_key() -> None:
     """In-process: the screen is kept for the plugins a baseline configures (None: every plugin)."""
+    secrets._close()   # as in a new process: detect-secrets not configured yet, so the memo is asked
     memo = Memo()
     lines = [AddedLine("ops/a.yaml", 1, "replicas: 3")]
     assert secrets.find_secrets(lines, lambda names: set(), screens=memo) == []
@@ -166,3 +167,28 @@ def test_a_baseline_s_plugins_are_the_memo_s_key() -> None:
     assert only is not None and any(t(AWS_LINE) for t in only) and not any(t('password = "hunter2x"') for t in only)
     found = secrets.find_secrets([AddedLine("ops/a.conf", 1, AWS_LINE)], lambda names: set(), screens=memo)
     assert [kind for _line, kind in found] == ["AWS Access Key"]
+
+
+def test_once_detect_secrets_is_loaded_the_kept_screen_is_not_asked_again() -> None:
+    """A range: the first commit with a line to scan loads the library; later commits go straight to
+    its own screen (with its per-line memo), never through the kept one again."""
+    secrets._close()
+
+    class Counting(Memo):
+        asked = 0
+
+        def get(self, plugins_used: Any) -> Any:
+            Counting.asked += 1
+            return super().get(plugins_used)
+
+    memo = Counting()
+    quiet = [AddedLine("ops/a.yaml", 1, "replicas: 3")]
+    assert secrets.find_secrets(quiet, lambda names: set(), screens=memo) == []       # builds and keeps
+    assert secrets.find_secrets(quiet, lambda names: set(), screens=memo) == []
+    assert Counting.asked == 1
+    secrets._close()
+    assert secrets.find_secrets(quiet, lambda names: set(), screens=memo) == []       # kept: screened out
+    assert Counting.asked == 2 and not secrets._SESSION
+    found = secrets.find_secrets([AddedLine("ops/a.conf", 1, AWS_LINE)], lambda names: set(), screens=memo)
+    assert [kind for _line, kind in found] == ["AWS Access Key"] and secrets._SESSION
+    assert secrets.find_secrets(quiet, lambda names: set(), screens=memo) == [] and Counting.asked == 3
