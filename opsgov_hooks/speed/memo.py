@@ -42,8 +42,12 @@ def operation_key(op_id: str, declarations: Sequence[Declaration], entries: Sequ
                   invalid: bool) -> bytes | None:
     """A digest of everything the per-operation rules see of one operation (None: not plain data)."""
     try:
+        # Version 2: from version 3 on, marshal writes a second use of the same object as a
+        # back-reference and marks interned strings, so equal values shared differently (records
+        # parsed now, or rebuilt from the record cache where equal strings are one object) would
+        # get different bytes, and a cold run's keys would miss in every warm run after it.
         data = marshal.dumps((op_id, [declaration_values(d) for d in declarations],
-                              [entry_values(e) for e in entries], invalid))
+                              [entry_values(e) for e in entries], invalid), 2)
     except ValueError:
         return None
     return hashlib.blake2b(data, digest_size=20).digest()
