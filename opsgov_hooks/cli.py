@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -65,25 +65,6 @@ def cli() -> None:
     Implements Ops Governor v1.0 (P4) and its P5 sign-off ledger. Exit codes:
     0 clean, 1 findings, 2 usage or environment problem.
     """
-
-
-def run_guarded(action: Callable[[], int]) -> int:
-    """Run a command body: usage and environment problems become exit 2, never a traceback."""
-    from opsgov_hooks.findings import UsageError
-
-    try:
-        return action()
-    except UsageError as exc:
-        click.echo(f"opsgov: error: {exc}", err=True)
-        return 2
-    except KeyboardInterrupt:
-        click.echo("opsgov: interrupted", err=True)
-        return 130
-    except BrokenPipeError:
-        return 1
-    except OSError as exc:
-        click.echo(f"opsgov: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
-        return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -238,7 +238,7 @@ def test_a_configured_policy_is_answered_through_the_cache(committed: Repo, tmp_
 def test_the_answer_imports_nothing_and_runs_two_git_commands(committed: Repo, tmp_path: Path) -> None:
     configured_infra(committed)
     code, modules, _ = probe(committed, tmp_path, "check")
-    assert code == 0 and "yaml" in modules and "click" in modules   # no rules yet: the full command ran
+    assert code == 0 and "yaml" in modules and "opsgov_hooks.check.pipeline" in modules   # no rules yet: the full check ran
     code, modules, commands = probe(committed, tmp_path, "check")
     assert code == 0 and commands == ["cat-file", "diff-index"]
     assert set(modules) <= {"__future__", "opsgov_hooks", "opsgov_hooks.fastpath", "_blake2"}, modules
@@ -397,3 +397,46 @@ def test_main_falls_back_to_the_full_cli(monkeypatch: pytest.MonkeyPatch, capsys
     monkeypatch.setattr("sys.argv", ["opsgov", "--version"])
     assert fastpath.main() == 0
     assert capsys.readouterr().out == "opsgov, version 0.1.0\n"
+
+
+# -- the staged check without the command-line parser ----------------------------------------------------
+
+def _both(repo: Path, argv: list[str], env: dict[str, str]) -> list[tuple[int, str, str]]:
+    """(exit code, stdout, stderr) of the console script's main and of ``python -m opsgov_hooks`` (Click)."""
+    runs = []
+    for code in ("import sys; from opsgov_hooks.fastpath import main; sys.argv = ['opsgov', *sys.argv[1:]]; "
+                 "sys.exit(main())",
+                 "import sys; from opsgov_hooks.cli import main; sys.exit(main(sys.argv[1:]))"):
+        proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=repo, capture_output=True, text=True,
+                              env={**os.environ, **env}, check=False)
+        runs.append((proc.returncode, proc.stdout, proc.stderr))
+    return runs
+
+
+@pytest.mark.parametrize("env", [{}, {"GITHUB_ACTIONS": "true"}, {"OPSGOV_NO_FASTPATH": "1"}])
+@pytest.mark.parametrize("argv", [["check"], ["check", "--staged"]])
+def test_the_console_script_s_staged_check_answers_as_the_command_does(committed: Repo, tmp_path: Path,
+                                                                       argv: list[str], env: dict[str, str]) -> None:
+    committed.write("ops/services/a.yaml", "a: 2\n")   # governed, covered by no operation: findings
+    committed.stage()
+    fast, click = _both(committed.path, argv, env)
+    assert fast == click and fast[0] == 1 and fast[1]
+    committed.git("reset", "-q", "--hard")
+    fast, click = _both(committed.path, argv, env)   # nothing staged
+    assert fast == click and fast[0] == 0
+
+
+def test_an_environment_problem_is_the_same_exit_2_without_the_parser(tmp_path: Path) -> None:
+    bare = tmp_path / "not-a-repository"
+    bare.mkdir()
+    fast, click = _both(bare, ["check"], {"GIT_CEILING_DIRECTORIES": str(tmp_path)})
+    assert fast == click and fast[0] == 2 and fast[2].startswith("opsgov: error: ")
+
+
+def test_pre_commit_s_range_reaches_the_same_mode_without_the_parser(committed: Repo) -> None:
+    first = committed.git("rev-parse", "HEAD").strip()
+    committed.write("ops/services/a.yaml", "a: 3\n")
+    committed.commit("ungoverned change")
+    env = {"PRE_COMMIT_FROM_REF": first, "PRE_COMMIT_TO_REF": "HEAD"}
+    fast, click = _both(committed.path, ["check"], env)
+    assert fast == click and fast[0] == 1 and "(commit " in fast[1]

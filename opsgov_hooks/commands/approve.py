@@ -19,7 +19,7 @@ def approve(operation_id: str, yes: bool, repo: str) -> int:
     alone with 'git commit -S' (git's signing: gpg.format ssh, openpgp or x509, user.signingkey).
     The operation's changes must then be built on top of that commit.
     """
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.lifecycle.approve import ApproveRequest, approve_operation
 
     return run_guarded(lambda: approve_operation(repo, ApproveRequest(operation_id, yes), sys.stdout))

@@ -29,7 +29,7 @@ def check(staged: bool, range_spec: str | None, all_: bool, pre_receive: bool, p
     Exit 0 when clean (warnings allowed), 1 when any error is found, 2 for usage or
     environment problems (not a repository, unknown revision, history too shallow).
     """
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.check.run import CheckArgs, run_check
 
     chosen = [mode for mode, given in (("staged", staged), ("range", range_spec is not None), ("all", all_),

@@ -15,7 +15,7 @@ def demo(keep: str | None) -> int:
     a step recorded with verification, the ledger entry written, the change allowed,
     the operation tagged, and a later rollback recorded.
     """
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.adoption.demo import run_demo
 
     return run_guarded(lambda: run_demo(keep, sys.stdout))

@@ -10,7 +10,7 @@ import click
 @click.argument("code", required=False)
 def explain(code: str | None) -> int:
     """Explain a finding code (e.g. F007); with no CODE, list every code."""
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
 
     return run_guarded(lambda: run_explain(code, sys.stdout))
 

@@ -21,7 +21,7 @@ def init(hooks_repo: str | None, hooks_rev: str | None, quiet: bool, repo: str) 
     docs/governance/OPS_GOVERNOR.md and the pre-commit configuration. It never
     overwrites a file: what exists is kept and reported, so it is safe to run again.
     """
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.adoption.init import run_init
 
     return run_guarded(lambda: run_init(repo, hooks_repo=hooks_repo, hooks_rev=hooks_rev, quiet=quiet,

@@ -53,7 +53,7 @@ def record(operation_id: str, requested_by: str | None, approved_by: str | None,
     anything is written, the rules the gate will run on the operation run (report sections,
     verified steps, evidence for its risk class, the rollback reference): every problem at once.
     """
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.lifecycle.record import EntryOptions, record_entry
 
     opts = EntryOptions(requested_by, approved_by, approval_timestamp, execution_timestamp, changes_summary,
@@ -81,7 +81,7 @@ def amend(operation_id: str, output_format: str, repo: str, **fields: str | None
     Only the fields given change. Once HEAD's history holds the entry it is append-only:
     'opsgov ledger rollback' is then the only change it takes.
     """
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.lifecycle.amend import amend_entry
 
     return run_guarded(lambda: amend_entry(repo, operation_id, fields, output_format, sys.stdout))
@@ -96,7 +96,7 @@ def amend(operation_id: str, output_format: str, repo: str, **fields: str | None
 @repo_option
 def rollback(operation_id: str, at: str, evidence: str, outcome: str, output_format: str, repo: str) -> int:
     """Record that OPERATION_ID was rolled back; the original approval stays as it was."""
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.lifecycle.rollback import rollback_entry
 
     return run_guarded(lambda: rollback_entry(repo, operation_id, at, evidence, outcome, output_format,
@@ -113,7 +113,7 @@ def rollback(operation_id: str, at: str, evidence: str, outcome: str, output_for
 @repo_option
 def approve(operation_id: str, by: str | None, at: str | None, output_format: str, repo: str) -> int:
     """Record the second approval of an emergency operation (executed before approval)."""
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.lifecycle.rollback import approve_entry
 
     return run_guarded(lambda: approve_entry(repo, operation_id, by, at, output_format, sys.stdout))
@@ -124,7 +124,7 @@ def approve(operation_id: str, by: str | None, at: str | None, output_format: st
 @repo_option
 def list_(output_format: str, repo: str) -> int:
     """List every ledger entry, with its outcome and whether a tag seals it."""
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.lifecycle.listing import list_entries
 
     return run_guarded(lambda: list_entries(repo, output_format, sys.stdout, sys.stderr))
@@ -136,7 +136,7 @@ def list_(output_format: str, repo: str) -> int:
 @repo_option
 def show(operation_id: str, output_format: str, repo: str) -> int:
     """Show OPERATION_ID's ledger entry."""
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.lifecycle.listing import show_entry
 
     return run_guarded(lambda: show_entry(repo, operation_id, output_format, sys.stdout, sys.stderr))

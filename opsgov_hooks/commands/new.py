@@ -33,7 +33,7 @@ def new(name: str | None, objective: str | None, risk: str | None, blast_radius:
     Prints the new id and the record's path. In a terminal, fields missing from the
     flags are asked for; without one, a missing field is an error (exit 2).
     """
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.lifecycle.declare import NewRequest, run_new
 
     if services and no_services:

@@ -16,7 +16,7 @@ def prompt(operation_id: str, repo: str) -> int:
     The repository's own template is used when it has one, else the one shipped with
     opsgov. Every placeholder is filled; an unknown one is an error (exit 2).
     """
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.lifecycle.prompt import run_prompt
 
     return run_guarded(lambda: run_prompt(repo, operation_id, sys.stdout))

@@ -31,7 +31,7 @@ def report(since: str | None, until: str | None, output_format: str, output: str
     by SOC 2 CC8.1, ISO/IEC 27001:2022 A.8.32 and NIST SP 800-53 CM-3. Read from
     HEAD's committed records and history. Exit 1 when the report holds error findings.
     """
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.audit.run import run_report
 
     return run_guarded(lambda: run_report(repo, since, until, output_format, output, quiet=quiet,

@@ -27,7 +27,7 @@ def run(operation_id: str, command: tuple[str, ...], verifies: tuple[str, ...], 
     without running (HALT, exit 2). The command's output goes to stdout; opsgov's
     own messages to stderr.
     """
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.execution.recorder import Halt, StepRequest, record_step
 
     argv = command[1:] if command[:1] == ("--",) else command

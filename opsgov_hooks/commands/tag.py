@@ -27,7 +27,7 @@ def tag(operation_id: str | None, rev: str, sign: bool, dry_run: bool, remote: s
     Refused unless the declaration and the ledger entry at REV are valid and every
     rule passes. Never opens an editor; never moves or overwrites a tag.
     """
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.lifecycle.tagging import TagRequest, close_operation
 
     request = TagRequest(operation_id, rev, sign, dry_run, remote)

@@ -17,7 +17,7 @@ def validate(paths: tuple[str, ...], output_format: str | None, quiet: bool, rep
 
     With no PATH, everything the configuration knows of. Needs no git history.
     """
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.output import default_format
     from opsgov_hooks.check.validate import run_validate
 

@@ -22,7 +22,7 @@ def report(path: Path, *args: str, fmt: str = "json") -> tuple[int, str, str]:
     """Run the report in-process at a fixed 'now' (returns exit code, stdout, stderr)."""
     import io
 
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
     from opsgov_hooks.audit.run import run_report
 
     options = dict(zip(args[::2], args[1::2]))

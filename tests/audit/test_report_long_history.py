@@ -24,7 +24,7 @@ def _commit_at(repo: Repo, when: str, path: str, message: str) -> None:
 
 def _report(repo: Repo, since: str | None = None) -> tuple[dict[str, Any], str]:
     from opsgov_hooks.audit.run import run_report
-    from opsgov_hooks.cli import run_guarded
+    from opsgov_hooks.commands.guard import run_guarded
 
     out, err = io.StringIO(), io.StringIO()
     run_guarded(lambda: run_report(str(repo.path), since, None, "json", None, quiet=False, out=out, err=err,
