@@ -3,9 +3,10 @@
 Why it exists: most commits touch nothing governed, and the pre-commit hook runs on
 every one of them. The floor of a staged check is a bare interpreter plus one
 ``git diff-index``; importing Click, YAML or even ``subprocess`` would cost more than
-that floor. So ``main``, the ``opsgov`` console script, first asks :func:`nothing_to_judge`;
-when it cannot answer, ``opsgov check`` and ``opsgov check --staged`` (the hook: nothing to
-parse) run the staged check without importing Click, and any other command line goes to the CLI. The full command asks it too (for
+that floor. So the ``opsgov`` console script (:mod:`opsgov_hooks.console`) first asks
+:func:`quick_check`; when it cannot answer, ``opsgov check`` and ``opsgov check --staged`` (the
+hook: nothing to parse) run the staged check without importing Click, and any other command
+line goes to the CLI. The full command asks it too (for
 ``--format`` or ``-C``), so there is one answer, computed in one place.
 
 What it proves: the staged change (index against HEAD, every path, deletions and both
@@ -46,26 +47,16 @@ DEFAULT_RULES: Rules = (("ops/operations", "ops/ledger"), ("ops/", "docs/governa
                         ("ops/**", "docs/governance/**"))
 
 
-_NOT_SURE: list[bool] = []   # main() asked about this process's staged check and could not answer
+_NOT_SURE: list[bool] = []   # the console script asked about this process's staged check and could not answer
 
 
-def main() -> int:
-    """The ``opsgov`` console script: the fast answer when there is one, else the full CLI."""
-    code = quick_check(sys.argv[1:])
-    if code is not None:
-        return code
-    if sys.argv[1:] in (["check"], ["check", "--staged"]):
-        _NOT_SURE.append(True)
-        from opsgov_hooks.commands.guard import staged_check
-
-        return staged_check(sys.argv[2:] == ["--staged"])   # no argument to parse: no Click (10-15 ms)
-    from opsgov_hooks.cli import main as cli_main
-
-    return cli_main()
+def not_sure() -> None:
+    """The console script (:mod:`opsgov_hooks.console`) asked and could not answer: see :func:`asked_already`."""
+    _NOT_SURE.append(True)
 
 
 def asked_already(repo: str) -> bool:
-    """True (once) when :func:`main` already asked :func:`nothing_to_judge` about ``repo`` in this
+    """True (once) when the console script already asked :func:`nothing_to_judge` about ``repo`` in this
     process and could not answer: the full command need not ask git the same again."""
     if repo == "." and _NOT_SURE:
         _NOT_SURE.clear()
@@ -73,13 +64,18 @@ def asked_already(repo: str) -> bool:
     return False
 
 
-def quick_check(argv: list[str]) -> int | None:
-    """0 when ``opsgov check [--staged]`` would certainly pass and print nothing, else None."""
+def asks(argv: list[str]) -> bool:
+    """Whether :func:`quick_check` asks git about this command line at all."""
     env = os.environ
     if argv not in (["check"], ["check", "--staged"]) or env.get("GITHUB_ACTIONS") == "true":
-        return None   # other arguments, or another default report format
-    if env.get("PRE_COMMIT_FROM_REF") or env.get("PRE_COMMIT_TO_REF"):
-        return None   # pre-commit asks for a range
+        return False   # other arguments, or another default report format
+    return not (env.get("PRE_COMMIT_FROM_REF") or env.get("PRE_COMMIT_TO_REF"))   # else pre-commit asks for a range
+
+
+def quick_check(argv: list[str]) -> int | None:
+    """0 when ``opsgov check [--staged]`` would certainly pass and print nothing, else None."""
+    if not asks(argv):
+        return None
     return 0 if nothing_to_judge() else None
 
 

@@ -11,7 +11,7 @@ import pathspec
 import pytest
 
 from conftest import Repo
-from opsgov_hooks import fastpath
+from opsgov_hooks import console, fastpath
 from opsgov_hooks.policy.config import Policy, default_policy
 from opsgov_hooks.policy.globs import literal_prefix
 
@@ -33,7 +33,7 @@ def committed(repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Re
 def full(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     """The console script as installed: the fast answer, else the whole command. (exit code, stdout)"""
     monkeypatch.setattr("sys.argv", ["opsgov", *(argv or STAGED)])
-    code = fastpath.main()
+    code = console.main()
     return code, capsys.readouterr().out
 
 
@@ -157,7 +157,7 @@ def probe(repo: Repo, tmp_path: Path, *argv: str, whole: bool = False) -> tuple[
     """The console script's ``main`` in a fresh interpreter: (exit code, modules it imported, git commands run:
     their names, or with ``whole`` their whole argument lists)."""
     code = ("import sys, json\nbefore = set(sys.modules)\nsys.argv = ['opsgov', *sys.argv[1:]]\n"
-            "from opsgov_hooks.fastpath import main\ncode = main()\n"
+            "from opsgov_hooks.console import main\ncode = main()\n"
             "print(json.dumps([code, sorted(set(sys.modules) - before)]))\n")
     trace = tmp_path / "trace"
     proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=repo.path, capture_output=True, text=True,
@@ -241,7 +241,7 @@ def test_the_answer_imports_nothing_and_runs_two_git_commands(committed: Repo, t
     assert code == 0 and "yaml" in modules and "opsgov_hooks.check.pipeline" in modules   # no rules yet: the full check ran
     code, modules, commands = probe(committed, tmp_path, "check")
     assert code == 0 and commands == ["cat-file", "diff-index"]
-    assert set(modules) <= {"__future__", "opsgov_hooks", "opsgov_hooks.fastpath", "_blake2"}, modules
+    assert set(modules) <= {"__future__", "opsgov_hooks", "opsgov_hooks.console", "opsgov_hooks.fastpath", "_blake2"}, modules
 
 
 def test_a_stale_entry_for_other_configuration_bytes_is_not_used(committed: Repo, tmp_path: Path,
@@ -395,7 +395,7 @@ def test_batch_contents(out: bytes, expected: tuple[bytes | None, bytes | None] 
 
 def test_main_falls_back_to_the_full_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("sys.argv", ["opsgov", "--version"])
-    assert fastpath.main() == 0
+    assert console.main() == 0
     assert capsys.readouterr().out == "opsgov, version 0.1.0\n"
 
 
@@ -404,7 +404,7 @@ def test_main_falls_back_to_the_full_cli(monkeypatch: pytest.MonkeyPatch, capsys
 def _both(repo: Path, argv: list[str], env: dict[str, str]) -> list[tuple[int, str, str]]:
     """(exit code, stdout, stderr) of the console script's main and of ``python -m opsgov_hooks`` (Click)."""
     runs = []
-    for code in ("import sys; from opsgov_hooks.fastpath import main; sys.argv = ['opsgov', *sys.argv[1:]]; "
+    for code in ("import sys; from opsgov_hooks.console import main; sys.argv = ['opsgov', *sys.argv[1:]]; "
                  "sys.exit(main())",
                  "import sys; from opsgov_hooks.cli import main; sys.exit(main(sys.argv[1:]))"):
         proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=repo, capture_output=True, text=True,

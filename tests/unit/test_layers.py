@@ -32,7 +32,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("workflows", ("opsgov_hooks.check", "opsgov_hooks.lifecycle", "opsgov_hooks.execution",
                    "opsgov_hooks.ledger_io", "opsgov_hooks.audit", "opsgov_hooks.adoption")),
     # The command boundary: the CLI, the fast path, and each command's entry ('opsgov check' is check.run).
-    ("commands", ("opsgov_hooks.commands", "opsgov_hooks.cli", "opsgov_hooks.fastpath", "opsgov_hooks.__main__",
+    ("commands", ("opsgov_hooks.commands", "opsgov_hooks.cli", "opsgov_hooks.fastpath", "opsgov_hooks.console",
+                  "opsgov_hooks.__main__",
                   "opsgov_hooks.check.run")),
 ]
 RANK = {prefix: rank for rank, (_name, prefixes) in enumerate(LAYERS) for prefix in prefixes}
@@ -41,7 +42,8 @@ NAMES = [name for name, _prefixes in LAYERS]
 # Where an import inside a function is allowed: the command boundary, which keeps start-up
 # light by importing only what the chosen command needs, and the doors that pick one of
 # several implementations per run (an output format, a ledger backend, the report's format).
-BOUNDARY = ("opsgov_hooks.commands", "opsgov_hooks.cli", "opsgov_hooks.fastpath", "opsgov_hooks.__main__",
+BOUNDARY = ("opsgov_hooks.commands", "opsgov_hooks.cli", "opsgov_hooks.fastpath", "opsgov_hooks.console",
+            "opsgov_hooks.__main__",
             "opsgov_hooks.check.run")
 DOORS = frozenset({"opsgov_hooks.output", "opsgov_hooks.ledger_io", "opsgov_hooks.audit.run"})
 
