@@ -440,3 +440,33 @@ def test_pre_commit_s_range_reaches_the_same_mode_without_the_parser(committed: 
     env = {"PRE_COMMIT_FROM_REF": first, "PRE_COMMIT_TO_REF": "HEAD"}
     fast, click = _both(committed.path, ["check"], env)
     assert fast == click and fast[0] == 1 and "(commit " in fast[1]
+
+
+# -- the installed script exits without tearing the interpreter down --------------------------------------
+
+def _script(repo: Path, entry: str, *argv: str, stdout: int | None = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+    code = f"import sys; from opsgov_hooks.console import {entry}; sys.argv = ['opsgov', *sys.argv[1:]]; "
+    code += "sys.exit(main())" if entry == "main" else "run()"
+    return subprocess.run([sys.executable, "-c", code, *argv], cwd=repo, stdout=stdout, stderr=subprocess.PIPE,
+                          text=True, check=False)
+
+
+@pytest.mark.parametrize("argv", [["check"], ["check", "--format", "json"], ["explain", "G001"], ["nonsense"]])
+def test_the_script_s_fast_exit_says_and_returns_what_main_does(committed: Repo, argv: list[str]) -> None:
+    committed.write("ops/services/a.yaml", "a: 2\n")
+    committed.stage()
+    fast, normal = _script(committed.path, "run", *argv), _script(committed.path, "main", *argv)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (normal.returncode, normal.stdout, normal.stderr)
+    assert fast.stdout or fast.stderr
+
+
+def test_a_reader_that_leaves_early_gets_exit_1_and_no_traceback(committed: Repo) -> None:
+    """``opsgov explain ... | head -c 1``: the output that could not be written is not a crash."""
+    code = ("import sys; from opsgov_hooks.console import run; sys.argv = ['opsgov', 'explain', 'G001']; "
+            "sys.stdout = open(sys.stdout.fileno(), 'w', buffering=1 << 20, closefd=False); run()")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=committed.path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()   # the reader is gone before the script writes
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 1 and b"Traceback" not in err

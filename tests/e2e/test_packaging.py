@@ -64,7 +64,7 @@ def test_wheel_carries_the_schemas_and_the_entry_point(wheel: Path) -> None:
                                           "ledger-entry.schema.json", "report.schema.json"]
     for name, data in packaged.items():
         assert data == (ROOT / "schemas" / name).read_bytes()
-    assert "opsgov = opsgov_hooks.console:main" in entry_points  # the no-op fast path, then the CLI
+    assert "opsgov = opsgov_hooks.console:run" in entry_points  # the no-op fast path, then the CLI
     assert "opsgov_hooks/commands/validate.py" in names and "opsgov_hooks/check/validate.py" in names
     # Development tooling (the doc generators) stays out of the wheel.
     assert not any(n.startswith(("tests/", "schemas/", "docs/", "tools/")) for n in names)

@@ -138,13 +138,13 @@ def test_a_store_past_its_size_limit_is_dropped_and_starts_afresh(tmp_path: Path
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from opsgov_hooks.speed import kv
 
-    monkeypatch.setattr(kv, "MAX_BYTES", 64 * 1024)
+    monkeypatch.setattr(kv, "MAX_BYTES", 128 * 1024)   # an empty store is a few 16 KiB pages
     store = _store(tmp_path)
     store.put("small", 1)
     store.save()
     assert os.path.exists(store.file)
     store = _store(tmp_path)
-    for i in range(200):
+    for i in range(400):
         store.put(f"big{i}", "x" * 1000)
     store.save()
     assert not os.path.exists(store.file)   # too big: gone, nothing stale is served
