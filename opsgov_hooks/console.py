@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
 
 from opsgov_hooks.fastpath import asks, not_sure, quick_check
+
+TYPE_CHECKING = False   # typing.TYPE_CHECKING without importing typing (the fast path imports almost nothing)
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 HOOK_COMMANDS = (["check"], ["check", "--staged"])
 
