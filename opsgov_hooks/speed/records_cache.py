@@ -255,8 +255,10 @@ def _blob_ids(source: Source, policy: Policy, paths: Sequence[str]) -> tuple[str
 # -- kept by entry: the versions of an append-only month file share almost all their entries --------
 
 def _entry_key(values: tuple[Any, ...]) -> str:
-    """Where one entry's values are kept: a digest of them (its file, lines and fields included)."""
-    return "e\0" + hashlib.blake2b(marshal.dumps(values), digest_size=16).hexdigest()
+    """Where one entry's values are kept: a digest of them (its file, lines and fields included).
+    marshal version 2, as for the findings memo's keys (speed/memo.py): version 3 writes a shared
+    object as a back-reference, so equal entries parsed apart would be kept twice."""
+    return "e\0" + hashlib.blake2b(marshal.dumps(values, 2), digest_size=16).hexdigest()
 
 
 def _keep(cache: KeyValue, key: str, parsed: Parsed) -> None:

@@ -350,3 +350,13 @@ class _nothing:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_an_entry_is_kept_under_one_key_however_its_strings_are_shared() -> None:
+    """Equal entries parsed apart (distinct string objects) or rebuilt from the cache (one object used
+    twice) are one row: the key does not depend on how marshal would share objects."""
+    shared = "OPS-2026-01-27-" + "001"
+    one = ("ops/ledger/2026-01.yaml", 3, shared, shared)
+    other = ("ops/ledger/2026-01.yaml", 3, "OPS-2026-01-27-001", "".join(["OPS-2026-01-27-", "001"]))
+    assert one == other and marshal.dumps(one) != marshal.dumps(other)   # what version 3 would key on
+    assert cache._entry_key(one) == cache._entry_key(other)
