@@ -13,13 +13,15 @@ from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.git.refs import Kept
 from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.records.approval import parse_approval
-from opsgov_hooks.rules.approvals import judged_operations
+from opsgov_hooks.rules.approvals import judged_operations, recorded_operations
 from opsgov_hooks.rules.context import ApprovalFacts, CheckContext
 
 
 def prepare_approvals(ctx: CheckContext, git: Git, stores: Callable[[str], Kept | None]) -> None:
     rev = ctx.head_sha or ctx.base_sha   # approvals are commits: the staged change builds on HEAD
     operations = judged_operations(ctx)
+    recorded = read_recorded(git, ctx.head_sha, ctx.mode, ctx.policy, recorded_operations(ctx))
+    ctx.approval_facts = {**ctx.approval_facts, **recorded}
     if rev is None or not operations:
         return
     facts = read_approvals(git, rev, ctx.base_sha or ctx.head_sha, ctx.policy,
@@ -29,6 +31,25 @@ def prepare_approvals(ctx: CheckContext, git: Git, stores: Callable[[str], Kept 
             fact.not_descending = tuple(tip for tip in ctx.op_changes.get(op_id, ())
                                         if not git.is_ancestor(fact.commit, tip))
     ctx.approval_facts = {**ctx.approval_facts, **facts}
+
+
+def read_recorded(git: Git, head: str | None, mode: str, policy: Policy,
+                  operation_ids: Sequence[str]) -> dict[str, ApprovalFacts]:
+    """The approval records of operations that need none, parsed as records: the judged tree's (the
+    index for a staged change). Under ``--all`` only those present are read (one ``ls-tree``)."""
+    if head is not None and mode == "all":
+        present = git.ls_tree(head, [policy.approvals_dir])
+        operation_ids = [op for op in operation_ids if policy.approval_path(op) in present]
+    if not operation_ids:
+        return {}
+    paths = [policy.approval_path(op) for op in operation_ids]
+    names = [f"{head}:{path}" if head is not None else f":{path}" for path in paths]
+    facts: dict[str, ApprovalFacts] = {}
+    for op_id, path, (kind, raw) in zip(operation_ids, paths, git.read_objects(names)):
+        if kind == "blob" and raw is not None:
+            fact = facts[op_id] = ApprovalFacts(path, required=False)
+            fact.approval, fact.findings = parse_approval(path, raw)
+    return facts
 
 
 def read_approvals(git: Git, rev: str, trusted: str | None, policy: Policy, operation_ids: Sequence[str],

@@ -89,7 +89,9 @@ def history_findings(git: Git, judge: Judge, *, mode: str, head: RecordSet, base
                        head_sha=head_sha, base_sha=base_sha, git=git,
                        answerable=answerable_operations(git, mode, head, base, head_sha, base_sha),
                        op_changes=dict(op_changes or {}),
-                       paths_changed=mode == "all" or alters_paths(git, base_sha, entries))
+                       paths_changed=mode == "all" or alters_paths(git, base_sha, entries),
+                       approvals_touched=frozenset(op for e in entries for path in e.paths
+                                                   if (op := operation_of_approval(path, judge.policy))))
     ctx.tags = git.complete_tags(ctx.tags, [t.name for t in judged_tags(ctx)])   # messages of these only
     return run_history_rules(ctx)
 

@@ -55,15 +55,39 @@ def judged_operations(ctx: CheckContext) -> list[Declaration]:
             if op in declared and requires_signed_approval(ctx.policy, declared[op], op not in before)]
 
 
+def recorded_operations(ctx: CheckContext) -> list[str]:
+    """The operations of this run that need no signed approval but may hold an approval record
+    anyway (``opsgov approve`` used by choice): their records are checked as records (P002).
+    Under ``--all``, the caller narrows them to the records present."""
+    declared = ctx.head_records.by_id()
+    required = {d.operation_id for d in judged_operations(ctx)}
+    ids = set(declared) if ctx.mode == "all" else \
+        set(ctx.op_changes) | set(ctx.answerable or ()) | set(ctx.approvals_touched)
+    return sorted(op for op in ids if op in declared and op not in required)
+
+
 # -- the rule ------------------------------------------------------------------------------------
 def signed_approvals(ctx: CheckContext) -> Iterator[Finding]:
     entries = ctx.head_records.entries_by_id()
     declared = ctx.head_records.by_id()
     for op_id, fact in sorted(ctx.approval_facts.items()):
         declaration = declared.get(op_id)
-        if declaration is not None:
+        if declaration is None:
+            continue
+        if fact.required:
             yield from approval_findings(ctx.policy, declaration, fact, entries.get(op_id),
                                          staged=ctx.head_sha is None)
+        else:
+            yield from recorded_approval_findings(op_id, fact)
+
+
+def recorded_approval_findings(op_id: str, fact: ApprovalFacts) -> Iterator[Finding]:
+    """An approval record its risk class does not require is still a record: it must be valid and
+    name its own operation (P002); its signature is not asked for."""
+    yield from fact.findings
+    if fact.approval is not None and fact.approval.operation_id != op_id:
+        yield error("P002", f"invalid approval record: {fact.path} approves {fact.approval.operation_id}",
+                    fact.path, hint=f"write the record for {op_id} ('opsgov approve {op_id}'), or remove it")
 
 
 def approval_findings(policy: Policy, declaration: Declaration, fact: ApprovalFacts, entry: LedgerEntry | None,

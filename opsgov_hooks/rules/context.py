@@ -38,6 +38,7 @@ class ApprovalFacts:
     signature: Signature | None = None       # that commit's signature, against the trusted allowed signers
     signers_changed: bool = False            # the change being judged edits the allowed-signers file
     not_descending: tuple[str, ...] = ()     # governed changes (commits; HEAD for staged) not after it
+    required: bool = True                    # False: a record the risk class does not require, checked as a record
 
 
 @dataclasses.dataclass
@@ -66,6 +67,8 @@ class CheckContext:
     # Does the change alter which paths exist (removes or renames one, or adds a top-level entry)?
     # Then every entry's rollback procedure is judged again; otherwise only the answerable ones.
     paths_changed: bool = True
+    # The operations whose approval record (ops/approvals/OPS-ID.yaml) the change adds or edits.
+    approvals_touched: frozenset[str] = frozenset()
     approval_facts: Mapping[str, ApprovalFacts] = dataclasses.field(default_factory=dict)
 
     def answers_for(self, operation_id: str) -> bool:
