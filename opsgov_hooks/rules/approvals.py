@@ -46,13 +46,14 @@ def requires_signed_approval(policy: Policy, declaration: Declaration, new_here:
 def judged_operations(ctx: CheckContext) -> list[Declaration]:
     """The operations whose signed approvals this run answers for."""
     declared = ctx.head_records.by_id()
-    if ctx.mode == "all":
-        ids: set[str] = set(declared)
-    else:
-        ids = set(ctx.op_changes) | set(ctx.answerable or ())
     before = {d.operation_id for d in ctx.base_records.declarations} if ctx.mode != "all" else set(declared)
-    return [declared[op] for op in sorted(ids)
+    return [declared[op] for op in sorted(_run_ids(ctx, declared))
             if op in declared and requires_signed_approval(ctx.policy, declared[op], op not in before)]
+
+
+def _run_ids(ctx: CheckContext, declared: dict[str, Declaration]) -> set[str]:
+    """The operations a run answers for: every declared one under ``--all``, else those it changes."""
+    return set(declared) if ctx.mode == "all" else set(ctx.op_changes) | set(ctx.answerable or ())
 
 
 def recorded_operations(ctx: CheckContext) -> list[str]:
@@ -61,8 +62,7 @@ def recorded_operations(ctx: CheckContext) -> list[str]:
     Under ``--all``, the caller narrows them to the records present."""
     declared = ctx.head_records.by_id()
     required = {d.operation_id for d in judged_operations(ctx)}
-    ids = set(declared) if ctx.mode == "all" else \
-        set(ctx.op_changes) | set(ctx.answerable or ()) | set(ctx.approvals_touched)
+    ids = _run_ids(ctx, declared) | set(ctx.approvals_touched)
     return sorted(op for op in ids if op in declared and op not in required)
 
 
@@ -86,8 +86,12 @@ def recorded_approval_findings(op_id: str, fact: ApprovalFacts) -> Iterator[Find
     name its own operation (P002); its signature is not asked for."""
     yield from fact.findings
     if fact.approval is not None and fact.approval.operation_id != op_id:
-        yield error("P002", f"invalid approval record: {fact.path} approves {fact.approval.operation_id}",
-                    fact.path, hint=f"write the record for {op_id} ('opsgov approve {op_id}'), or remove it")
+        yield _approves_another(fact.path, fact.approval,
+                                f"write the record for {op_id} ('opsgov approve {op_id}'), or remove it")
+
+
+def _approves_another(path: str, approval: Approval, hint: str) -> Finding:
+    return error("P002", f"invalid approval record: {path} approves {approval.operation_id}", path, hint=hint)
 
 
 def approval_findings(policy: Policy, declaration: Declaration, fact: ApprovalFacts, entry: LedgerEntry | None,
@@ -107,8 +111,7 @@ def approval_findings(policy: Policy, declaration: Declaration, fact: ApprovalFa
     if approval is None or signature is None:
         return
     if approval.operation_id != op_id:
-        yield error("P002", f"invalid approval record: {fact.path} approves {approval.operation_id}", fact.path,
-                    hint=approve)
+        yield _approves_another(fact.path, approval, approve)
         return
     where = f"approval commit {str(fact.commit)[:12]}"
     if not signature.valid:
