@@ -271,11 +271,14 @@ def _check_all(git: Git, head: str, policy: Policy) -> tuple[list[Finding], Reco
 
         def in_child() -> None:
             git.forget_batch()
+            later.now()      # the rows of what the parent parsed: written here, off the parent's path
             later.forget()
 
         # The history rules (mostly git: the ancestry walk, the sealed entries) run in a forked
         # child while the record rules run here; nothing here uses git until the child is joined.
         pending = parallel.in_background(history, before_in_child=in_child)
+        if pending.started:
+            later.forget()   # the child writes them (if it fails, the next run parses them again)
     findings = records.findings + run_record_rules(records, policy, memo=open_store(git, "findings", policy))
     governed = [p for p in listing if not record_kind(p, policy) and judge.governed_by_globs(p)
                 and not operation_of_approval(p, policy)]

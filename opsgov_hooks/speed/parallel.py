@@ -22,14 +22,24 @@ def cores() -> int:
     return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
 
 
-def split_map(work: Work[T], items: Sequence[T], min_items: int) -> list[Any]:
-    """``work(items)`` (one result per item, in order), on two cores when there are at least ``min_items``."""
+def split_map(work: Work[T], items: Sequence[T], min_items: int, *, consume: bool = False) -> list[Any]:
+    """``work(items)`` (one result per item, in order), on two cores when there are at least ``min_items``.
+
+    ``consume``: ``items`` is a list the caller gives away, and ``work`` may empty the list it is
+    given as it goes; the parent then holds its own half only in the list ``work`` gets, so what
+    ``work`` drops is freed (the bytes of 10,000 record files need not be held until the end).
+    The child's half stays, to be done here if the child fails.
+    """
     child = None
     if len(items) >= min_items and cores() >= 2 and hasattr(os, "fork"):
         child = fork_worker(work, items[1::2])
     if child is None:
         return work(items)
-    mine = work(items[0::2])
+    own = items[0::2]
+    if consume and isinstance(items, list):
+        items[0::2] = [None] * len(own)
+    mine = work(own)
+    del own
     theirs = join_worker(*child)
     if theirs is None or len(theirs) != len(items[1::2]):
         theirs = work(items[1::2])
@@ -80,6 +90,11 @@ class Pending:
     def __init__(self, work: Callable[[], list[Any]], child: tuple[int, int] | None) -> None:
         self.work = work
         self.child = child
+
+    @property
+    def started(self) -> bool:
+        """Is the work running in a child (not yet joined)?"""
+        return self.child is not None
 
     def result(self) -> list[Any]:
         if self.child is not None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import marshal
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -113,7 +114,10 @@ def _load(cache: KeyValue, source: Source, policy: Policy, paths: Sequence[str],
     kept = _kept(cache, keys.values())
     missing = [p for p in paths if p not in keys or keys[p] not in kept]
     contents = source.read_many(missing) if missing else {}
-    fresh = dict(zip(missing, parse_many([(p, contents.get(p)) for p in missing], policy)))
+    items = [(p, contents.get(p), keys.get(p)) for p in missing]
+    readable = {p for p, raw in contents.items() if raw is not None}
+    contents.clear()   # the bytes are in ``items`` only, each dropped once parsed
+    fresh = dict(zip(missing, parse_many(items, policy, cache)))
     kept_now = 0
     for path in paths:
         key = keys.get(path)
@@ -122,10 +126,9 @@ def _load(cache: KeyValue, source: Source, policy: Policy, paths: Sequence[str],
             continue
         if hit is not None:  # a kept value of the wrong shape: read the file after all
             contents.update(source.read_many([path]))
-        result = fresh.get(path)
-        if result is None:
-            result = _dump(_parse_one(path, contents.get(path), policy))
-        if key is not None and contents.get(path) is not None:
+            readable.update(p for p, raw in contents.items() if raw is not None)
+        result, in_child = fresh.get(path) or (_dump(_parse_one(path, contents.get(path), policy)), False)
+        if key is not None and path in readable and not in_child:
             _keep(cache, key, result)
             kept_now += 1
             if kept_now % SAVE_EVERY == 0:
@@ -144,13 +147,37 @@ SAVE_EVERY = 1000
 PARALLEL_MIN_FILES = 1000
 
 
-def parse_many(items: Sequence[tuple[str, bytes | None]], policy: Policy) -> list[Parsed]:
-    """Parse results of ``(path, bytes)`` items, in order; with many files and a second core,
-    a forked child parses every other one (:func:`opsgov_hooks.speed.parallel.split_map`)."""
-    def work(part: Sequence[tuple[str, bytes | None]]) -> list[Parsed]:
-        return [_dump(_parse_one(path, raw, policy)) for path, raw in part]
+def parse_many(items: list[tuple[str, bytes | None, str | None]], policy: Policy,
+               cache: KeyValue | None = None) -> list[tuple[Parsed, bool]]:
+    """Parse results of ``(path, bytes, row key)`` items, in order, each with whether its row is
+    kept already; ``items`` is given away (each file's bytes are dropped once parsed).
 
-    return parallel.split_map(work, items, PARALLEL_MIN_FILES)
+    With many files and a second core, a forked child parses every other one
+    (:func:`opsgov_hooks.speed.parallel.split_map`), and keeps in ``cache`` the rows of those
+    that have a key, written before it answers: the parent, whose work is the critical path of
+    a cold run, keeps only its own half (and the child's, if the child failed and it parsed them).
+    """
+    parent = os.getpid()
+
+    def work(part: Sequence[Any]) -> list[tuple[Parsed, bool]]:
+        here = cache if os.getpid() != parent else None   # rows are kept here only in a child
+        results: list[tuple[Parsed, bool]] = []
+        for i, (path, raw, key) in enumerate(part):
+            if isinstance(part, list):
+                part[i] = None
+            parsed = _dump(_parse_one(path, raw, policy))
+            kept = False
+            if here is not None and key is not None and raw is not None:
+                _keep(here, key, parsed)
+                kept = True
+                if len(results) % SAVE_EVERY == SAVE_EVERY - 1:
+                    here.save()
+            results.append((parsed, kept))
+        if here is not None:
+            here.save()
+        return results
+
+    return parallel.split_map(work, items, PARALLEL_MIN_FILES, consume=True)
 
 
 def _parse_one(path: str, raw: bytes | None, policy: Policy) -> RecordSet:
@@ -184,9 +211,14 @@ def _parse_blobs(git: Git, policy: Policy, items: Sequence[tuple[str, str]]) -> 
             continue
         todo.append((path, sha))
     raws = git.read_blobs([sha for _path, sha in todo], "a record file")
+    work: list[tuple[str, bytes | None, str | None]] = [
+        (path, raw, f"g\0{path}\0{sha}" if cache is not None and raw is not None else None)
+        for (path, sha), raw in zip(todo, raws)]
+    del raws   # in ``work`` only: each file's bytes are dropped once parsed
+    keyed = [key is not None for _p, _r, key in work]
     later = _LATER
-    for (path, sha), raw, parsed in zip(todo, raws, parse_many([(p, r) for (p, _s), r in zip(todo, raws)], policy)):
-        if cache is not None and raw is not None:
+    for (path, sha), has_key, (parsed, in_child) in zip(todo, keyed, parse_many(work, policy, cache)):
+        if cache is not None and has_key and not in_child:
             if later is not None:
                 later.items.append((cache, f"g\0{path}\0{sha}", parsed))
             else:
@@ -232,7 +264,9 @@ _LATER: KeepLater | None = None
 @contextlib.contextmanager
 def keep_later() -> Iterator[KeepLater]:
     """Within the block, parsed record files are kept only when ``now()`` is called (and at its end): the
-    caller chooses when the writing costs least. Nothing else changes: a run in the block reads as before."""
+    caller chooses when the writing costs least (a cold ``--all`` calls it in its history child, then
+    ``forget()`` here). Nothing else changes: a run in the block reads as before. A parse child of
+    :func:`parse_many` writes the rows of its own half at once, so only this process's half waits."""
     global _LATER
     outer, later = _LATER, KeepLater()
     _LATER = later

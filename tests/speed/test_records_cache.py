@@ -360,3 +360,111 @@ def test_an_entry_is_kept_under_one_key_however_its_strings_are_shared() -> None
     other = ("ops/ledger/2026-01.yaml", 3, "OPS-2026-01-27-001", "".join(["OPS-2026-01-27-", "001"]))
     assert one == other and marshal.dumps(one) != marshal.dumps(other)   # what version 3 would key on
     assert cache._entry_key(one) == cache._entry_key(other)
+
+
+def more_records(repo: Repo, count: int = 10) -> None:
+    for n in range(2, 2 + count):
+        op = f"OPS-2026-01-{n:02d}-001"
+        repo.write(f"ops/operations/{op}.md", declaration_text(op))
+    repo.commit("more")
+
+
+@pytest.mark.parametrize("deferred", [False, True])
+def test_a_forked_child_keeps_the_rows_of_what_it_parsed(repo: Repo, parses: list[str], forks: list[int],
+                                                          monkeypatch: pytest.MonkeyPatch, deferred: bool) -> None:
+    """A cold run's parse child writes its own half's rows before answering; the parent keeps only its
+    half (at once, or when the caller says): afterwards every version is kept, and read back the same."""
+    populate(repo)
+    more_records(repo)
+    monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 2)
+    git = Git(str(repo.path))
+    items = sorted(git.ls_tree("HEAD", ["ops"]).items())
+    with cache.keep_later() if deferred else _nothing():
+        parts = cache.parse_blobs(git, default_policy(), items)
+        assert len(forks) == 1 and forks[0] > 0
+        assert sorted(parses) == [path for path, _sha in items[0::2]]   # the parent parsed its half only
+        if deferred:   # the child's half is written already; the parent's waits for now()
+            kv._OPEN.clear()
+            store_ = cache.cache_for_git(git, default_policy())
+            assert store_ is not None
+            kept = cache._kept(store_, [f"g\0{path}\0{sha}" for path, sha in items])
+            assert sorted(kept) == sorted(f"g\0{path}\0{sha}" for path, sha in items[1::2])
+            store_.close()
+    kv._OPEN.clear()
+    parses.clear()
+    again = cache.parse_blobs(git, default_policy(), items)
+    assert parses == []
+    assert {k: snapshot(v) for k, v in again.items()} == {k: snapshot(v) for k, v in parts.items()}
+    git.close()
+
+
+def test_a_failed_parse_child_leaves_its_rows_to_the_parent(repo: Repo, parses: list[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child's results never arrive: the parent parses its half again and keeps those rows itself."""
+    populate(repo)
+    more_records(repo)
+    monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel, "join_worker", lambda pid, fd: (os.close(fd), os.waitpid(pid, 0), None)[2])
+    source = WorktreeSource(str(repo.path))
+    uncached = load_records(source, default_policy(), cache=False)
+    parses.clear()
+    cold = reload(source)
+    assert len(parses) == len(cold.files) == 13   # the parent's half, then the child's again
+    monkeypatch.undo()
+    monkeypatch.delenv("OPSGOV_NO_CACHE", raising=False)
+    parses.clear()
+    assert snapshot(reload(source)) == snapshot(cold) == snapshot(uncached)
+    assert parses == []
+
+
+def test_split_map_consume_frees_the_parents_half_and_keeps_the_childs(forks: list[int]) -> None:
+    """With ``consume``, the caller's list no longer holds the parent's half (the parent's ``work`` may
+    drop each item); the child's half stays, to be redone if the child fails."""
+    items: list[Any] = [bytes([n]) * 10 for n in range(6)]
+    seen: list[list[Any]] = []
+
+    def work(part: Any) -> list[int]:
+        seen.append(list(part))
+        out = []
+        for i, item in enumerate(part):
+            part[i] = None
+            out.append(item[0])
+        return out
+
+    assert parallel.split_map(work, items, 2, consume=True) == [0, 1, 2, 3, 4, 5]
+    assert len(forks) == 1 and forks[0] > 0
+    assert items[0::2] == [None, None, None] and items[1::2] == [b"\1" * 10, b"\3" * 10, b"\5" * 10]
+    assert seen == [[b"\0" * 10, b"\2" * 10, b"\4" * 10]]   # the parent's own half (the child's is in the child)
+
+
+def test_a_cold_check_all_keeps_every_row_whichever_process_writes_it(repo: Repo, forks: list[int],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cold --all on two cores: the parse child writes its half's rows, the history child the parent's;
+    the findings are those of one core, and a later parse of the same versions reads them all back."""
+    from opsgov_hooks.check import pipeline
+
+    populate(repo)
+    more_records(repo)
+    repo.write("ops/operations/OPS-2026-01-40-001.md", declaration_text("OPS-2026-01-40-001"))  # D007
+    repo.commit("a bad date")
+    monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 2)
+    git = Git(str(repo.path))
+    items = sorted(git.ls_tree("HEAD", ["ops"]).items())
+    two = sorted(pipeline.check_all(git), key=repr)
+    assert len(forks) >= 2 and all(forks)   # the parse child and the history child, at least
+    kv._OPEN.clear()
+    store_ = cache.cache_for_git(git, default_policy())
+    assert store_ is not None
+    assert sorted(cache._kept(store_, [f"g\0{path}\0{sha}" for path, sha in items])) == \
+        sorted(f"g\0{path}\0{sha}" for path, sha in items)
+    store_.close()
+    git.close()
+    monkeypatch.setattr(parallel, "cores", lambda: 1)
+    monkeypatch.setenv("OPSGOV_NO_CACHE", "1")
+    kv._OPEN.clear()
+    cachestore._OPEN.clear()
+    git = Git(str(repo.path))
+    one = sorted(pipeline.check_all(git), key=repr)
+    git.close()
+    assert two == one and "D007" in {f.code for f in one}
