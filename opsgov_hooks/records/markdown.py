@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 _HEADING = re.compile(r"(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\Z")   # the definition; _heading() applies it
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_FENCE_FIRST = frozenset(" `~")   # the first character of any line _FENCE matches
 _NUMBERING = re.compile(r"\A(?:\d+(?:\.\d+)*[.)]?|[A-Z][.)])\s+")
 
 
@@ -174,9 +175,12 @@ def _section_ends(headings: Sequence[Heading], count: int) -> list[int]:
 def fenced_block(outline: Outline, section: Section, info: re.Pattern[str]) -> tuple[int, int] | None:
     """(opening, closing) line indexes of the first fenced block of ``section`` whose info string
     matches ``info``; the closing index is ``section.end`` when the block is never closed."""
+    lines = outline.lines
     for i in range(section.start, section.end):
-        m = _FENCE.match(outline.lines[i])
-        if m is None or not info.fullmatch(outline.lines[i][m.end():].strip()):
+        if lines[i][:1] not in _FENCE_FIRST:   # what _FENCE cannot match, without calling it
+            continue
+        m = _FENCE.match(lines[i])
+        if m is None or not info.fullmatch(lines[i][m.end():].strip()):
             continue
         fence = m[1]
         for j in range(i + 1, section.end):

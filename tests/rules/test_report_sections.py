@@ -156,3 +156,13 @@ def test_the_first_of_a_name_and_its_alias_is_the_section_judged(here: Repo, run
     report = {**REPORT, "Executive Summary": ""}    # now the full EXEC SUMMARY comes first
     closed(here, runbook(report=report))
     assert lines(run_cli) == (0, [])
+
+
+def test_section_6_values_agree_by_equality_or_as_one_instant() -> None:
+    from opsgov_hooks.rules.report_sections import _same
+
+    assert _same("approval_timestamp", "2026-01-27T09:00:00Z", "2026-01-27T09:00:00+00:00")
+    assert _same("approval_timestamp", "not a time", "not a time")
+    assert not _same("approval_timestamp", "not a time", "2026-01-27T09:00:00Z")
+    assert not _same("notes", "2026-01-27T09:00:00Z", "2026-01-27T09:00:00+00:00")   # only timestamps are instants
+    assert _same("emergency", False, False) and not _same("emergency", False, "false")
