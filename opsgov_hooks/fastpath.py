@@ -121,14 +121,23 @@ def may_be_governed(rules: Rules, paths: list[str]) -> bool:
             candidates.append(path)
     if not candidates:
         return False
+    from opsgov_hooks.policy.globquick import quick_match   # imports nothing itself
+
+    # RE2 takes UTF-8 only: bytes git gave that are not UTF-8 are matched as U+FFFD (as globs.py does).
+    candidates = [path.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for path in candidates]
+    key = tuple(globs)
+    answers = [quick_match(key, path) for path in candidates]
+    if True in answers:
+        return True
+    unsure = [path for path, answer in zip(candidates, answers) if answer is None]
+    if not unsure:
+        return False
     try:
-        import pathspec   # rare: a path near a governed glob, or a glob without a literal prefix
+        import pathspec   # rare: a glob the text alone cannot decide for a path near it
     except ImportError:
         return True
     spec = pathspec.GitIgnoreSpec.from_lines(globs, backend="re2")   # as gate.globs.compile_globs builds it
-    # RE2 takes UTF-8 only: bytes git gave that are not UTF-8 are matched as U+FFFD (as globs.py does).
-    return any(spec.match_file(path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
-               for path in candidates)
+    return any(spec.match_file(path) for path in unsure)
 
 
 # -- the rules of HEAD's configuration ------------------------------------------------------------------

@@ -36,7 +36,6 @@ from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.check.runner import run_history_rules, run_record_rules, run_scope_rules, run_tree_rules
 from opsgov_hooks.rules import timestamps
-from opsgov_hooks.rules.tags import judged_tags
 from opsgov_hooks.git.sources import CommitSource
 
 
@@ -92,7 +91,9 @@ def history_findings(git: Git, judge: Judge, *, mode: str, head: RecordSet, base
                        paths_changed=mode == "all" or alters_paths(git, base_sha, entries),
                        approvals_touched=frozenset(op for e in entries for path in e.paths
                                                    if (op := operation_of_approval(path, judge.policy))))
-    ctx.tags = git.complete_tags(ctx.tags, [t.name for t in judged_tags(ctx)])   # messages of these only
+    if ctx.tags and (ctx.answerable is None or ctx.answerable):   # else no tag is judged: not even the rule's module
+        from opsgov_hooks.rules.tags import judged_tags
+        ctx.tags = git.complete_tags(ctx.tags, [t.name for t in judged_tags(ctx)])   # messages of these only
     return run_history_rules(ctx)
 
 

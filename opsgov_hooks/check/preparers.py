@@ -7,11 +7,9 @@ kept between runs in the clone's stores (:mod:`opsgov_hooks.speed.store`).
 """
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 
-from opsgov_hooks.check.approval_facts import prepare_approvals
-from opsgov_hooks.check.ref_facts import prepare_refs
-from opsgov_hooks.check.tag_facts import prepare_tags
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.git.refs import Kept
 from opsgov_hooks.policy.config import Policy
@@ -22,10 +20,12 @@ from opsgov_hooks.speed.store import open_store
 Stores = Callable[[str], Kept | None]   # kind ("ancestry", "sealed") -> the clone's store, or None
 Preparer = Callable[[CheckContext, Git, Stores], None]
 
-PREPARERS: dict[Facts, Preparer] = {
-    Facts.REFS: prepare_refs,
-    Facts.TAGS: prepare_tags,
-    Facts.APPROVALS: prepare_approvals,
+# "module:function" under opsgov_hooks.check, imported only when a rule needing its facts runs
+# (a staged change touching no record needs none, and skips the tag and signature readers).
+PREPARERS: dict[Facts, str] = {
+    Facts.REFS: "ref_facts:prepare_refs",
+    Facts.TAGS: "tag_facts:prepare_tags",
+    Facts.APPROVALS: "approval_facts:prepare_approvals",
 }
 
 # Ancestry answers name only commits, so they hold under any policy; the entry a tag's
@@ -42,4 +42,10 @@ def prepare(ctx: CheckContext, git: Git, facts: Iterable[Facts]) -> None:
     """Read each kind of facts once, in the order the rules declared them."""
     stores = clone_stores(git, ctx.policy)
     for kind in dict.fromkeys(facts):
-        PREPARERS[kind](ctx, git, stores)
+        preparer(kind)(ctx, git, stores)
+
+
+def preparer(kind: Facts) -> Preparer:
+    module, function = PREPARERS[kind].split(":")
+    found: Preparer = getattr(importlib.import_module(f"opsgov_hooks.check.{module}"), function)
+    return found

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from opsgov_hooks.linear import utf8_safe
+from opsgov_hooks.policy.globquick import quick_match
 
 _WILDCARDS = "*?[\\"
 
@@ -35,7 +36,8 @@ class _Utf8Safe:
 
 
 def matches(patterns: Sequence[str], path: str) -> bool:
-    return bool(patterns) and compile_globs(tuple(patterns)).match_file(path)
+    """Whether ``patterns`` match ``path``; pathspec is imported only when the text cannot tell."""
+    return bool(patterns) and _match(tuple(patterns), path)
 
 
 def literal_prefix(pattern: str) -> str | None:
@@ -66,13 +68,18 @@ def covered_by_any(paths: Sequence[str], pattern_lists: Iterable[Sequence[str]])
     plain = sorted({pattern for patterns in distinct if not any(p.startswith("!") for p in patterns)
                     for pattern in patterns})
     negated = [patterns for patterns in distinct if any(p.startswith("!") for p in patterns)]
-    union = compile_globs(tuple(plain)) if plain else None
+    union = tuple(plain)
     covered = set()
     for path in paths:
-        if (union is not None and union.match_file(path)) or any(compile_globs(n).match_file(path)
-                                                                  for n in negated):
+        if (union and _match(union, path)) or any(_match(n, path) for n in negated):
             covered.add(path)
     return covered
+
+
+def _match(key: tuple[str, ...], path: str) -> bool:
+    """pathspec's answer, asked only when :func:`quick_match` cannot give it from the text."""
+    quick = quick_match(key, utf8_safe(path))
+    return quick if quick is not None else compile_globs(key).match_file(path)
 
 
 class CoverageIndex:
@@ -145,7 +152,7 @@ class CoverageIndex:
                 if not prefix.startswith(below):
                     break
                 candidates.update(self._by_prefix[prefix])
-            found = self._matching[path] = tuple(k for k in candidates if compile_globs(k).match_file(path))
+            found = self._matching[path] = tuple(k for k in candidates if _match(k, path))
         return found
 
     def covering(self, path: str, declared: Mapping[str, Sequence[str]]) -> list[str]:

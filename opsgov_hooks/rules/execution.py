@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import re
 import shlex
 from collections.abc import Iterable, Iterator
 
@@ -23,6 +22,7 @@ from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ids import parse_utc
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import RecordSet
+from opsgov_hooks.rules.evidence import evidence_patterns as _evidence_patterns
 
 STRUCTURE_CODES = frozenset({"X002", "X003", "X004", "X005", "X006", "X007"})
 _RUN_HINT = "record steps with 'opsgov run', which writes this format"
@@ -184,11 +184,6 @@ def _commands(step: Step) -> list[tuple[str, int]]:
 
 # -- X012: verification gates per risk class -------------------------------------------------------
 
-def evidence_patterns_valid(records: RecordSet, policy: Policy) -> list[Finding]:
-    """C002 for a pattern that does not compile: once per run, however many operations there are."""
-    return _evidence_patterns(policy)[1]
-
-
 def verification_gates(records: RecordSet, policy: Policy) -> Iterator[Finding]:
     patterns, _problems = _evidence_patterns(policy)  # reported by evidence_patterns_valid
     entries = records.entries_by_id()
@@ -234,17 +229,3 @@ class _EvidenceMemo:
 
 
 _EVIDENCE = _EvidenceMemo()
-
-
-def _evidence_patterns(policy: Policy) -> tuple[dict[str, list[linear.Pattern]], list[Finding]]:
-    compiled: dict[str, list[linear.Pattern]] = {}
-    findings = []
-    for kind, patterns in policy.evidence_patterns.items():
-        compiled[kind] = []
-        for pattern in patterns:
-            try:
-                compiled[kind].append(linear.compiled(pattern))
-            except re.error as exc:
-                findings.append(error("C002", f"evidence_patterns.{kind}: invalid regular expression "
-                                      f"{pattern!r}: {exc}", policy.source))
-    return compiled, findings

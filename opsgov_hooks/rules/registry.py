@@ -7,7 +7,9 @@ The runner (:mod:`opsgov_hooks.check.runner`) reads it and alone decides how the
 How to add a rule:
 
 1. Write it as a function in the module of its family under ``rules/``, taking what its
-   :class:`Reads` kind gives (see the kinds below) and yielding findings.
+   :class:`Reads` kind gives (see the kinds below) and yielding findings. The table names it as
+   ``"module:function"`` (a module of ``opsgov_hooks.rules``): a family is imported only when one
+   of its rules first runs, so a commit the memo answers never loads the execution-log parsers.
 2. Add its codes to ``opsgov_hooks/codes.py`` (``python -m tools.docgen`` regenerates docs/rules.md).
 3. Append one :class:`Rule` line to :data:`RULES` in the block of its family, naming its
    codes; ``clock=True`` if it reads the current time (it is then never remembered);
@@ -24,12 +26,15 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import importlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from opsgov_hooks.codes import CODES
 from opsgov_hooks.findings import Finding
-from opsgov_hooks.rules import approvals, execution, gate, history, records, rollback_refs, signoff, tags, timestamps
-from opsgov_hooks.rules import report_sections as report
+
+if TYPE_CHECKING:
+    from opsgov_hooks.rules import gate
 
 
 class Reads(enum.Enum):
@@ -58,26 +63,41 @@ class Rule:
     name: str
     reads: Reads
     codes: frozenset[str]
-    check: Callable[..., Iterable[Finding]]
+    where: str                          # "module:function", the module under opsgov_hooks.rules
     clock: bool = False                 # reads the current time: its findings are never remembered
     facts: Facts | None = None          # HISTORY only: what must be read from git before it runs
 
+    @property
+    def check(self) -> Callable[..., Iterable[Finding]]:
+        """The rule's function, its module imported on first use."""
+        found = _RESOLVED.get(self.where)
+        if found is None:
+            module, function = self.where.split(":")
+            found = _RESOLVED[self.where] = getattr(importlib.import_module(f"opsgov_hooks.rules.{module}"), function)
+        return found
 
-def _rule(name: str, reads: Reads, codes: str, check: Callable[..., Iterable[Finding]], *, clock: bool = False,
+
+_RESOLVED: dict[str, Callable[..., Iterable[Finding]]] = {}
+
+
+def _rule(name: str, reads: Reads, codes: str, where: str, *, clock: bool = False,
           facts: Facts | None = None) -> Rule:
-    return Rule(name, reads, frozenset(codes.split()), check, clock, facts)
+    return Rule(name, reads, frozenset(codes.split()), where, clock, facts)
 
 
 # Adapters for the gate rules whose signature predates the registry (kept, so callers stay as they are).
 def _trailers(gi: gate.GateInput) -> Iterator[Finding]:
+    from opsgov_hooks.rules import gate
     return gate.trailers(gi, gi.message_where, dict(gi.trailer_lines))
 
 
 def _forbidden_paths(touched: gate.TouchedPaths) -> Iterator[Finding]:
+    from opsgov_hooks.rules import gate
     return gate.forbidden_paths(touched.view, touched.policy, touched.only)
 
 
 def _forbidden_content(added: gate.AddedLines) -> Iterator[Finding]:
+    from opsgov_hooks.rules import gate
     return gate.forbidden_content(added.lines, added.policy, added.where, added.only)
 
 
@@ -93,43 +113,43 @@ S = Reads.SCOPE
 # The order is the order findings are reported in, within a kind.
 RULES: tuple[Rule, ...] = (
     # -- records: the whole set (duplicates), then one operation at a time ---------------------------
-    _rule("duplicate_declarations", R, "D006", records.duplicate_declarations),
-    _rule("duplicate_entries", R, "L005", records.duplicate_entries),
-    _rule("evidence_patterns_valid", R, "C002", execution.evidence_patterns_valid),  # a policy problem, once
-    _rule("ledger_matches_declaration", O, "L006 L008", records.ledger_matches_declaration),
+    _rule("duplicate_declarations", R, "D006", "records:duplicate_declarations"),
+    _rule("duplicate_entries", R, "L005", "records:duplicate_entries"),
+    _rule("evidence_patterns_valid", R, "C002", "evidence:evidence_patterns_valid"),  # a policy problem, once
+    _rule("ledger_matches_declaration", O, "L006 L008", "records:ledger_matches_declaration"),
     # lifecycle: sign-off and timestamps
-    _rule("signoff", O, "L101 L102 L103", signoff.signoff),
-    _rule("identities", O, "L121 L122", signoff.identities),
-    _rule("timestamps", O, "L104 L105 L106 L107 L108 L109", timestamps.timestamps, clock=True),
+    _rule("signoff", O, "L101 L102 L103", "signoff:signoff"),
+    _rule("identities", O, "L121 L122", "signoff:identities"),
+    _rule("timestamps", O, "L104 L105 L106 L107 L108 L109", "timestamps:timestamps", clock=True),
     # execution: execution log and report
-    _rule("log_present", O, "X001", execution.log_present),
-    _rule("log_structure", O, "X002 X003 X004 X005 X006 X007", execution.log_structure),
-    _rule("never_fix_forward", O, "X008 X009", execution.never_fix_forward),
-    _rule("log_scope", O, "X010 X011 X021", execution.log_scope),
-    _rule("verification_gates", O, "X012", execution.verification_gates),
-    _rule("report_sections", O, "R001 R002 R003", report.report_sections),
-    _rule("signoff_agrees", O, f"R004 R005 {_YAML}", report.signoff_agrees),
+    _rule("log_present", O, "X001", "execution:log_present"),
+    _rule("log_structure", O, "X002 X003 X004 X005 X006 X007", "execution:log_structure"),
+    _rule("never_fix_forward", O, "X008 X009", "execution:never_fix_forward"),
+    _rule("log_scope", O, "X010 X011 X021", "execution:log_scope"),
+    _rule("verification_gates", O, "X012", "execution:verification_gates"),
+    _rule("report_sections", O, "R001 R002 R003", "report_sections:report_sections"),
+    _rule("signoff_agrees", O, f"R004 R005 {_YAML}", "report_sections:signoff_agrees"),
 
     # -- the gate: one change, its added lines, and --all's coverage ----------------------------------
-    _rule("unassociated", C, "G001 G005", gate.unassociated),
-    _rule("declarations", C, "G002", gate.declarations),
-    _rule("ledger_entries", C, "G003", gate.ledger_entries),
-    _rule("scope", C, "G004 G005", gate.scope),
-    _rule("trailers", C, "G009", _trailers),
-    _rule("forbidden_paths", P, "G006", _forbidden_paths),
-    _rule("forbidden_content", A, "G007", _forbidden_content),
-    _rule("secrets", A, "G008", gate.secrets),
-    _rule("uncovered", T, "G001", gate.uncovered),
-    _rule("frozen_scope", S, "G021", gate.frozen_scope),
+    _rule("unassociated", C, "G001 G005", "gate:unassociated"),
+    _rule("declarations", C, "G002", "gate:declarations"),
+    _rule("ledger_entries", C, "G003", "gate:ledger_entries"),
+    _rule("scope", C, "G004 G005", "gate:scope"),
+    _rule("trailers", C, "G009", "registry:_trailers"),
+    _rule("forbidden_paths", P, "G006", "registry:_forbidden_paths"),
+    _rule("forbidden_content", A, "G007", "registry:_forbidden_content"),
+    _rule("secrets", A, "G008", "gate:secrets"),
+    _rule("uncovered", T, "G001", "gate:uncovered"),
+    _rule("frozen_scope", S, "G021", "gate:frozen_scope"),
 
     # -- history: append-only ledger, rollback references, tag consistency -----------------------------
-    _rule("append_only", H, "H001 H002 H003 H004 H005", history.append_only),
-    _rule("rollback_refs", H, "H006 H007 H008 H009 H010 H011 H012", rollback_refs.rollback_refs,
+    _rule("append_only", H, "H001 H002 H003 H004 H005", "history:append_only"),
+    _rule("rollback_refs", H, "H006 H007 H008 H009 H010 H011 H012", "rollback_refs:rollback_refs",
           facts=Facts.REFS),
-    _rule("tag_consistency", H, f"T001 T003 T004 T005 T006 T007 T008 H005 {_ENTRY}", tags.tag_consistency,
+    _rule("tag_consistency", H, f"T001 T003 T004 T005 T006 T007 T008 H005 {_ENTRY}", "tags:tag_consistency",
           facts=Facts.TAGS),
     # signed approvals: read, verify and walk the graph for the judged operations
-    _rule("signed_approvals", H, "P001 P002 P003 P004 P005 P006 P007 P008 P009", approvals.signed_approvals,
+    _rule("signed_approvals", H, "P001 P002 P003 P004 P005 P006 P007 P008 P009", "approvals:signed_approvals",
           facts=Facts.APPROVALS),
 )
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -26,10 +27,8 @@ from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.findings import Finding, from_tuple, to_tuple
 from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.ledger import LedgerEntry
-from opsgov_hooks.records.markdown import outline_of
 from opsgov_hooks.records.plain import declaration_values, entry_values
 from opsgov_hooks.records.store import RecordSet
-from opsgov_hooks.rules.execution import log_of
 
 Rule = Callable[[RecordSet, Policy], Iterable[Finding]]
 
@@ -104,5 +103,8 @@ def _judge(group: Group, policy: Policy, rules: Sequence[Rule]) -> tuple[Any, ..
         # A runbook's outline and log are parsed once for all the rules of its operation, which
         # run together here, and then dropped: kept for 10,000 operations they were a third of
         # a cold run's memory (the caches serve callers that run each rule over every record).
-        outline_of.cache_clear()
-        log_of.cache_clear()
+        # Only where a rule loaded them: a memo that answers every operation never imports the parsers.
+        for module, cache in (("opsgov_hooks.records.markdown", "outline_of"), ("opsgov_hooks.rules.execution", "log_of")):
+            loaded = sys.modules.get(module)
+            if loaded is not None:
+                getattr(loaded, cache).cache_clear()

@@ -98,13 +98,28 @@ def test_a_code_outside_codes_py_stops_opsgov_from_loading(tmp_path: Path) -> No
 
 
 def test_the_runner_refuses_a_code_its_rule_does_not_declare(monkeypatch: pytest.MonkeyPatch) -> None:
-    rogue = registry.Rule("rogue", registry.Reads.RECORD_SET, frozenset({"D006"}),
-                          lambda records, policy: [error("L005", "not mine", "x.md")])
+    monkeypatch.setitem(registry._RESOLVED, "test:rogue", lambda records, policy: [error("L005", "not mine", "x.md")])
+    rogue = registry.Rule("rogue", registry.Reads.RECORD_SET, frozenset({"D006"}), "test:rogue")
     monkeypatch.setattr(runner, "_SET_RULES", [rogue])
     with pytest.raises(AssertionError, match="rule rogue emitted L005, which it does not declare"):
         runner.run_record_rules(RecordSet(), Policy())
     monkeypatch.delenv(runner.STRICT_CODES_ENV)
     assert [f.code for f in runner.run_record_rules(RecordSet(), Policy())] == ["L005"]
+
+
+def test_a_rule_family_is_imported_only_when_one_of_its_rules_runs() -> None:
+    """A staged change the memo answers must not load the execution-log parsers (issue 17)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from opsgov_hooks.rules import registry; "
+            "assert 'opsgov_hooks.rules.execution' not in sys.modules; "
+            "rule = next(r for r in registry.RULES if r.name == 'log_present'); rule.check; "
+            "assert 'opsgov_hooks.rules.execution' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    for rule in registry.RULES:
+        module, function = rule.where.split(":")
+        assert callable(rule.check) and rule.check.__name__ == function, rule.name
 
 
 def test_clock_rules_are_never_remembered() -> None:
