@@ -24,7 +24,7 @@ from opsgov_hooks.speed.records_cache import keep_later
 from opsgov_hooks.speed.store import Store, open_store
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy
 from opsgov_hooks.speed.policies import kept_policy
-from opsgov_hooks.rules.context import CheckContext
+from opsgov_hooks.rules.context import CheckContext, judged_tags
 from opsgov_hooks.findings import Finding, FindingTuple, Severity, from_tuple, to_tuple
 from opsgov_hooks.rules.association import ChangeView, operation_of_approval, signs_nothing
 from opsgov_hooks.check.judge import Judge
@@ -91,9 +91,7 @@ def history_findings(git: Git, judge: Judge, *, mode: str, head: RecordSet, base
                        paths_changed=mode == "all" or alters_paths(git, base_sha, entries),
                        approvals_touched=frozenset(op for e in entries for path in e.paths
                                                    if (op := operation_of_approval(path, judge.policy))))
-    if ctx.tags and (ctx.answerable is None or ctx.answerable):   # else no tag is judged: not even the rule's module
-        from opsgov_hooks.rules.tags import judged_tags
-        ctx.tags = git.complete_tags(ctx.tags, [t.name for t in judged_tags(ctx)])   # messages of these only
+    ctx.tags = git.complete_tags(ctx.tags, [t.name for t in judged_tags(ctx)])   # messages of these only
     return run_history_rules(ctx)
 
 

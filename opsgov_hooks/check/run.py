@@ -56,10 +56,11 @@ def collect_findings(args: CheckArgs, stdin: TextIO, judged: list[str] | None = 
 
 def _collect(args: CheckArgs, stdin: TextIO, judged: list[str] | None) -> list[Finding]:
     from opsgov_hooks.check import pipeline
-    from opsgov_hooks.check import ranges
     from opsgov_hooks.fastpath import remember
     from opsgov_hooks.git.gitio import Git
 
+    if args.mode in ("pre-receive", "range", "pre-push"):
+        from opsgov_hooks.check import ranges   # not on the governed commit's path
     if args.mode == "pre-receive":
         with Git.discover_any(args.repo) as git:
             return list(ranges.check_pre_receive(git, stdin.read(), judged))

@@ -18,7 +18,7 @@ from opsgov_hooks.records.ids import ID_RE, id_from_tag
 from opsgov_hooks.records.ledger import LedgerEntry, find_yaml_entry, parse_changelog
 from opsgov_hooks.rules.context import CheckContext, TagFacts
 from opsgov_hooks.rules.signoff import normalise_person
-from opsgov_hooks.rules.tags import judged_tags
+from opsgov_hooks.rules.context import judged_tags
 from opsgov_hooks.speed.sealed import SealedEntries
 
 

@@ -68,7 +68,9 @@ class History(ObjectReads):
         return out.decode().strip()
 
     def is_shallow(self) -> bool:
-        return self.run("rev-parse", "--is-shallow-repository").strip() == b"true"
+        if self._shallow is None:
+            self._shallow = self.run("rev-parse", "--is-shallow-repository").strip() == b"true"
+        return self._shallow
 
     def shallow_commits(self) -> set[str]:
         """The commits whose parents a shallow clone cut off (empty in a complete repository)."""

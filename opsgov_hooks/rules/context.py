@@ -73,3 +73,16 @@ class CheckContext:
 
     def answers_for(self, operation_id: str) -> bool:
         return self.answerable is None or operation_id in self.answerable
+
+
+def judged_tags(ctx: CheckContext) -> list[TagRef]:
+    """The tags a run answers for.
+
+    A change cannot change a tag: it answers only for the tags of operations whose
+    ledger entry it changes (the ledger may move on from a seal only by a rollback).
+    ``--all`` judges every tag.
+    """
+    if ctx.answerable is None:
+        return list(ctx.tags)
+    names = {op_id.lower() for op_id in ctx.answerable}
+    return [t for t in ctx.tags if t.name in names]

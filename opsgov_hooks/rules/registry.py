@@ -28,13 +28,10 @@ import dataclasses
 import enum
 import importlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING
 
 from opsgov_hooks.codes import CODES
 from opsgov_hooks.findings import Finding
-
-if TYPE_CHECKING:
-    from opsgov_hooks.rules import gate
+from opsgov_hooks.rules import gate   # its inputs' types are every check's: loaded in any case
 
 
 class Reads(enum.Enum):
@@ -87,17 +84,14 @@ def _rule(name: str, reads: Reads, codes: str, where: str, *, clock: bool = Fals
 
 # Adapters for the gate rules whose signature predates the registry (kept, so callers stay as they are).
 def _trailers(gi: gate.GateInput) -> Iterator[Finding]:
-    from opsgov_hooks.rules import gate
     return gate.trailers(gi, gi.message_where, dict(gi.trailer_lines))
 
 
 def _forbidden_paths(touched: gate.TouchedPaths) -> Iterator[Finding]:
-    from opsgov_hooks.rules import gate
     return gate.forbidden_paths(touched.view, touched.policy, touched.only)
 
 
 def _forbidden_content(added: gate.AddedLines) -> Iterator[Finding]:
-    from opsgov_hooks.rules import gate
     return gate.forbidden_content(added.lines, added.policy, added.where, added.only)
 
 

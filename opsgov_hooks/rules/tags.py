@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from opsgov_hooks.rules.context import CheckContext, TagFacts
+from opsgov_hooks.rules.context import CheckContext, TagFacts, judged_tags
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.git.tags import TagRef
 from opsgov_hooks.records.ids import id_date, id_from_tag
@@ -24,19 +24,6 @@ from opsgov_hooks.records.ledger import LedgerEntry, parse_tag_entry
 from opsgov_hooks.rules.history import entry_changes, same_operation
 from opsgov_hooks.records.located import at_entry, at_field
 from opsgov_hooks.rules.signoff import effective_approver
-
-
-def judged_tags(ctx: CheckContext) -> list[TagRef]:
-    """The tags a run answers for.
-
-    A change cannot change a tag: it answers only for the tags of operations whose
-    ledger entry it changes (the ledger may move on from a seal only by a rollback).
-    ``--all`` judges every tag.
-    """
-    if ctx.answerable is None:
-        return list(ctx.tags)
-    names = {op_id.lower() for op_id in ctx.answerable}
-    return [t for t in ctx.tags if t.name in names]
 
 
 # -- the rule --------------------------------------------------------------------------------

@@ -45,7 +45,6 @@ import hashlib
 import marshal
 import os
 import sys
-from pathlib import Path
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -53,7 +52,7 @@ from opsgov_hooks.speed.nogc import paused_gc
 from opsgov_hooks import __version__
 from opsgov_hooks.git.gitio import Git
 from opsgov_hooks.git.process import GitError
-from opsgov_hooks.resources import schema_dir
+from opsgov_hooks.resources import PACKAGE_DIR, schema_folder
 
 if TYPE_CHECKING:
     from opsgov_hooks.policy.config import Policy
@@ -63,7 +62,6 @@ T = TypeVar("T")
 FORMAT = 3             # 3: a digest of the payload after the header
 _MAGIC = b"opsgov cache\n"
 _DIGEST = 16           # bytes of blake2b over header and payload: a damaged file is a miss, not a wrong answer
-_PACKAGE = Path(__file__).resolve().parent
 
 
 def enabled() -> bool:
@@ -78,11 +76,17 @@ def code_fingerprint() -> str:
     goes stale the day someone forgets it.
     """
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{sys.version_info[:2]}\0".encode())
-    sources = sorted(p for p in _PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
-    folder = schema_dir()
-    for path in [*sources, *sorted(folder.iterdir())]:
-        digest.update(str(path.relative_to(path.parent.parent)).encode() + b"\0")
-        digest.update(path.read_bytes())
+    sources = []
+    for folder, subfolders, files in os.walk(PACKAGE_DIR):
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+        sources += [os.path.join(folder, name) for name in files if name.endswith(".py")]
+    schemas = schema_folder()
+    named = [(os.path.relpath(path, PACKAGE_DIR), path) for path in sorted(sources)]
+    named += [(f"schemas/{name}", os.path.join(schemas, name)) for name in sorted(os.listdir(schemas))]
+    for name, path in named:
+        digest.update(name.encode() + b"\0")
+        with open(path, "rb") as f:
+            digest.update(f.read())
     return digest.hexdigest()
 
 

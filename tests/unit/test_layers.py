@@ -46,6 +46,9 @@ BOUNDARY = ("opsgov_hooks.commands", "opsgov_hooks.cli", "opsgov_hooks.fastpath"
             "opsgov_hooks.__main__",
             "opsgov_hooks.check.run")
 DOORS = frozenset({"opsgov_hooks.output", "opsgov_hooks.ledger_io", "opsgov_hooks.audit.run"})
+# Doors by name (importlib, not an import statement): the rule table names each rule's module, and
+# the preparers' table each preparer's, so a family loads only when one of its members first runs.
+NAMED_DOORS = {"opsgov_hooks.rules.registry": "opsgov_hooks.rules", "opsgov_hooks.check.preparers": "opsgov_hooks.check"}
 
 
 def _modules() -> dict[str, Path]:
@@ -125,6 +128,24 @@ def test_lazy_imports_only_at_the_command_boundary() -> None:
                    for m in sorted(MODULES) if not m.startswith(BOUNDARY) and m not in DOORS
                    for target, line, nested in imports(m) if nested})
     assert lazy == []
+    by_name = sorted(str(MODULES[m].relative_to(PACKAGE.parent)) for m in MODULES
+                     if not m.startswith(BOUNDARY) and m not in DOORS and m not in NAMED_DOORS
+                     and 'import_module(f"opsgov_hooks.' in MODULES[m].read_text(encoding="utf-8"))
+    assert by_name == []
+
+
+def test_the_named_doors_open_only_into_their_own_layer() -> None:
+    from opsgov_hooks.check.preparers import PREPARERS
+    from opsgov_hooks.rules.registry import RULES
+
+    named = {"opsgov_hooks.rules.registry": [f"opsgov_hooks.rules.{r.where.split(':')[0]}" for r in RULES],
+             "opsgov_hooks.check.preparers": [f"opsgov_hooks.check.{w.split(':')[0]}" for w in PREPARERS.values()]}
+    assert set(named) == set(NAMED_DOORS)
+    for door, targets in named.items():
+        for target in targets:
+            assert target in MODULES, target
+            assert target.startswith(NAMED_DOORS[door] + "."), target
+            assert layer_of(target) <= layer_of(door), target
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
