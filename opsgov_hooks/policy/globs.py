@@ -21,7 +21,7 @@ def compile_globs(patterns: tuple[str, ...]) -> Matcher:
     import pathspec
 
     # RE2: a glob such as a*a*a*a*b is a regular expression Python's engine would backtrack on
-    # for a long path (opsgov_hooks/linear.py lists why every pattern on repository content is linear).
+    # for a long path (opsgov_hooks/linear.py says why every pattern on repository content is linear).
     return _Utf8Safe(pathspec.GitIgnoreSpec.from_lines(patterns, backend="re2"))
 
 

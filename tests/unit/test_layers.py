@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("leaf", ("opsgov_hooks", "opsgov_hooks.findings", "opsgov_hooks.codes", "opsgov_hooks.term",
               "opsgov_hooks.atomicfile", "opsgov_hooks.resources", "opsgov_hooks.speed.nogc",
               "opsgov_hooks.lazy",
-              "opsgov_hooks.linear", "opsgov_hooks.identities")),
+              "opsgov_hooks.linear", "opsgov_hooks.linear_inventory", "opsgov_hooks.identities")),
     # Formats with no knowledge of git or policy: the findings' output formats, the strict YAML loader.
     ("formats", ("opsgov_hooks.output", "opsgov_hooks.records.yamlstrict")),
     ("git", ("opsgov_hooks.git",)),
