@@ -185,7 +185,7 @@ def _commands(step: Step) -> list[tuple[str, int]]:
 # -- X012: verification gates per risk class -------------------------------------------------------
 
 def verification_gates(records: RecordSet, policy: Policy) -> Iterator[Finding]:
-    patterns, _problems = _evidence_patterns(policy)  # reported by evidence_patterns_valid
+    patterns, _problems = _evidence_patterns(policy)  # one that does not compile is the loader's C002
     entries = records.entries_by_id()
     for d, log in _logs(records):
         required = policy.verification_gates.get(d.risk_class, [])

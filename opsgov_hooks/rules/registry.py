@@ -109,7 +109,6 @@ RULES: tuple[Rule, ...] = (
     # -- records: the whole set (duplicates), then one operation at a time ---------------------------
     _rule("duplicate_declarations", R, "D006", "records:duplicate_declarations"),
     _rule("duplicate_entries", R, "L005", "records:duplicate_entries"),
-    _rule("evidence_patterns_valid", R, "C002", "evidence:evidence_patterns_valid"),  # a policy problem, once
     _rule("ledger_matches_declaration", O, "L006 L008", "records:ledger_matches_declaration"),
     # lifecycle: sign-off and timestamps
     _rule("signoff", O, "L101 L102 L103", "signoff:signoff"),
