@@ -187,6 +187,11 @@ def check_staged(git: Git, message: Message | None = None,
     trailers = message.trailers if message else None
     if not entries and not trailers:
         return []
+    # Asked later, known now: git answers on the other core while the policy and records load.
+    git.prefetch_tag_names()   # unused (and ended) when the policy keeps its ledger in tags
+    git.prefetch_remotes_without_tags()
+    if entries and message is None:
+        git.prefetch_staged_patch(head)
     sources = policy_sources(git, head)
     policy = kept_policy(git, *sources)
     if message is None and on_policy is not None:

@@ -46,6 +46,10 @@ _PATCH = ("-r", "-p", "-U0", "-M", "--no-color", "--no-ext-diff", "--src-prefix=
 _HEADER_FORMAT = f"--format=%x01%H%x02%(trailers:key={TRAILER_KEY},valueonly,unfold,separator=%x1f)%x02"
 
 
+def _staged_patch(base: str | None) -> tuple[str, ...]:
+    return (*_DIFF_OPTS, "diff-index", "--cached", *_PATCH, "--end-of-options", base or EMPTY_TREE)
+
+
 class Diffs(ObjectReads):
     def staged_entries(self, base: str | None) -> list[DiffEntry]:
         """The staged change against ``base`` (HEAD), or the empty tree in a new repository."""
@@ -60,7 +64,11 @@ class Diffs(ObjectReads):
 
     def staged_patch(self, base: str | None) -> bytes:
         """Zero-context patch of the staged change (binary files appear as 'Binary files ... differ')."""
-        return self.run(*_DIFF_OPTS, "diff-index", "--cached", *_PATCH, "--end-of-options", base or EMPTY_TREE)
+        return self.run(*_staged_patch(base))
+
+    def prefetch_staged_patch(self, base: str | None) -> None:
+        """Start :meth:`staged_patch` now, to be read when the content rules ask for it."""
+        self.prefetch(*_staged_patch(base))
 
     def diff_entries(self, old: str | None, new: str) -> list[DiffEntry]:
         """The change from ``old`` (None: the empty tree) to ``new``."""

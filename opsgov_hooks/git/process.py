@@ -118,6 +118,7 @@ class GitProcess:
         self._common_dir: str | None = None
         self._shallow: bool | None = None        # a run never deepens its clone: asked once
         self._git_paths: dict[str, str] = {}
+        self._started: dict[tuple[str, ...], subprocess.Popen[bytes]] = {}   # see prefetch()
 
     def run(self, *args: str, stdin: bytes | None = None, check: bool = True,
             env: dict[str, str] | None = None) -> bytes:
@@ -125,13 +126,32 @@ class GitProcess:
 
         ``env``: settings added to :func:`git_env` for this one process.
         """
-        proc = run_git(args, self.root, stdin=stdin, env={**git_env(), **env} if env else None)
+        started = self._started.pop(args, None) if stdin is None and env is None else None
+        if started is not None:
+            out, err = started.communicate()
+            proc = subprocess.CompletedProcess(args, started.returncode, out, err)
+        else:
+            proc = run_git(args, self.root, stdin=stdin, env={**git_env(), **env} if env else None)
         if check and proc.returncode != 0:
             raise failure(args, proc.stderr)
         return proc.stdout
 
+    def prefetch(self, *args: str) -> None:
+        """Start ``git args`` now: the next :meth:`run` with the same arguments takes its output.
+
+        A check asks git one question after another, and waits for each; a question whose
+        arguments are known early runs on the other core while Python loads the records.
+        Same process, same arguments, same environment: the answer is the one ``run`` would get.
+        """
+        if args not in self._started:
+            self._started[args] = start_git(args, self.root, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
     def close(self) -> None:
         """End the processes kept open between calls (a job class that keeps one extends this)."""
+        for started in self._started.values():   # asked for, then not needed
+            started.kill()
+            started.communicate()
+        self._started.clear()
 
     def __enter__(self) -> Self:
         return self

@@ -12,6 +12,11 @@ from opsgov_hooks.git.objects import ObjectReads
 from opsgov_hooks.git.process import run_git
 
 OPS_TAGS = "refs/tags/ops-*"
+_TAGOPT = ("config", "--get-regexp", "-z", r"^remote\..*\.tagopt$")
+
+
+def _names_of(patterns: Sequence[str]) -> tuple[str, ...]:
+    return ("for-each-ref", "--format=%(refname)%00", "--end-of-options", *patterns)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +56,7 @@ class Tags(ObjectReads):
 
     def _tags(self, patterns: Sequence[str], complete: bool) -> list[TagRef]:
         if not complete:
-            out = self.run("for-each-ref", "--format=%(refname)%00", "--end-of-options", *patterns)
+            out = self.run(*_names_of(patterns))
             names = out.decode("utf-8", "replace").split("\0")[:-1]
             return [TagRef(ref.lstrip("\n"), "", "", "", "", "", "", complete=False) for ref in names]
         # %(contents), not subject + body: git joins the lines of a message's first
@@ -104,9 +109,17 @@ class Tags(ObjectReads):
             result[ref.removeprefix("refs/tags/")] = sha
         return result
 
+    def prefetch_tag_names(self, pattern: str = OPS_TAGS) -> None:
+        """Start :meth:`ops_tags`' question (names only) now."""
+        self.prefetch(*_names_of([pattern]))
+
+    def prefetch_remotes_without_tags(self) -> None:
+        """Start :meth:`remotes_without_tags`' question now."""
+        self.prefetch(*_TAGOPT)
+
     def remotes_without_tags(self) -> list[str]:
         """The remotes configured never to fetch tags (``tagOpt = --no-tags``, what ``git clone --no-tags`` sets)."""
-        out = self.run("config", "--get-regexp", "-z", r"^remote\..*\.tagopt$", check=False)
+        out = self.run(*_TAGOPT, check=False)
         found = []
         for record in out.split(b"\0"):
             key, _sep, value = record.decode("utf-8", "replace").partition("\n")
