@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 from opsgov_hooks.speed.store import open_store
 from opsgov_hooks.findings import Finding, UsageError, of_commit
+from opsgov_hooks.check.association import all_named, named_focus
 from opsgov_hooks.check.focus import assemble, range_focus
 from opsgov_hooks.check.judge import Judge
 from opsgov_hooks.git.patches import added_lines_by_commit
@@ -147,11 +148,22 @@ def judge_commits(git: Git, judge: Judge, job: Job, judged_out: list[str] | None
     # The trees' record files follow every commit's whole first-parent diff; the judgement
     # follows what each commit answers for.
     net = git.diff_entries(job.history_base, job.head) if job.history_base is not None else None
-    focus = (range_focus(git, judge, pairs, diffs, job.head, job.history_base, net)
-             if net is not None and job.head in diffs else None)
-    states, versions = _record_states(judge, pairs, diffs, focus.starts if focus is not None else None)
     merges = {c for c, parents in job.commits if len(parents) > 1}
     own = own_changes(diffs, git.merge_own_paths(sorted(merges)))
+    focus = None
+    if net is not None and job.head in diffs:
+        # Commits that name their operations need no scope but theirs (check/association.py);
+        # otherwise the index says which operations could cover what the range touches.
+        focus = named_focus(git, judge, pairs, diffs, job.head, job.history_base, net)
+        if focus is not None:
+            states, versions = _record_states(judge, pairs, diffs, focus.starts)
+            if not all_named(judge, pairs, own, states):
+                focus = None
+        if focus is None:
+            focus = range_focus(git, judge, pairs, diffs, job.head, job.history_base, net)
+            states, versions = _record_states(judge, pairs, diffs, focus.starts if focus is not None else None)
+    else:
+        states, versions = _record_states(judge, pairs, diffs)
     end_files = states[job.head] if job.head in states else judge.records.tree_files(job.head)
     judge.records.prefetch_versions([*versions, *end_files.items()])
     if focus is not None and job.history_base is not None:   # the records the range can concern (check/focus.py)
