@@ -76,18 +76,22 @@ def named_focus(git: Git, judge: Judge, pairs: Sequence[tuple[str, str | None]],
     judge.records.prefetch_versions(versions)
     for path, sha in versions:
         one = judge.records.load({path: sha})
-        concerned |= {d.operation_id for d in one.declarations} | one.invalid_ids | {e.operation_id for e in one.entries}
-    points = sorted({*(p for p in outside if p is not None), history_base, head})
-    listings = {point: judge.records.tree_files(point) for point in points}
-    if sum(record_kind(path, policy) == "operation" for path in listings[history_base]) < focus.RANGE_MIN_RECORDS:
+        concerned |= {d.operation_id for d in one.declarations} | one.invalid_ids
+        concerned |= {e.operation_id for e in one.entries}
+    # The trees the range builds on (its end is built from them, commit by commit).
+    listings = {point: judge.records.tree_files(point)
+                for point in sorted({*(p for p in outside if p is not None), history_base})}
+    operations = policy.operations_dir + "/"
+    if sum(path.startswith(operations) for path in listings[history_base]) < focus.RANGE_MIN_RECORDS:
         return None
     starts: dict[str, dict[str, str]] = {}
     for point, files in listings.items():
         starts[point] = {path: blob for path, blob in files.items()
                          if path in touched or (record_kind(path, policy) == "operation"
-                                                and posixpath.basename(path).removesuffix(".md") in concerned)}
+                                                and posixpath.basename(path)[:-3] in concerned)}
     ids = {op for op in concerned if ID_RE.match(op)}
-    return focus.RangeFocus(starts, _entries_of(judge, listings[head], touched, ids),
+    end_ledger = git.ls_tree(head, [policy.ledger_path])
+    return focus.RangeFocus(starts, _entries_of(judge, end_ledger, touched, ids),
                             _entries_of(judge, listings[history_base], touched, ids))
 
 
