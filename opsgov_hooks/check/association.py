@@ -61,6 +61,10 @@ def named_focus(git: Git, judge: Judge, pairs: Sequence[tuple[str, str | None]],
     if (not store.enabled() or policy.ledger_backend != "yaml" or history_base is None or None in outside
             or not judge.tags or git.remotes_without_tags() or focus.alters_paths(git, history_base, net)):
         return None
+    operations = policy.operations_dir + "/"
+    base_files = judge.records.tree_files(history_base)
+    if sum(path.startswith(operations) for path in base_files) < focus.RANGE_MIN_RECORDS:
+        return None   # as few records as that load faster whole (see focus.RANGE_MIN_RECORDS)
     touched: set[str] = set()
     versions: set[tuple[str, str]] = set()
     concerned: set[str] = set()
@@ -79,11 +83,8 @@ def named_focus(git: Git, judge: Judge, pairs: Sequence[tuple[str, str | None]],
         concerned |= {d.operation_id for d in one.declarations} | one.invalid_ids
         concerned |= {e.operation_id for e in one.entries}
     # The trees the range builds on (its end is built from them, commit by commit).
-    listings = {point: judge.records.tree_files(point)
-                for point in sorted({*(p for p in outside if p is not None), history_base})}
-    operations = policy.operations_dir + "/"
-    if sum(path.startswith(operations) for path in listings[history_base]) < focus.RANGE_MIN_RECORDS:
-        return None
+    listings = {point: judge.records.tree_files(point) for point in {*(p for p in outside if p is not None)}}
+    listings[history_base] = base_files
     starts: dict[str, dict[str, str]] = {}
     for point, files in listings.items():
         starts[point] = {path: blob for path, blob in files.items()

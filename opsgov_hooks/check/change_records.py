@@ -28,13 +28,17 @@ class RecordCache:
         self.policy = policy
         self._parts: dict[tuple[str, str], RecordSet] = {}
         self._tag_records: RecordSet | None = None
+        self._trees: dict[str, dict[str, str]] = {}
         self._tags = list(tags)
 
     def tree_files(self, rev: str | None) -> dict[str, str]:
-        """Record files of a commit (None: the empty tree)."""
+        """Record files of a commit (None: the empty tree); listed once per run (a range that narrows
+        its records and then cannot may ask again for the same trees)."""
         if rev is None:
             return {}
-        return record_files(self.git.ls_tree(rev, record_prefixes(self.policy)), self.policy)
+        if rev not in self._trees:
+            self._trees[rev] = record_files(self.git.ls_tree(rev, record_prefixes(self.policy)), self.policy)
+        return dict(self._trees[rev])
 
     def prefetch(self, trees: Iterable[Mapping[str, str]]) -> None:
         """Read and parse, in one batch, every file version of ``trees`` not seen yet."""
