@@ -21,7 +21,7 @@ from opsgov_hooks.records.declaration import Declaration
 from opsgov_hooks.records.store import RecordSet
 from opsgov_hooks.rules.context import CheckContext
 from opsgov_hooks.rules.gate import AddedLines, GateInput, TouchedPaths
-from opsgov_hooks.rules.registry import Reads, Rule, rules_reading
+from opsgov_hooks.rules.registry import Facts, Reads, Rule, rules_reading
 from opsgov_hooks.speed.memo import run_per_operation
 from opsgov_hooks.speed.store import Store
 
@@ -112,6 +112,14 @@ def run_tree_rules(governed: Sequence[str], records_: RecordSet) -> list[Finding
 def run_scope_rules(proposed: RecordSet, approved: Mapping[str, Declaration]) -> list[Finding]:
     """The proposed declarations against the scopes approved at the trusted base."""
     return _run(_SCOPE_RULES, proposed, approved)
+
+
+def run_tag_rules(ctx: CheckContext) -> list[Finding]:
+    """Only the rules that judge ``ctx.tags`` themselves (a push that brings tags, not commits)."""
+    rules = [rule for rule in _HISTORY_RULES if rule.facts is Facts.TAGS]
+    if ctx.git is not None:
+        prepare(ctx, ctx.git, [Facts.TAGS])
+    return _run(rules, ctx)
 
 
 def run_history_rules(ctx: CheckContext) -> list[Finding]:

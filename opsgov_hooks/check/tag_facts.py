@@ -120,6 +120,6 @@ def _verify_signatures(ctx: CheckContext, git: Git, facts: dict[str, TagFacts]) 
             if problem:
                 fact.signature_output = problem
                 continue
-            fact.signature_valid, fact.signature_output = git.verify_tag(tag.name, signers)
+            fact.signature_valid, fact.signature_output = git.verify_tag(tag.name, signers, tag.object_sha)
             signer = parse_signature(fact.signature_valid, fact.signature_output).signer
             fact.signer = normalise_person(signer) if signer else None

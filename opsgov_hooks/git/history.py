@@ -54,6 +54,11 @@ class History(ObjectReads):
         out = self.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).strip()
         return out.decode() if out else None
 
+    def head_branch(self) -> str | None:
+        """The branch HEAD names (``refs/heads/main``), or None when HEAD is detached."""
+        out = self.run("symbolic-ref", "-q", "HEAD", check=False).strip()
+        return out.decode("utf-8", "surrogateescape") if out else None
+
     def resolve_commit(self, rev: str) -> str:
         """The full sha of ``rev`` as a commit; :class:`GitError` naming the fix when it is unknown."""
         if any(ord(c) < 0x20 or ord(c) == 0x7F for c in rev):

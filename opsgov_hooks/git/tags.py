@@ -15,6 +15,20 @@ OPS_TAGS = "refs/tags/ops-*"
 _TAGOPT = ("config", "--get-regexp", "-z", r"^remote\..*\.tagopt$")
 
 
+# What git takes for the start of a tag's signature (gpg-interface.c): the last line that opens with one.
+_SIGNATURE_STARTS = (b"-----BEGIN PGP SIGNATURE-----", b"-----BEGIN PGP MESSAGE-----",
+                     b"-----BEGIN SIGNED MESSAGE-----", b"-----BEGIN SSH SIGNATURE-----")
+
+
+def split_signature(body: bytes) -> tuple[bytes, bytes]:
+    """A tag object's message and its signature (empty when unsigned), split where git splits them."""
+    start = -1
+    for marker in _SIGNATURE_STARTS:
+        at = body.rfind(b"\n" + marker)
+        start = max(start, at + 1 if at != -1 else (0 if body.startswith(marker) else -1))
+    return (body, b"") if start == -1 else (body[:start], body[start:])
+
+
 def _names_of(patterns: Sequence[str]) -> tuple[str, ...]:
     return ("for-each-ref", "--format=%(refname)%00", "--end-of-options", *patterns)
 
@@ -92,11 +106,31 @@ class Tags(ObjectReads):
         out = self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"refs/tags/{name}", check=False)
         return out.decode().strip() or None
 
-    def verify_tag(self, name: str, allowed_signers: str | None) -> tuple[bool, str]:
-        """``git verify-tag --raw``: (valid, what git and gpg/ssh-keygen said)."""
+    def verify_tag(self, name: str, allowed_signers: str | None, object_sha: str = "") -> tuple[bool, str]:
+        """``git verify-tag --raw``: (valid, what git and gpg/ssh-keygen said).
+
+        ``object_sha``: the tag object itself, for a tag whose ref does not exist yet (a push the
+        pre-receive hook is judging); else the ref ``refs/tags/<name>``."""
         config = ("-c", f"gpg.ssh.allowedSignersFile={allowed_signers}") if allowed_signers else ()
-        proc = run_git((*config, "verify-tag", "--raw", "--end-of-options", f"refs/tags/{name}"), self.root)
+        proc = run_git((*config, "verify-tag", "--raw", "--end-of-options", object_sha or f"refs/tags/{name}"),
+                       self.root)
         return proc.returncode == 0, (proc.stdout + proc.stderr).decode("utf-8", "replace")
+
+    def pushed_tag(self, ref: str, sha: str) -> TagRef | None:
+        """The tag ``ref`` becomes when a push sets it to ``sha``, read from the object (in a pre-receive
+        hook the ref does not exist yet, so ``for-each-ref`` cannot tell). None: ``sha`` is neither a
+        tag object nor a commit (or is missing)."""
+        (kind, data), = self.read_objects([sha])
+        if data is None or kind not in ("tag", "commit"):
+            return None
+        if kind == "commit":   # lightweight, as for-each-ref shows one: no tag name, no message
+            return TagRef(ref, "commit", sha, sha, "", "", "")
+        head, _sep, body = data.partition(b"\n\n")
+        headers = dict(line.split(b" ", 1) for line in head.split(b"\n") if b" " in line)
+        target = self.peel_commits([sha]).get(sha, "")
+        message, signature = split_signature(body)
+        return TagRef(ref, "tag", sha, target, headers.get(b"tag", b"").decode("utf-8", "replace"),
+                      message.decode("utf-8", "replace").rstrip("\n") + "\n", signature.decode("utf-8", "replace"))
 
     # -- remotes -------------------------------------------------------------------------------
     def remote_tags(self, remote: str, names: Sequence[str]) -> dict[str, str]:

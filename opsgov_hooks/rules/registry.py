@@ -157,6 +157,7 @@ OTHER_OWNERS: dict[str, frozenset[str]] = {
     # replaced, so it runs in the gate (check.judge.Judge.reverts), not as a pure rule.
     "check.judge: the rollback-is-a-revert check": frozenset({"G022"}),
     "lifecycle.tagging: opsgov tag": frozenset({"T007", "T009", "T010"}),
+    "check.pushed_tags: a push that moves an ops tag (pre-receive)": frozenset({"T009"}),
     "audit: opsgov report": frozenset({"A001", "A002", "A003", "A004", "A005"}),
 }
 

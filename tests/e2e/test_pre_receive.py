@@ -12,7 +12,7 @@ import pytest
 pytest.register_assert_rewrite("conftest_gate")
 
 from conftest import Repo, init_repo  # noqa: E402
-from conftest_gate import LEDGER, OPS1, OPS2, PROM, Check, add_entry, declare, operation  # noqa: E402
+from conftest_gate import LEDGER, OPS1, OPS2, PROM, Check, add_entry, close, declare, operation  # noqa: E402
 
 pytest_plugins = ["conftest_gate"]
 
@@ -106,7 +106,7 @@ def test_deleted_refs_and_tags_bring_nothing_to_judge(clone: Repo) -> None:
     operation(clone)
     clone.write(PROM, "x: 1\n")
     clone.commit("operation")
-    clone.git("tag", "-a", "ops-2026-01-27-001", "-m", "closed")
+    close(clone)
     assert push(clone, "main", "--follow-tags")[0] == 0
     clone.git("branch", "old-branch")
     assert push(clone, "old-branch")[0] == 0
@@ -165,3 +165,68 @@ def test_tag_bringing_new_commits_is_judged(clone: Repo) -> None:
     code, out = push(clone, "refs/tags/sneaky")
     assert code == 1
     assert [line.split(":")[0] for line in remote_lines(out)[:-1]] == [PROM]
+
+
+# -- the ops-* tags a push brings ---------------------------------------------------------------
+
+def _closed_operation(clone: Repo) -> None:
+    operation(clone)
+    clone.write(PROM, "x: 1\n")
+    clone.commit("operation")
+
+
+def test_opsgov_tag_then_push_follow_tags_is_accepted(clone: Repo) -> None:
+    _closed_operation(clone)
+    tagged = subprocess.run([sys.executable, "-m", "opsgov_hooks", "tag", OPS1], cwd=clone.path, text=True,
+                            stdin=subprocess.DEVNULL, capture_output=True)
+    assert tagged.returncode == 0, tagged.stderr
+    code, out = push(clone, "main", "--follow-tags")
+    assert code == 0, out
+    assert f"refs/tags/{OPS1.lower()}" in out
+
+
+def test_a_hand_made_tag_that_seals_another_entry_is_rejected(clone: Repo, server: Path) -> None:
+    _closed_operation(clone)
+    assert push(clone, "main")[0] == 0
+    message = f"{OPS1}: closed\n\n" + (clone.path / LEDGER).read_text(encoding="utf-8").removeprefix("---\n")
+    clone.git("tag", "-a", OPS1.lower(), "-m", message.replace("scrape_interval 15s -> 30s", "nothing changed"))
+    code, out = push(clone, OPS1.lower())
+    assert code == 1, out
+    codes = {line.split(": ")[1].split()[0] for line in remote_lines(out)[:-1]}
+    assert codes == {"T005", "T006"}, out
+    assert all(line.startswith(f"refs/tags/{OPS1.lower()}:") or line.startswith(LEDGER)
+               for line in remote_lines(out)[:-1]), out
+    assert subprocess.run(["git", "rev-parse", "-q", "--verify", f"refs/tags/{OPS1.lower()}"], cwd=server,
+                          capture_output=True).returncode != 0   # not landed
+
+
+def test_a_lightweight_ops_tag_is_rejected(clone: Repo) -> None:
+    _closed_operation(clone)
+    assert push(clone, "main")[0] == 0
+    clone.git("tag", OPS1.lower())
+    code, out = push(clone, OPS1.lower())
+    assert code == 1, out
+    assert remote_lines(out)[0].startswith(f"refs/tags/{OPS1.lower()}:1:1: T001 tag {OPS1.lower()} is lightweight")
+
+
+def test_a_tag_made_for_one_name_and_pushed_under_another_is_rejected(clone: Repo) -> None:
+    _closed_operation(clone)
+    close(clone)
+    assert push(clone, "main", "--follow-tags")[0] == 0
+    copy = OPS2.lower()
+    code, out = push(clone, f"refs/tags/{OPS1.lower()}:refs/tags/{copy}")
+    assert code == 1, out
+    assert f"T003 tag {copy} is a tag object named '{OPS1.lower()}'" in out
+
+
+def test_moving_an_ops_tag_is_refused(clone: Repo) -> None:
+    _closed_operation(clone)
+    close(clone)
+    assert push(clone, "main", "--follow-tags")[0] == 0
+    clone.write("README.md", "# moved\n")
+    clone.commit("later")
+    clone.git("tag", "-d", OPS1.lower())
+    close(clone)   # the same seal, re-made on a later commit
+    code, out = push(clone, "--force", OPS1.lower())
+    assert code == 1, out
+    assert f"T009 tag {OPS1.lower()} already exists here: this push moves it" in out

@@ -14,6 +14,7 @@ from conftest import Repo, entry_text
 from lifecycle_helpers import OP, declare, history, record_args
 
 from opsgov_hooks.git.gitio import Git
+from opsgov_hooks.git.tags import TagRef, split_signature
 
 pytest_plugins = ["conftest_lifecycle"]
 
@@ -103,3 +104,43 @@ def test_the_allowed_signers_file_comes_from_the_trusted_revision(signing, tmp_p
     head = repo.commit("drop signers")
     assert history(repo, base, head) == []
     assert [line.split(" ")[1] for line in history(repo, head, head, mode="all")] == ["T007"]
+
+
+def test_a_pushed_tag_is_read_and_verified_from_its_object_alone(signing, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """In a pre-receive hook the ref does not exist yet: the tag is read and verified from the object."""
+    repo, _key, _public = signing
+    assert run_cli(*record_args())[0] == 0
+    head = repo.commit("record")
+    assert run_cli("tag", OP, "--sign")[0] == 0
+    git = Git(str(repo.path))
+    as_listed = next(t for t in git.ops_tags() if t.name == TAG)
+    repo.git("tag", "-d", TAG)   # the object stays, as a pushed one sits in quarantine without its ref
+    pushed = git.pushed_tag(f"refs/tags/{TAG}", as_listed.object_sha)
+    assert pushed == as_listed and pushed.signature.startswith("-----BEGIN SSH SIGNATURE-----")
+    assert pushed.target_sha == head
+    signers = str(repo.path / ".github/allowed_signers")
+    assert git.verify_tag(TAG, signers)[0] is False   # no ref any more
+    valid, said = git.verify_tag(TAG, signers, pushed.object_sha)
+    assert valid is True and "bob@example.com" in said
+    assert git.pushed_tag("refs/tags/x", head) == TagRef("refs/tags/x", "commit", head, head, "", "", "")
+    assert git.pushed_tag("refs/tags/x", "0" * 40) is None
+
+
+@pytest.mark.parametrize("body", [
+    b"entry\n", b"entry\n-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----\n",
+    b"quoted -----BEGIN SSH SIGNATURE----- mid-line\n", b"-----BEGIN SSH SIGNATURE-----\nx\n",
+    b"a\n-----BEGIN PGP SIGNATURE-----\n1\n-----END PGP SIGNATURE-----\n-----BEGIN SSH SIGNATURE-----\n2\n",
+])
+def test_a_tag_message_is_split_from_its_signature_where_git_splits_it(repo: Repo, body: bytes) -> None:
+    """Against git's own split (for-each-ref's %(contents) and %(contents:signature)) of the same object."""
+    repo.write("f", "x\n")
+    head = repo.commit("c")
+    raw = b"object " + head.encode() + b"\ntype commit\ntag t\ntagger A <a@b> 0 +0000\n\n" + body
+    sha = subprocess.run(["git", "hash-object", "-t", "tag", "-w", "--stdin"], cwd=repo.path, input=raw,
+                         capture_output=True, check=True).stdout.decode().strip()
+    repo.git("update-ref", "refs/tags/t", sha)
+    listed = subprocess.run(["git", "for-each-ref", "--format=%(contents)%00%(contents:signature)%00",
+                             "refs/tags/t"], cwd=repo.path, capture_output=True, check=True).stdout.decode()
+    contents, signature, _end = listed.split("\0")
+    message, got = split_signature(body)
+    assert got.decode() == signature and contents.startswith(message.decode())
