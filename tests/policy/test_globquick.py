@@ -20,7 +20,7 @@ PATTERNS = [
     "**/network/interfaces.d/**", "**/grafana.db-*", "trading/**", "**/trading/**", "*.key", "*", "**", "?",
     "!ops/keep/**", "!**/*.md", "#comment", "\\#literal", "\\!bang", "a\\*b", "ops/[ab]/x", "ops/x[", "x]y",
     "trailing ", " leading", "./ops/**", "ops/../etc/**", "ops//double/**", "ops/./x", "", "ops/a?c/**",
-    "é/**", "ops/ü.yaml", "**/ops", "ops/**/**", "a/**/b", "**/a/**/b/**",
+    "é/**", "ops/ü.yaml", "**/ops", "ops/**/**", "a/**/b", "**/a/**/b/**", "**/*.PEM", "OPS/**",
 ]
 PATHS = [
     "ops", "ops/x.yaml", "ops/services/svc-1", "ops/services/svc-1/config.yaml", "ops/services/svc-10/a",
@@ -29,7 +29,7 @@ PATHS = [
     "etc/sudoers", "etc/sudoers.d/x", "trading", "x/trading/y", "ops/keep/a", "ops/keep", "README.md",
     "#literal", "!bang", "a*b", "ops/a/x", "ops/b/x", "trailing", "trailing ", " leading", "ops/abc/x",
     "ops/a/c/x", "é/x", "ops/ü.yaml", "x/ops", "a/b", "a/x/y/b", "a/b/c", "a/x/b/y", "ops/../etc/passwd",
-    "weird name with spaces/ops", "\ufffd/ops/x", "ops\ufffd/x", "x]y", "ops/x[",
+    "weird name with spaces/ops", "\ufffd/ops/x", "ops\ufffd/x", "x]y", "ops/x[", "KEY.PEM", "OPS/x", "Ops/x",
 ]
 
 
