@@ -6,7 +6,9 @@ gets its own copy of the generated repository: the caches in ``.git/opsgov-cache
 version, and two versions in one clone would empty each other's. Each round runs, in turn: the
 "before" check, the "after" check, for the ledger file check-jsonschema in both of its fair forms
 (see ``run.py``), and the floor (``python -I -S -c pass`` plus ``git diff-index``). One warm-up
-round is not counted. For example, the code of a commit against the working tree::
+round is not counted. The whole-repository scenarios (``all-cold``, ``all-warm``, ``validate-cold``,
+``range-cold`` over the generated pull request ``main..pr``) run the same way, the cache dropped
+before each cold run, beside ``run.py``'s floor for each. For example, the code of a commit against the working tree::
 
     git worktree add /tmp/before <commit> && python3 -m venv /tmp/before/.venv
     /tmp/before/.venv/bin/pip install -q -e /tmp/before
@@ -30,6 +32,9 @@ import generate  # noqa: E402
 import run as bench  # noqa: E402
 
 SCENARIOS = {"noop": bench.stage_noop, "three": bench.stage_three, "ledger": bench.stage_ledger}
+# Whole-repository scenarios: (the command's arguments, whether the cache is dropped before each run).
+WHOLE = {"all-cold": (["check", "--all"], True), "all-warm": (["check", "--all"], False),
+         "validate-cold": (["validate"], True), "range-cold": (["check", "--range", "main..pr"], True)}
 Sample = tuple[float, float, float]   # wall ms, cpu ms, peak MiB
 
 
@@ -53,7 +58,43 @@ def copies(source: Path, work: Path) -> dict[str, Path]:
     return found
 
 
+def _floor(scenario: str, repo: Path) -> list[tuple[list[str], bytes | None]]:
+    """The work a scenario cannot avoid (as ``run.py`` measures it): git's own reads, or a bare interpreter."""
+    if scenario == "range-cold":
+        return [(["git", "log", "-z", "--raw", "-M", "--format=%H", "main..pr"], None)]
+    if scenario == "validate-cold":
+        return [([sys.executable, "-I", "-S", "-c", bench.READ_ALL], None)]
+    return [(["git", "ls-tree", "-r", "-z", "HEAD"], None), (["git", "cat-file", "--batch"], bench.record_blobs(repo)),
+            (["git", "for-each-ref", "refs/tags/ops-*"], None)]
+
+
+def measure_whole(scenario: str, sides: dict[str, tuple[Path, str]], runs: int) -> dict[str, list[Sample]]:
+    """A whole-repository scenario, the two sides alternating run by run, each in its own copy."""
+    args, cold = WHOLE[scenario]
+    rows: dict[str, list[Sample]] = {side: [] for side in sides}
+    rows["floor"] = []
+    for folder, opsgov in sides.values():
+        bench.reset(folder / "repo")
+        subprocess.run([opsgov, *args], cwd=folder / "repo", stdout=subprocess.DEVNULL, check=False)   # warm caches
+    floor = _floor(scenario, sides["after"][0] / "repo")
+    for round_ in range(runs + 1):
+        samples: dict[str, Sample] = {}
+        for side, (folder, opsgov) in sides.items():
+            if cold:
+                bench.drop_cache(folder / "repo")()
+            samples[side] = once([opsgov, *args], folder / "repo")
+        parts = [bench.run_once(cmd, sides["after"][0] / "repo", stdin) for cmd, stdin in floor]
+        samples["floor"] = (sum(p.seconds for p in parts) * 1000, sum(p.cpu for p in parts) * 1000,
+                            max(p.peak_mib for p in parts))
+        if round_:
+            for name, sample in samples.items():
+                rows[name].append(sample)
+    return rows
+
+
 def measure(scenario: str, sides: dict[str, tuple[Path, str]], runs: int, peer_work: Path) -> dict[str, list[Sample]]:
+    if scenario in WHOLE:
+        return measure_whole(scenario, sides, runs)
     rows: dict[str, list[Sample]] = {}
     for side, (folder, opsgov) in sides.items():
         repo = folder / "repo"
@@ -95,7 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=21, help="counted rounds (default %(default)s)")
     p.add_argument("--commits", type=int, default=1_000, help="history of the generated repository")
     p.add_argument("--work", type=Path, default=generate.WORK)
-    p.add_argument("--scenario", choices=sorted(SCENARIOS), action="append", help="default: all three")
+    p.add_argument("--scenario", choices=sorted([*SCENARIOS, *WHOLE]), action="append",
+                   help="default: the three staged ones")
     args = p.parse_args(argv)
     source = generate.ensure(generate.Shape(commits=args.commits), args.work)
     folders = copies(source, args.work)
