@@ -261,9 +261,10 @@ def _load_plain(path: str, text: str, offset: int) -> list[Document] | None:
     intern = sys.intern
     for number, (key, value, marker, spaces, item) in enumerate(lines, 1 + offset):  # number: file line
         if key:
-            # One string object per distinct key: 10,000 entries repeat the same 15 keys (and their
-            # positions the same), which as copies held 14 MB of a cold --all; marshal writes an
-            # interned string once and back-references it, so rows and a child's results shrink too.
+            # One string object per distinct key (and text value): 10,000 entries repeat the same 15
+            # keys and many values (risk class, outcome, people), which as copies held 22 MB of a
+            # cold --all; marshal writes an interned string once and back-references it, so rows and
+            # a child's results shrink too.
             key = intern(key)
             if data is None:
                 data, positions, key_lines, root = {}, {}, {}, number
@@ -274,7 +275,7 @@ def _load_plain(path: str, text: str, offset: int) -> list[Document] | None:
                 typed = _one_line_scalar(value)
                 if typed is _REFUSED:
                     return None
-                data[key] = typed
+                data[key] = intern(typed) if type(typed) is str else typed   # a repeated value, one object
                 positions[key] = (number, len(key) + 3)
                 pending = ""
             else:               # null, unless a list follows; located just after the colon
@@ -296,7 +297,7 @@ def _load_plain(path: str, text: str, offset: int) -> list[Document] | None:
             typed = _one_line_scalar(item)
             if typed is _REFUSED:
                 return None
-            items.append(typed)
+            items.append(intern(typed) if type(typed) is str else typed)
             last = number
         elif marker:
             if data is None:

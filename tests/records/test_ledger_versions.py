@@ -50,7 +50,7 @@ def test_a_month_file_parsed_by_document_is_the_file_parsed_whole() -> None:
 
 
 def test_entries_share_their_key_strings_and_the_memo_holds_no_texts() -> None:
-    """10,000 entries repeat the same keys: one string object per key (memory), and what this process
+    """10,000 entries repeat the same keys and many values: one string object each (memory), and what this process
     remembers of a month file's documents is a digest, not the text; a changed document still misses."""
     ledger._VALID.clear()
     ledger._DOCS.clear()
@@ -59,6 +59,7 @@ def test_entries_share_their_key_strings_and_the_memo_holds_no_texts() -> None:
     assert findings == [] and len(entries) == 2
     first, second = ([k for k in e.fields] for e in entries)
     assert first == second and all(a is b for a, b in zip(first, second))
+    assert entries[0].fields["risk_class"] is entries[1].fields["risk_class"]   # a repeated value, one object
     assert all(isinstance(key[2], bytes) and len(key[2]) == 32 for key in ledger._DOCS)
     assert all(len(key) % 3 == 0 and not any(isinstance(part, tuple) for part in key) for key in ledger._VALID)
     edited = one.replace("OPS-2026-01-27-001", "OPS-2026-01-27-002")
