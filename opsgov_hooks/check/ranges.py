@@ -200,9 +200,9 @@ def _range_end(git: Git, judge: Judge, job: Job, final: RecordSet, base: RecordS
     """Record and history rules, once, on the end of the range against its base."""
     findings = record_findings(final, base, judge.policy, touched, open_store(git, "findings", judge.policy))
     entries = net if net is not None else git.diff_entries(job.history_base, job.head)
-    existing = frozenset(git.ls_tree(job.head))
+    # The end's paths are listed only when a procedure is judged (check/ref_facts.py), as staged.
     return findings + history_findings(git, judge, mode=job.mode, head=final, base=base, entries=entries,
-                                       existing=existing, head_sha=job.head, base_sha=job.history_base,
+                                       existing=frozenset(), head_sha=job.head, base_sha=job.history_base,
                                        op_changes=op_changes)
 
 

@@ -130,11 +130,9 @@ def named(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Whether each range was judged on the records its commits name (and the index never asked)."""
     taken: list[bool] = []
     real_focus, real_all = association.named_focus, association.all_named
-    state: dict[str, bool] = {}
 
     def spy_focus(*args):  # type: ignore[no-untyped-def]
         found = real_focus(*args)
-        state["focus"] = found is not None
         if found is None:
             taken.append(False)
         return found
@@ -235,3 +233,21 @@ def test_the_escape_rule_matters(repo: Repo, check, monkeypatch: pytest.MonkeyPa
         association._ID_BYTES.findall(raw)))
     blind = _run(check, repo, "--range", "main..topic", cold=True)
     assert blind[0] == 1 and "G003" in blind[1]
+
+
+def test_a_push_that_names_its_operations_is_judged_as_the_full_load_judges_it(  # type: ignore[no-untyped-def]
+        repo: Repo, check, named: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    _new_operation(repo)
+    _commit(repo, "api", {"ops/services/api/deploy.yaml": "r: 3\n"}, (A,))
+    old, new = repo.git("rev-parse", "main").strip(), repo.git("rev-parse", "topic").strip()
+    repo.git("checkout", "-q", "--detach", old)
+    repo.git("update-ref", "-d", "refs/heads/topic")      # what the server does not have yet
+    outputs = []
+    for cache, cold in ((False, False), (True, True), (True, False)):
+        monkeypatch.setattr("sys.stdin", io.StringIO(f"{old} {new} refs/heads/main\n"))
+        outputs.append(_run(check, repo, "--pre-receive", cache=cache, cold=cold))
+    assert outputs[0][0] == 1 and "G004" in outputs[0][1]
+    assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
+    assert named == [False, True, True]
