@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -230,3 +231,27 @@ def test_moving_an_ops_tag_is_refused(clone: Repo) -> None:
     code, out = push(clone, "--force", OPS1.lower())
     assert code == 1, out
     assert f"T009 tag {OPS1.lower()} already exists here: this push moves it" in out
+
+
+def test_require_signed_tags_holds_for_a_pushed_tag(clone: Repo, tmp_path: Path) -> None:
+    """The server's trusted policy and allowed signers judge the pushed tag's signature (T007)."""
+    keygen = shutil.which("ssh-keygen")
+    assert keygen is not None, "ssh-keygen is required for signing tests: install openssh-client"
+    key = tmp_path / "bob_key"
+    subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-C", "bob", "-f", str(key)], check=True)
+    clone.write(".opsgov.yaml", "require_signed_tags: true\nallowed_signers_file: .github/allowed_signers\n")
+    clone.write(".github/allowed_signers", f"bob@example.com {(tmp_path / 'bob_key.pub').read_text().strip()}\n")
+    operation(clone, allowed=["ops/monitoring/**", ".opsgov.yaml", ".github/**"])   # the change is governed
+    clone.write(PROM, "x: 1\n")
+    clone.commit("sign ops tags, in an operation")
+    code, out = push(clone, "main")
+    assert code == 0, out
+    close(clone)   # annotated, unsigned
+    code, out = push(clone, OPS1.lower())
+    assert code == 1, out
+    assert f"T007 tag {OPS1.lower()} has no valid signature" in out
+    message = clone.git("for-each-ref", "--format=%(contents)", f"refs/tags/{OPS1.lower()}")
+    clone.git("tag", "-d", OPS1.lower())
+    clone.git("-c", "gpg.format=ssh", "-c", f"user.signingkey={key}", "tag", "-s", OPS1.lower(), "-m", message)
+    code, out = push(clone, OPS1.lower())
+    assert code == 0, out
