@@ -39,7 +39,8 @@ NEW_OPERATION_HINT = NEW_OPERATION
 class Judge:
     """State shared by every change of one run: the policy, parsed records, tag facts."""
 
-    def __init__(self, git: Git, policy: Policy, tags: Sequence[TagRef], trusted: str | None = None) -> None:
+    def __init__(self, git: Git, policy: Policy, tags: Sequence[TagRef], trusted: str | None = None,
+                 pushed: Sequence[TagRef] = ()) -> None:
         self.git = git
         self.policy = policy
         self.trusted = trusted   # the revision the policy (and a .secrets.baseline) is read from
@@ -48,7 +49,10 @@ class Judge:
         self._unknowable: tuple[frozenset[str], str] | None = None   # see know_tags_from
         self.tags = list(tags)
         self.records = RecordCache(git, policy, tags)
-        self._tagged = {id_from_tag(t.name) for t in tags}
+        # Tags the push being judged creates (a pre-receive hook): no refs yet, but they close their
+        # operations for every commit built on them, in this push as in the next.
+        self._pushed = [t for t in pushed if t.target_sha]
+        self._tagged = {id_from_tag(t.name) for t in [*tags, *self._pushed]}
         self._merged: dict[str, set[str]] = {}
         self._coverage = CoverageIndex()   # shared by every change of the run (a range: every commit)
         self._range_parents: dict[str, list[str]] = {}
@@ -188,13 +192,15 @@ class Judge:
                 continue
             parents = self._range_parents.get(commit)
             if parents is None:
-                self._merged[commit] = {id_from_tag(name) for name in self.git.tags_merged_into(commit)}
+                merged = {id_from_tag(name) for name in self.git.tags_merged_into(commit)}
+                merged |= {id_from_tag(t.name) for t in self._pushed if self.git.is_ancestor(t.target_sha, commit)}
+                self._merged[commit] = merged
                 continue
             todo = [p for p in parents if p not in self._merged]
             if todo:
                 pending.extend(todo)
                 continue
-            own = {id_from_tag(t.name) for t in self.tags if t.target_sha == commit}
+            own = {id_from_tag(t.name) for t in [*self.tags, *self._pushed] if t.target_sha == commit}
             self._merged[commit] = own.union(*(self._merged[p] for p in parents))
         return self._merged[base]
 

@@ -8,7 +8,9 @@ the ref read from the pushed object (in a pre-receive hook the ref does not exis
 * against the ledger of the revision the server will have at its HEAD after the push (the
   pushed value of HEAD's branch when the push updates it), as ``check --all`` will judge it;
 * with the policy and the allowed signers of the server's HEAD before the push (trusted);
-* a push that moves an existing ``ops-*`` tag is refused (T009: a seal is never moved).
+* a push that moves an existing ``ops-*`` tag is refused (T009: a seal is never moved);
+* a tag the push creates closes its operation for the push's own commits built on it, as it will
+  for the next push (:class:`~opsgov_hooks.check.judge.Judge`'s ``pushed``).
 
 A deleted tag brings nothing to judge (``receive.denyDeletes`` is git's own setting for that).
 """
@@ -31,23 +33,28 @@ def _absent(sha: str) -> bool:
     return set(sha) == {"0"}
 
 
-def pushed_tag_findings(git: Git, updates: Sequence[tuple[str, str, str]]) -> list[Finding]:
-    """Findings for the ``ops-*`` tags that ``updates`` (a pre-receive hook's lines) create or move."""
-    findings: list[Finding] = []
-    tags: list[TagRef] = []
+def created_tags(git: Git, updates: Sequence[tuple[str, str, str]]) -> list[TagRef]:
+    """The ``ops-*`` tags ``updates`` (a pre-receive hook's lines) create, read from the pushed objects."""
+    found = (git.pushed_tag(ref, new) for old, new, ref in updates
+             if ref.startswith(_PREFIX) and _absent(old) and not _absent(new))
+    return [tag for tag in found if tag is not None]
+
+
+def _moved(updates: Sequence[tuple[str, str, str]]) -> list[Finding]:
+    findings = []
     for old, new, ref in updates:
-        if not ref.startswith(_PREFIX) or _absent(new) or old == new:
-            continue
-        name = ref.removeprefix("refs/tags/")
-        if not _absent(old):
+        if ref.startswith(_PREFIX) and not _absent(old) and not _absent(new) and old != new:
+            name = ref.removeprefix("refs/tags/")
             findings.append(error("T009", f"tag {name} already exists here: this push moves it from {old[:12]} to "
                                   f"{new[:12]}; a tag seals its operation's entry and is never moved", ref,
                                   hint=f"push the tag as the server has it ('git fetch origin tag {name}'); a "
                                        "changed operation is a new operation ('opsgov new')"))
-            continue
-        tag = git.pushed_tag(ref, new)
-        if tag is not None:
-            tags.append(tag)
+    return findings
+
+
+def pushed_tag_findings(git: Git, updates: Sequence[tuple[str, str, str]], tags: Sequence[TagRef]) -> list[Finding]:
+    """Findings for the ``ops-*`` tags a push creates (``tags``, from :func:`created_tags`) or moves."""
+    findings = _moved(updates)
     if not tags:
         return findings
     trusted = git.head()
@@ -57,6 +64,6 @@ def pushed_tag_findings(git: Git, updates: Sequence[tuple[str, str, str]]) -> li
     policy = trusted_policy(git, trusted)
     records = RecordCache(git, policy, tags)
     state = records.load(records.tree_files(judged))
-    ctx = CheckContext(policy=policy, head_records=state, base_records=state, mode="pre-receive", tags=tags,
+    ctx = CheckContext(policy=policy, head_records=state, base_records=state, mode="pre-receive", tags=list(tags),
                        head_sha=judged, base_sha=trusted, git=git)
     return findings + run_tag_rules(ctx)

@@ -27,7 +27,7 @@ from opsgov_hooks.findings import Finding, UsageError, of_commit
 from opsgov_hooks.check.association import all_named, named_focus
 from opsgov_hooks.check.focus import assemble, range_focus
 from opsgov_hooks.check.judge import Judge
-from opsgov_hooks.check.pushed_tags import pushed_tag_findings
+from opsgov_hooks.check.pushed_tags import created_tags, pushed_tag_findings
 from opsgov_hooks.git.patches import added_lines_by_commit
 from opsgov_hooks.check.adoption_boundary import before_adoption
 from opsgov_hooks.check.pipeline import (carried_out, history_findings, record_findings, scope_findings,
@@ -255,6 +255,7 @@ def check_pre_receive(git: Git, text: str, judged_out: list[str] | None = None) 
     seen: set[str] = set()
     tags = git.ops_tags()
     updates = parse_updates(text)
+    created = created_tags(git, updates)   # not refs yet: they close their operations for the commits after them
     for old, new, _ref in updates:
         if set(new) == {"0"}:
             continue  # a deleted ref brings nothing to judge
@@ -273,6 +274,6 @@ def check_pre_receive(git: Git, text: str, judged_out: list[str] | None = None) 
         if not commits:
             continue
         base = old_commit or (commits[0][1][0] if commits[0][1] else None)
-        judge = Judge(git, trusted_policy(git, trusted), tags, trusted)
+        judge = Judge(git, trusted_policy(git, trusted), tags, trusted, pushed=created)
         findings += judge_commits(git, judge, Job(commits, peeled[new], base, "pre-receive"), judged_out)
-    return findings + pushed_tag_findings(git, updates)   # the ops-* tags it creates or moves
+    return findings + pushed_tag_findings(git, updates, created)   # the ops-* tags it creates or moves

@@ -255,3 +255,24 @@ def test_require_signed_tags_holds_for_a_pushed_tag(clone: Repo, tmp_path: Path)
     clone.git("-c", "gpg.format=ssh", "-c", f"user.signingkey={key}", "tag", "-s", OPS1.lower(), "-m", message)
     code, out = push(clone, OPS1.lower())
     assert code == 0, out
+
+
+@pytest.mark.parametrize("tagged_commit_on_server", [True, False])
+def test_a_tag_in_the_push_closes_its_operation_for_the_commits_after_it(clone: Repo,
+                                                                        tagged_commit_on_server: bool) -> None:
+    """Pushed with the tag or after it, a change that relies on the closed operation gets the same findings."""
+    assert push(clone, "main")[0] == 0
+    _closed_operation(clone)
+    if tagged_commit_on_server:
+        assert push(clone, "main")[0] == 0
+    close(clone)
+    clone.write(PROM, "x: 2\n")
+    clone.commit("after the close")
+    code, together = push(clone, "main", OPS1.lower())
+    assert code == 1, together
+    if not tagged_commit_on_server:
+        assert push(clone, "HEAD~1:refs/heads/main")[0] == 0
+    assert push(clone, OPS1.lower())[0] == 0
+    code, after = push(clone, "main")
+    assert code == 1, after
+    assert remote_lines(together) == remote_lines(after) and len(remote_lines(after)) > 1, (together, after)
