@@ -59,13 +59,14 @@ def copies(source: Path, work: Path) -> dict[str, Path]:
 
 
 def _floor(scenario: str, repo: Path) -> list[tuple[list[str], bytes | None]]:
-    """The work a scenario cannot avoid (as ``run.py`` measures it): git's own reads, or a bare interpreter."""
-    if scenario == "range-cold":
-        return [(["git", "log", "-z", "--raw", "-M", "--format=%H", "main..pr"], None)]
+    """The work a scenario cannot avoid, as ``run.py``'s ``floor_of`` measures it: a bare interpreter and git's reads."""
     if scenario == "validate-cold":
         return [([sys.executable, "-I", "-S", "-c", bench.READ_ALL], None)]
-    return [(["git", "ls-tree", "-r", "-z", "HEAD"], None), (["git", "cat-file", "--batch"], bench.record_blobs(repo)),
-            (["git", "for-each-ref", "refs/tags/ops-*"], None)]
+    interpreter: tuple[list[str], bytes | None] = (list(bench.PYTHON_FLOOR), None)
+    if scenario == "range-cold":
+        return [interpreter, (["git", "log", "-z", "--raw", "-M", "--format=%H", "main..pr"], None)]
+    return [interpreter, (["git", "ls-tree", "-r", "-z", "HEAD"], None),
+            (["git", "cat-file", "--batch"], bench.record_blobs(repo)), (["git", "for-each-ref", "refs/tags/ops-*"], None)]
 
 
 def measure_whole(scenario: str, sides: dict[str, tuple[Path, str]], runs: int) -> dict[str, list[Sample]]:

@@ -142,6 +142,8 @@ def judge_commits(git: Git, judge: Judge, job: Job, judged_out: list[str] | None
     """The findings of a range; ``judged_out`` collects the commits judged (for per-commit reports: JUnit)."""
     judge.know_range(job.commits)
     pairs = [(c, parents[0] if parents else None) for c, parents in job.commits]
+    if job.history_base is not None:
+        git.prefetch_diff_entries(job.history_base, job.head)   # the range's net change, beside the commits'
     diffs = git.commit_diffs(pairs)
     if any(commit not in diffs for commit, _parent in pairs):
         raise GitError("git diff-tree did not describe every commit of the range; run again, and report it "
@@ -198,6 +200,8 @@ def _range_end(git: Git, judge: Judge, job: Job, final: RecordSet, base: RecordS
                touched: set[str], op_changes: Mapping[str, tuple[str, ...]],
                net: list[DiffEntry] | None) -> list[Finding]:
     """Record and history rules, once, on the end of the range against its base."""
+    if any(str(e.get("rollback_ref") or "").lstrip().startswith("procedure:") for e in final.entries):
+        git.prefetch_ls_tree(job.head)   # the end's paths, which a judged procedure is checked against
     findings = record_findings(final, base, judge.policy, touched, open_store(git, "findings", judge.policy))
     entries = net if net is not None else git.diff_entries(job.history_base, job.head)
     # The end's paths are listed only when a procedure is judged (check/ref_facts.py), as staged.

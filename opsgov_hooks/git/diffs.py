@@ -46,6 +46,10 @@ _PATCH = ("-r", "-p", "-U0", "-M", "--no-color", "--no-ext-diff", "--src-prefix=
 _HEADER_FORMAT = f"--format=%x01%H%x02%(trailers:key={TRAILER_KEY},valueonly,unfold,separator=%x1f)%x02"
 
 
+def _diff_entries(old: str | None, new: str) -> tuple[str, ...]:
+    return (*_DIFF_OPTS, "diff-tree", *_RAW, "--end-of-options", old or EMPTY_TREE, new)
+
+
 def _staged_patch(base: str | None) -> tuple[str, ...]:
     return (*_DIFF_OPTS, "diff-index", "--cached", *_PATCH, "--end-of-options", base or EMPTY_TREE)
 
@@ -72,8 +76,11 @@ class Diffs(ObjectReads):
 
     def diff_entries(self, old: str | None, new: str) -> list[DiffEntry]:
         """The change from ``old`` (None: the empty tree) to ``new``."""
-        out = self.run(*_DIFF_OPTS, "diff-tree", *_RAW, "--end-of-options", old or EMPTY_TREE, new)
-        return parse_raw(out)
+        return parse_raw(self.run(*_diff_entries(old, new)))
+
+    def prefetch_diff_entries(self, old: str | None, new: str) -> None:
+        """Start :meth:`diff_entries` now, to be read when it is asked for."""
+        self.prefetch(*_diff_entries(old, new))
 
     def commit_diffs(self, pairs: Sequence[tuple[str, str | None]]) -> dict[str, CommitDiff]:
         """For each (commit, parent) its change against that parent only (None: a root commit), one process."""

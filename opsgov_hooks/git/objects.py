@@ -17,14 +17,22 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
 
 
+def _ls_tree(rev: str, prefixes: Sequence[str]) -> tuple[str, ...]:
+    # No "--" here: after --end-of-options ls-tree reads "--" as a path named "--"
+    # and lists nothing. Everything after the tree-ish is a path to ls-tree anyway.
+    return ("ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev, *[p for p in prefixes if p])
+
+
 class ObjectReads(GitProcess):
     def __init__(self, root: str) -> None:
         super().__init__(root)
         self._batch: subprocess.Popen[bytes] | None = None
 
     def forget_batch(self) -> None:
-        """In a forked child: leave the parent's ``cat-file --batch`` to the parent (one starts on demand)."""
+        """In a forked child: leave the parent's ``cat-file --batch`` and prefetched questions to the
+        parent (the child asks its own on demand)."""
         self._batch = None
+        self._started = {}
 
     def close(self) -> None:
         if self._batch is not None:
@@ -37,10 +45,7 @@ class ObjectReads(GitProcess):
     # -- trees and the index ------------------------------------------------------
     def ls_tree(self, rev: str, prefixes: Sequence[str] = ()) -> dict[str, str]:
         """path -> blob sha of the files of ``rev`` (under ``prefixes`` when given)."""
-        # No "--" here: after --end-of-options ls-tree reads "--" as a path named "--"
-        # and lists nothing. Everything after the tree-ish is a path to ls-tree anyway.
-        out = self.run("ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev,
-                       *[p for p in prefixes if p])
+        out = self.run(*_ls_tree(rev, prefixes))
         result = {}
         for record in out.split(b"\0"):
             if record:
@@ -49,6 +54,10 @@ class ObjectReads(GitProcess):
                 if fields[1] == b"blob":
                     result[path.decode("utf-8", "surrogateescape")] = fields[2].decode()
         return result
+
+    def prefetch_ls_tree(self, rev: str) -> None:
+        """Start :meth:`ls_tree` of the whole of ``rev`` now, to be read when it is asked for."""
+        self.prefetch(*_ls_tree(rev, ()))
 
     def blob_at(self, rev: str | None, path: str) -> str | None:
         """The blob id of ``path`` in ``rev``'s tree (None: no such file, or ``rev`` is None)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Sequence
 from typing import IO, Any, Self
 
@@ -125,6 +126,26 @@ def start_git(args: Sequence[str], cwd: str, *, stdin: int | IO[Any] | None, std
         raise GitError(NOT_INSTALLED) from None
 
 
+class _Started:
+    """A git process started ahead of the question, its output read as it comes by a thread (a pipe
+    nobody reads would stop git after 64 KiB, and a listing of 100,000 paths is a megabyte)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self._out: list[tuple[bytes, bytes]] = []
+        self._reader = threading.Thread(target=lambda: self._out.append(proc.communicate()), daemon=True)
+        self._reader.start()
+
+    def result(self) -> subprocess.CompletedProcess[bytes]:
+        self._reader.join()
+        out, err = self._out[0] if self._out else (b"", b"")
+        return subprocess.CompletedProcess(self.proc.args, self.proc.returncode, out, err)
+
+    def end(self) -> None:
+        self.proc.kill()
+        self._reader.join()
+
+
 class GitProcess:
     """One repository's root and the git processes run in it; the job classes add what they ask git."""
 
@@ -133,7 +154,7 @@ class GitProcess:
         self._common_dir: str | None = None
         self._shallow: bool | None = None        # a run never deepens its clone: asked once
         self._git_paths: dict[str, str] = {}
-        self._started: dict[tuple[str, ...], subprocess.Popen[bytes]] = {}   # see prefetch()
+        self._started: dict[tuple[str, ...], _Started] = {}   # see prefetch()
 
     def run(self, *args: str, stdin: bytes | None = None, check: bool = True,
             env: dict[str, str] | None = None) -> bytes:
@@ -143,8 +164,7 @@ class GitProcess:
         """
         started = self._started.pop(args, None) if stdin is None and env is None else None
         if started is not None:
-            out, err = started.communicate()
-            proc = subprocess.CompletedProcess(args, started.returncode, out, err)
+            proc = started.result()
         else:
             proc = run_git(args, self.root, stdin=stdin, env={**git_env(), **env} if env else None)
         if check and proc.returncode != 0:
@@ -159,13 +179,13 @@ class GitProcess:
         Same process, same arguments, same environment: the answer is the one ``run`` would get.
         """
         if args not in self._started:
-            self._started[args] = start_git(args, self.root, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            self._started[args] = _Started(start_git(args, self.root, stdin=subprocess.DEVNULL,
+                                                     stderr=subprocess.PIPE))
 
     def close(self) -> None:
         """End the processes kept open between calls (a job class that keeps one extends this)."""
         for started in self._started.values():   # asked for, then not needed
-            started.kill()
-            started.communicate()
+            started.end()
         self._started.clear()
 
     def __enter__(self) -> Self:

@@ -59,7 +59,7 @@ def test_a_question_never_asked_again_is_ended_on_close(repo: Repo) -> None:
     _repo_with_change(repo)
     git = Git.discover(str(repo.path))
     git.prefetch("cat-file", "--batch")   # would wait for its input for ever
-    started = next(iter(git._started.values()))
+    started = next(iter(git._started.values())).proc
     git.close()
     assert started.returncode is not None and git._started == {}
 
@@ -92,3 +92,17 @@ def test_discovery_primes_the_answers_each_question_would_give(repo: Repo, tmp_p
     assert primed == _separately(path)
     assert primed[2] is (where == "shallow")
     assert os.path.realpath(primed[3]).endswith(os.path.join("MERGE_HEAD"))
+
+
+def test_a_prefetched_answer_larger_than_a_pipe_is_read_whole(repo: Repo) -> None:
+    """git is not left blocked on a full pipe: the listing comes back whole, as run() gives it."""
+    for i in range(3_000):
+        repo.write(f"ops/many/file-{i:05d}-with-a-long-name-to-fill-the-pipe.yml", "x: 1\n")
+    head = repo.commit("many")
+    with Git.discover(str(repo.path)) as git:
+        expected = git.ls_tree(head)
+        git.prefetch_ls_tree(head)
+        started = next(iter(git._started.values()))
+        started._reader.join(timeout=60)   # the reader drains git while nobody asks yet
+        assert started.proc.returncode == 0
+        assert git.ls_tree(head) == expected and len(expected) == 3_000
