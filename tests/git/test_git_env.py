@@ -15,7 +15,7 @@ def _config(git: Git, key: str) -> str:
 def test_pack_windows_are_small(repo: Repo) -> None:
     repo.commit("first")
     git = Git.discover(str(repo.path))
-    assert (_config(git, "core.packedGitWindowSize"), _config(git, "core.packedGitLimit")) == ("16m", "64m")
+    assert (_config(git, "core.packedGitWindowSize"), _config(git, "core.packedGitLimit")) == ("32m", "96m")
 
 
 def test_the_callers_environment_configuration_is_kept(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,7 +25,7 @@ def test_the_callers_environment_configuration_is_kept(repo: Repo, monkeypatch: 
     monkeypatch.setenv("GIT_CONFIG_VALUE_0", "kept")
     git = Git.discover(str(repo.path))
     assert _config(git, "opsgov.test") == "kept"
-    assert _config(git, "core.packedGitLimit") == "64m"
+    assert _config(git, "core.packedGitLimit") == "96m"
 
 
 def test_a_broken_count_is_left_for_git_to_report(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
