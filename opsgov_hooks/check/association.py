@@ -38,12 +38,11 @@ from opsgov_hooks.check import focus
 from opsgov_hooks.check.judge import Judge
 from opsgov_hooks.git.diffs import CommitDiff, DiffEntry
 from opsgov_hooks.git.gitio import Git
-from opsgov_hooks.git.objects import NULL_SHA
 from opsgov_hooks.records.ids import ID_RE
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import record_kind
 from opsgov_hooks.records.yamlstrict import MAX_BYTES
-from opsgov_hooks.rules.association import ChangeView, named_ids, operation_of_approval, operation_of_record
+from opsgov_hooks.rules.association import ChangeView, named_ids
 from opsgov_hooks.speed import store
 
 # An operation id as it stands in a file's bytes (ids never overlap: 'O' starts each one).
@@ -65,23 +64,7 @@ def named_focus(git: Git, judge: Judge, pairs: Sequence[tuple[str, str | None]],
     base_files = judge.records.tree_files(history_base)
     if sum(path.startswith(operations) for path in base_files) < focus.RANGE_MIN_RECORDS:
         return None   # as few records as that load faster whole (see focus.RANGE_MIN_RECORDS)
-    touched: set[str] = set()
-    versions: set[tuple[str, str]] = set()
-    concerned: set[str] = set()
-    for commit, _parent in pairs:
-        diff = diffs[commit]
-        concerned.update(diff.trailers)
-        for entry in diff.entries:
-            concerned.update(op for path in entry.paths if (op := operation_of_approval(path, policy)
-                                                            or operation_of_record(path, policy)))
-            if record_kind(entry.path, policy):
-                touched.add(entry.path)
-                versions.update((entry.path, sha) for sha in (entry.old_sha, entry.new_sha) if sha != NULL_SHA)
-    judge.records.prefetch_versions(versions)
-    for path, sha in versions:
-        one = judge.records.load({path: sha})
-        concerned |= {d.operation_id for d in one.declarations} | one.invalid_ids
-        concerned |= {e.operation_id for e in one.entries}
+    touched, concerned = focus.range_records(judge, pairs, diffs)
     # The trees the range builds on (its end is built from them, commit by commit).
     listings = {point: judge.records.tree_files(point) for point in {*(p for p in outside if p is not None)}}
     listings[history_base] = base_files

@@ -118,6 +118,31 @@ class RangeFocus:
     base_entries: list[LedgerEntry]
 
 
+def range_records(judge: Judge, pairs: Sequence[tuple[str, str | None]],
+                  diffs: Mapping[str, CommitDiff]) -> tuple[set[str], set[str]]:
+    """The record files a range's commits touch, and the operations it concerns: those its trailers
+    name, whose record files it touches, and that every version of those files declares or records
+    (the versions are read in one batch; the full load would read them too)."""
+    policy = judge.policy
+    touched: set[str] = set()
+    versions: set[tuple[str, str]] = set()
+    concerned: set[str] = set()
+    for commit, _parent in pairs:
+        diff = diffs[commit]
+        concerned.update(diff.trailers)
+        for entry in diff.entries:
+            concerned.update(op for path in entry.paths if (op := operation_of_approval(path, policy)
+                                                            or operation_of_record(path, policy)))
+            if record_kind(entry.path, policy):
+                touched.add(entry.path)
+                versions.update((entry.path, sha) for sha in (entry.old_sha, entry.new_sha) if sha != NULL_SHA)
+    judge.records.prefetch_versions(versions)
+    for path, sha in versions:
+        one = judge.records.load({path: sha})
+        concerned |= {d.operation_id for d in one.declarations} | one.invalid_ids | {e.operation_id for e in one.entries}
+    return touched, concerned
+
+
 def range_focus(git: Git, judge: Judge, pairs: Sequence[tuple[str, str | None]],
                 diffs: Mapping[str, CommitDiff], head: str, history_base: str | None,
                 net: Sequence[DiffEntry]) -> RangeFocus | None:
@@ -136,24 +161,8 @@ def range_focus(git: Git, judge: Judge, pairs: Sequence[tuple[str, str | None]],
     index = RecordIndex.open(git, policy)
     if index is None or index.declaration_count(history_base) < RANGE_MIN_RECORDS:
         return None
-    touched: set[str] = set()
-    versions: set[tuple[str, str]] = set()
-    concerned: set[str] = set()
-    governed: set[str] = set()
-    for commit, _parent in pairs:
-        diff = diffs[commit]
-        concerned.update(diff.trailers)
-        governed.update(judge.governed(diff.entries))
-        for entry in diff.entries:
-            concerned.update(op for path in entry.paths if (op := operation_of_approval(path, policy)
-                                                            or operation_of_record(path, policy)))
-            if record_kind(entry.path, policy):
-                touched.add(entry.path)
-                versions.update((entry.path, sha) for sha in (entry.old_sha, entry.new_sha) if sha != NULL_SHA)
-    judge.records.prefetch_versions(versions)   # one batch read; the full load would read them too
-    for path, sha in versions:
-        one = judge.records.load({path: sha})
-        concerned |= {d.operation_id for d in one.declarations} | one.invalid_ids | {e.operation_id for e in one.entries}
+    touched, concerned = range_records(judge, pairs, diffs)
+    governed = {path for commit, _parent in pairs for path in judge.governed(diffs[commit].entries)}
     points = sorted({*(p for p in outside if p is not None), history_base, head})
     wanted = set(concerned)
     for point in points:   # first pass: every operation that could cover a touched path, anywhere
