@@ -73,11 +73,7 @@ class WorktreeSource:
             if plain:
                 # A regular file (not a link) in a folder that resolves inside: what the general path
                 # below would conclude, without resolving every component of every path again.
-                try:
-                    with open(full, "rb") as f:
-                        result[path] = f.read(READ_LIMIT)
-                except OSError:
-                    result[path] = None
+                result[path] = read_regular(full)
                 continue
             if os.path.commonpath([root, os.path.realpath(full)]) != root:
                 result[path] = None
@@ -87,15 +83,43 @@ class WorktreeSource:
                 self.special[path] = kind
                 result[path] = None
                 continue
-            try:
-                with open(full, "rb") as f:
-                    result[path] = f.read(READ_LIMIT)
-            except OSError:
-                result[path] = None
+            result[path] = read_regular(full)
         return result
 
     def blob_ids(self, paths: Sequence[str]) -> dict[str, str]:
         return {}
+
+
+def read_regular(full: str) -> bytes | None:
+    """The first ``READ_LIMIT`` bytes of the regular file ``full`` (through links), or None.
+
+    Sized by ``fstat``: ``open(...).read(READ_LIMIT)`` allocates a 1 MiB buffer for every file and
+    shrinks it after the read (an mmap, a page fault and an mremap each), which cost 0.35 s of
+    kernel time for 12,000 two-kilobyte records against 0.07 s this way. The file is opened
+    without blocking and read only if it is a regular file, so a FIFO swapped in after the
+    caller looked is never read (reading one hangs).
+    """
+    try:
+        fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        parts: list[bytes] = []
+        total, want = 0, min(info.st_size + 1, READ_LIMIT)   # one byte more than fstat says: a grown file reads on
+        while total < READ_LIMIT:
+            chunk = os.read(fd, want - total if total < want else min(1 << 16, READ_LIMIT - total))
+            if not chunk:
+                break
+            parts.append(chunk)
+            total += len(chunk)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def special_kind(full: str) -> str | None:

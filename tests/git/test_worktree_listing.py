@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from opsgov_hooks.git.sources import WorktreeSource
+from opsgov_hooks.git.sources import READ_LIMIT, WorktreeSource, read_regular
 
 
 def _reference_list(root: str, prefixes: list[str]) -> list[str]:
@@ -63,3 +63,33 @@ def test_reading_agrees_with_resolving_every_path(tree: Path) -> None:
     assert got["ops/away/secret.md"] is None and got["ops/a/out-link.md"] is None
     assert got["ops/linked/b/c/d.md"] == b"ops/a/b/c/d.md" and got["ops/missing.md"] is None and got["ops/a/file-link.md"] == b"ops/ledger/2026-01.yaml"
     assert source.special == {"ops/a/fifo.md": "a FIFO", "ops/linked/fifo.md": "a FIFO"}
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 65537, READ_LIMIT - 1, READ_LIMIT, READ_LIMIT + 1, 3 * READ_LIMIT])
+def test_reading_one_file_gives_its_first_bytes_up_to_the_limit(tmp_path: Path, size: int) -> None:
+    body = bytes(range(256)) * (size // 256 + 1)
+    path = tmp_path / "record.md"
+    path.write_bytes(body[:size])
+    assert read_regular(str(path)) == body[:min(size, READ_LIMIT)]
+
+
+def test_a_file_that_reports_no_size_is_read_to_its_end() -> None:
+    # /proc files say size 0 and still have content: the read goes on until the end of the file.
+    got = read_regular("/proc/self/status") or b""
+    assert got.startswith(b"Name:") and b"\nPid:" in got and got.endswith(b"\n")
+
+
+def test_what_is_not_a_regular_file_is_never_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.md"
+    os.mkfifo(fifo)   # opened without blocking and not read: a read would hang this test
+    (tmp_path / "folder.md").mkdir()
+    (tmp_path / "link.md").symlink_to("folder.md")
+    assert read_regular(str(fifo)) is None
+    assert read_regular(str(tmp_path / "folder.md")) is None
+    assert read_regular(str(tmp_path / "link.md")) is None
+    assert read_regular(str(tmp_path / "missing.md")) is None
+    if os.getuid() != 0:   # root reads anything
+        locked = tmp_path / "locked.md"
+        locked.write_text("x")
+        locked.chmod(0)
+        assert read_regular(str(locked)) is None
