@@ -5,6 +5,7 @@ import os
 from collections.abc import Sequence
 from typing import TextIO
 
+from opsgov_hooks.speed.nogc import paused_gc
 from opsgov_hooks.speed.store import open_store
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy, load_policy
 from opsgov_hooks.findings import Finding, UsageError, has_errors, sort_findings
@@ -79,7 +80,8 @@ def run_validate(start: str, paths: Sequence[str] | None, output_format: str, ou
     if not os.path.isdir(start):
         raise UsageError(f"{start} is not a directory; pass the repository with -C")
     root = find_root(start)
-    _policy, records, findings = validate_paths(root, paths, start)
+    with paused_gc():   # as for ``opsgov check`` (check/run.py): full collections re-scan every record for nothing
+        _policy, records, findings = validate_paths(root, paths, start)
     ordered = sort_findings(findings)
     judged = sorted(set(records.files))
     out.write(get_reporter(output_format, quiet=quiet, command="opsgov validate")(ordered, judged))

@@ -22,31 +22,48 @@ def cores() -> int:
     return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
 
 
-def split_map(work: Work[T], items: Sequence[T], min_items: int, *, consume: bool = False) -> list[Any]:
+def split_map(work: Work[T], items: Sequence[T], min_items: int, *, consume: bool = False,
+              child_share: tuple[int, int] = (1, 2)) -> list[Any]:
     """``work(items)`` (one result per item, in order), on two cores when there are at least ``min_items``.
 
     ``consume``: ``items`` is a list the caller gives away, and ``work`` may empty the list it is
     given as it goes; the parent then holds its own half only in the list ``work`` gets, so what
     ``work`` drops is freed (the bytes of 10,000 record files need not be held until the end).
     The child's half stays, to be done here if the child fails.
+
+    ``child_share`` (numerator, denominator): the part of the items the child gets, spread evenly
+    through them; less than half when the child's ``work`` does more per item than the parent's
+    (the parse child also writes the cache rows of its files).
     """
     child = None
+    theirs_at = child_part(len(items), child_share)
     if len(items) >= min_items and cores() >= 2 and hasattr(os, "fork"):
-        child = fork_worker(work, items[1::2])
+        child = fork_worker(work, [items[i] for i in theirs_at])
     if child is None:
         return work(items)
-    own = items[0::2]
+    taken = set(theirs_at)
+    mine_at = [i for i in range(len(items)) if i not in taken]
+    own = [items[i] for i in mine_at]
     if consume and isinstance(items, list):
-        items[0::2] = [None] * len(own)
+        for i in mine_at:
+            items[i] = None  # type: ignore[call-overload]
     mine = work(own)
     del own
     theirs = join_worker(*child)
-    if theirs is None or len(theirs) != len(items[1::2]):
-        theirs = work(items[1::2])
+    if theirs is None or len(theirs) != len(theirs_at):
+        theirs = work([items[i] for i in theirs_at])
     results: list[Any] = [None] * len(items)
-    results[0::2] = mine
-    results[1::2] = theirs
+    for i, result in zip(mine_at, mine):
+        results[i] = result
+    for i, result in zip(theirs_at, theirs):
+        results[i] = result
     return results
+
+
+def child_part(count: int, share: tuple[int, int]) -> list[int]:
+    """The indices of ``count`` items that make the child's ``share`` (numerator, denominator), evenly spread."""
+    num, den = share
+    return [i for i in range(count) if ((i + 1) * num) // den > (i * num) // den]
 
 
 def fork_worker(work: Work[T], items: Sequence[T]) -> tuple[int, int] | None:

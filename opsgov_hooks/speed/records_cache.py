@@ -177,7 +177,13 @@ def parse_many(items: list[tuple[str, bytes | None, str | None]], policy: Policy
             here.save()
         return results
 
-    return parallel.split_map(work, items, PARALLEL_MIN_FILES, consume=True)
+    return parallel.split_map(work, items, PARALLEL_MIN_FILES, consume=True, child_share=CHILD_SHARE)
+
+
+# The parse child's part of the files: it also writes their cache rows, about half as much work
+# again as parsing them (measured on 10,000 records: parse 0.45 s a half, rows 0.2 s), so with an
+# even split the parent waited a fifth of a second for it. Both now finish together.
+CHILD_SHARE = (2, 5)
 
 
 def _parse_one(path: str, raw: bytes | None, policy: Policy) -> RecordSet:

@@ -372,8 +372,8 @@ def more_records(repo: Repo, count: int = 10) -> None:
 @pytest.mark.parametrize("deferred", [False, True])
 def test_a_forked_child_keeps_the_rows_of_what_it_parsed(repo: Repo, parses: list[str], forks: list[int],
                                                           monkeypatch: pytest.MonkeyPatch, deferred: bool) -> None:
-    """A cold run's parse child writes its own half's rows before answering; the parent keeps only its
-    half (at once, or when the caller says): afterwards every version is kept, and read back the same."""
+    """A cold run's parse child writes its own part's rows before answering; the parent keeps only its
+    part (at once, or when the caller says): afterwards every version is kept, and read back the same."""
     populate(repo)
     more_records(repo)
     monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 2)
@@ -382,13 +382,14 @@ def test_a_forked_child_keeps_the_rows_of_what_it_parsed(repo: Repo, parses: lis
     with cache.keep_later() if deferred else _nothing():
         parts = cache.parse_blobs(git, default_policy(), items)
         assert len(forks) == 1 and forks[0] > 0
-        assert sorted(parses) == [path for path, _sha in items[0::2]]   # the parent parsed its half only
+        theirs = parallel.child_part(len(items), cache.CHILD_SHARE)
+        assert sorted(parses) == [path for i, (path, _sha) in enumerate(items) if i not in theirs]   # its part only
         if deferred:   # the child's half is written already; the parent's waits for now()
             kv._OPEN.clear()
             store_ = cache.cache_for_git(git, default_policy())
             assert store_ is not None
             kept = cache._kept(store_, [f"g\0{path}\0{sha}" for path, sha in items])
-            assert sorted(kept) == sorted(f"g\0{path}\0{sha}" for path, sha in items[1::2])
+            assert sorted(kept) == sorted(f"g\0{items[i][0]}\0{items[i][1]}" for i in theirs)
             store_.close()
     kv._OPEN.clear()
     parses.clear()
@@ -436,6 +437,23 @@ def test_split_map_consume_frees_the_parents_half_and_keeps_the_childs(forks: li
     assert len(forks) == 1 and forks[0] > 0
     assert items[0::2] == [None, None, None] and items[1::2] == [b"\1" * 10, b"\3" * 10, b"\5" * 10]
     assert seen == [[b"\0" * 10, b"\2" * 10, b"\4" * 10]]   # the parent's own half (the child's is in the child)
+
+
+@pytest.mark.parametrize("share, theirs", [((1, 2), [1, 3, 5, 7, 9]), ((2, 5), [2, 4, 7, 9]), ((1, 3), [2, 5, 8])])
+def test_split_map_gives_the_child_its_share_spread_through_the_items(forks: list[int], share: tuple[int, int],
+                                                                       theirs: list[int]) -> None:
+    """The parse child also writes its rows, so it gets less than half; results stay in the items' order."""
+    items: list[Any] = list(range(10))
+    seen: list[list[Any]] = []
+
+    def work(part: Any) -> list[int]:
+        seen.append(list(part))
+        return [item * 10 for item in part]
+
+    assert parallel.split_map(work, items, 2, consume=True, child_share=share) == [n * 10 for n in range(10)]
+    assert len(forks) == 1 and forks[0] > 0
+    assert seen == [[n for n in range(10) if n not in theirs]]   # the parent did only its own part
+    assert [n for n in items if n is not None] == theirs         # the child's part stays, for a failed child
 
 
 def test_a_cold_check_all_keeps_every_row_whichever_process_writes_it(repo: Repo, forks: list[int],
