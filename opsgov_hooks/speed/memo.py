@@ -70,8 +70,15 @@ def run_per_operation(records: RecordSet, policy: Policy, rules: Sequence[Rule],
         groups.setdefault(e.operation_id, ([], []))[1].append(e)
     findings: list[Finding] = []
     todo: list[tuple[bytes | None, Group]] = []
+    # A store that holds nothing (a cold run) answers no key: the keys are then computed by the
+    # processes that judge, beside the judging, instead of one by one here before they start
+    # (0.1 s of a cold run at 10,000 operations, on the one core that works at that moment).
+    keyed_here = bool(store.entries)
     for op_id, (declarations, entries) in groups.items():
         invalid = op_id in records.invalid_ids
+        if not keyed_here:
+            todo.append((None, (op_id, declarations, entries, invalid)))
+            continue
         key = operation_key(op_id, declarations, entries, invalid)
         kept = store.get(key) if key is not None else None
         if kept is not None:
@@ -82,13 +89,13 @@ def run_per_operation(records: RecordSet, policy: Policy, rules: Sequence[Rule],
                 store.drop(key)
         todo.append((key, (op_id, declarations, entries, invalid)))
 
-    def work(part: Sequence[Group]) -> list[tuple[Any, ...]]:
-        return [_judge(group, policy, rules) for group in part]
+    def work(part: Sequence[Group]) -> list[tuple[bytes | None, tuple[Any, ...]]]:
+        return [(None if keyed_here else operation_key(*group), _judge(group, policy, rules)) for group in part]
 
     judged = parallel.split_map(work, [group for _key, group in todo], PARALLEL_MIN_OPERATIONS)
-    for (key, _group), found in zip(todo, judged):
-        if key is not None:
-            store.put(key, found)
+    for (key, _group), (worked_key, found) in zip(todo, judged):
+        if (key or worked_key) is not None:
+            store.put(key or worked_key, found)
         findings.extend(from_tuple(f) for f in found)
     store.save(keep=KEEP)
     return findings

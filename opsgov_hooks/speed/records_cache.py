@@ -152,14 +152,16 @@ def parse_many(items: list[tuple[str, bytes | None, str | None]], policy: Policy
     """Parse results of ``(path, bytes, row key)`` items, in order, each with whether its row is
     kept already; ``items`` is given away (each file's bytes are dropped once parsed).
 
-    With many files and a second core, a forked child parses every other one
+    With many files and a second core, a forked child parses a share of them
     (:func:`opsgov_hooks.speed.parallel.split_map`), and keeps in ``cache`` the rows of those
     that have a key, written before it answers: the parent, whose work is the critical path of
-    a cold run, keeps only its own half (and the child's, if the child failed and it parsed them).
+    a cold run, keeps only its own share (and the child's, if the child failed and it parsed them).
     """
     parent = os.getpid()
+    kept_in_child = 0
 
     def work(part: Sequence[Any]) -> list[tuple[Parsed, bool]]:
+        nonlocal kept_in_child
         here = cache if os.getpid() != parent else None   # rows are kept here only in a child
         results: list[tuple[Parsed, bool]] = []
         for i, (path, raw, key) in enumerate(part):
@@ -170,20 +172,27 @@ def parse_many(items: list[tuple[str, bytes | None, str | None]], policy: Policy
             if here is not None and key is not None and raw is not None:
                 _keep(here, key, parsed)
                 kept = True
-                if len(results) % SAVE_EVERY == SAVE_EVERY - 1:
+                kept_in_child += 1
+                if kept_in_child % SAVE_EVERY == 0:
                     here.save()
             results.append((parsed, kept))
-        if here is not None:
-            here.save()
         return results
 
-    return parallel.split_map(work, items, PARALLEL_MIN_FILES, consume=True, child_share=CHILD_SHARE)
-
-
-# The parse child's part of the files: it also writes their cache rows, about half as much work
-# again as parsing them (measured on 10,000 records: parse 0.45 s a half, rows 0.2 s), so with an
-# even split the parent waited a fifth of a second for it. Both now finish together.
-CHILD_SHARE = (2, 5)
+    # The child writes what is left of its rows once, after its last run and before it answers
+    # (a write per run would be a transaction per run).
+    last_rows = cache.save if cache is not None else None
+    # Largest files last: the child starts from the end, so it parses the month files (each as much
+    # work as fifty runbooks) while the parent parses, and frees, the bytes of the many small files.
+    if len(items) < PARALLEL_MIN_FILES:
+        return parallel.split_map(work, items, PARALLEL_MIN_FILES, consume=True)
+    order = sorted(range(len(items)), key=lambda i: len(items[i][1] or b""))
+    ordered = [items[i] for i in order]
+    items.clear()
+    parsed = parallel.split_map(work, ordered, PARALLEL_MIN_FILES, consume=True, finish_in_child=last_rows)
+    results: list[tuple[Parsed, bool]] = [None] * len(order)  # type: ignore[list-item]
+    for i, result in zip(order, parsed):
+        results[i] = result
+    return results
 
 
 def _parse_one(path: str, raw: bytes | None, policy: Policy) -> RecordSet:

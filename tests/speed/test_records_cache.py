@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshal
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -382,14 +383,14 @@ def test_a_forked_child_keeps_the_rows_of_what_it_parsed(repo: Repo, parses: lis
     with cache.keep_later() if deferred else _nothing():
         parts = cache.parse_blobs(git, default_policy(), items)
         assert len(forks) == 1 and forks[0] > 0
-        theirs = parallel.child_part(len(items), cache.CHILD_SHARE)
-        assert sorted(parses) == [path for i, (path, _sha) in enumerate(items) if i not in theirs]   # its part only
+        mine = set(parses)   # what the parent parsed, once each; the child parsed the rest
+        assert len(mine) == len(parses) and mine <= {path for path, _sha in items}
         if deferred:   # the child's half is written already; the parent's waits for now()
             kv._OPEN.clear()
             store_ = cache.cache_for_git(git, default_policy())
             assert store_ is not None
             kept = cache._kept(store_, [f"g\0{path}\0{sha}" for path, sha in items])
-            assert sorted(kept) == sorted(f"g\0{items[i][0]}\0{items[i][1]}" for i in theirs)
+            assert sorted(kept) == sorted(f"g\0{path}\0{sha}" for path, sha in items if path not in mine)
             store_.close()
     kv._OPEN.clear()
     parses.clear()
@@ -419,9 +420,9 @@ def test_a_failed_parse_child_leaves_its_rows_to_the_parent(repo: Repo, parses: 
     assert parses == []
 
 
-def test_split_map_consume_frees_the_parents_half_and_keeps_the_childs(forks: list[int]) -> None:
-    """With ``consume``, the caller's list no longer holds the parent's half (the parent's ``work`` may
-    drop each item); the child's half stays, to be redone if the child fails."""
+def test_split_map_consume_frees_the_runs_the_parent_took_and_keeps_the_childs(forks: list[int]) -> None:
+    """With ``consume``, the caller's list no longer holds the runs the parent took (its ``work`` may
+    drop each item); the runs the child took stay, to be redone if the child fails."""
     items: list[Any] = [bytes([n]) * 10 for n in range(6)]
     seen: list[list[Any]] = []
 
@@ -433,27 +434,62 @@ def test_split_map_consume_frees_the_parents_half_and_keeps_the_childs(forks: li
             out.append(item[0])
         return out
 
-    assert parallel.split_map(work, items, 2, consume=True) == [0, 1, 2, 3, 4, 5]
+    assert parallel.split_map(work, items, 2, consume=True, chunks=6) == [0, 1, 2, 3, 4, 5]
     assert len(forks) == 1 and forks[0] > 0
-    assert items[0::2] == [None, None, None] and items[1::2] == [b"\1" * 10, b"\3" * 10, b"\5" * 10]
-    assert seen == [[b"\0" * 10, b"\2" * 10, b"\4" * 10]]   # the parent's own half (the child's is in the child)
+    mine = [item for run in seen for item in run]   # the parent's runs (the child's are in the child)
+    assert all(items[n] is None for n in range(6) if bytes([n]) * 10 in mine)
+    assert all(items[n] == bytes([n]) * 10 for n in range(6) if bytes([n]) * 10 not in mine)
 
 
-@pytest.mark.parametrize("share, theirs", [((1, 2), [1, 3, 5, 7, 9]), ((2, 5), [2, 4, 7, 9]), ((1, 3), [2, 5, 8])])
-def test_split_map_gives_the_child_its_share_spread_through_the_items(forks: list[int], share: tuple[int, int],
-                                                                       theirs: list[int]) -> None:
-    """The parse child also writes its rows, so it gets less than half; results stay in the items' order."""
-    items: list[Any] = list(range(10))
-    seen: list[list[Any]] = []
+def test_split_map_balances_a_slow_child_run_by_run(forks: list[int]) -> None:
+    """The child is ten times slower per run here: the parent takes the runs the child cannot get to,
+    and the results stay in the items' order."""
+    parent = os.getpid()
+    items = list(range(40))
+    seen: list[int] = []
 
     def work(part: Any) -> list[int]:
-        seen.append(list(part))
-        return [item * 10 for item in part]
+        if os.getpid() != parent:
+            time.sleep(0.05)
+        else:
+            seen.extend(part)
+            time.sleep(0.005)
+        return [n * 10 for n in part]
 
-    assert parallel.split_map(work, items, 2, consume=True, child_share=share) == [n * 10 for n in range(10)]
+    assert parallel.split_map(work, items, 2, chunks=20) == [n * 10 for n in range(40)]
     assert len(forks) == 1 and forks[0] > 0
-    assert seen == [[n for n in range(10) if n not in theirs]]   # the parent did only its own part
-    assert [n for n in items if n is not None] == theirs         # the child's part stays, for a failed child
+    # An even split would have given the parent 20 items; it took what the child did not, from the
+    # front, in one piece (the child works from the back).
+    assert 26 <= len(seen) <= 40 and seen == list(range(len(seen)))
+
+
+def test_split_map_does_the_runs_of_a_child_that_dies(forks: list[int]) -> None:
+    """A child that takes runs and dies before it answers: the parent does those runs itself."""
+    parent = os.getpid()
+    items = list(range(30))
+
+    def work(part: Any) -> list[int]:
+        if os.getpid() != parent:
+            time.sleep(0.02)
+            os._exit(3)   # after taking a run, before answering
+        time.sleep(0.005)
+        return [-n for n in part]
+
+    assert parallel.split_map(work, items, 2, chunks=10) == [-n for n in range(30)]
+    assert len(forks) == 1 and forks[0] > 0
+
+
+def test_split_map_refuses_answers_for_runs_it_did_not_give(forks: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child's answer is taken only for runs it took, of the right length: anything else is done here."""
+    items = list(range(12))
+    real_join = parallel.join_worker
+
+    def garbled(pid: int, fd: int) -> Any:
+        real_join(pid, fd)
+        return [(0, [99]), (5, "x"), (-1, [1, 2, 3]), (400, [1]), [3], "junk"]
+
+    monkeypatch.setattr(parallel, "join_worker", garbled)
+    assert parallel.split_map(lambda part: [n + 1 for n in part], items, 2, chunks=4) == [n + 1 for n in range(12)]
 
 
 def test_a_cold_check_all_keeps_every_row_whichever_process_writes_it(repo: Repo, forks: list[int],
