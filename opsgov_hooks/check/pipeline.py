@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 
 from opsgov_hooks.speed import parallel, results
-from opsgov_hooks.speed.records_cache import keep_later
+from opsgov_hooks.speed.records_cache import forget_later, keep_later
 from opsgov_hooks.speed.store import Store, open_store
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy
 from opsgov_hooks.speed.policies import kept_policy
@@ -254,6 +254,12 @@ def check_all(git: Git) -> list[Finding]:
     return findings
 
 
+def _forget_parents_work(git: Git) -> None:
+    """In the history child: the parent's git questions and cache rows stay the parent's."""
+    git.forget_batch()
+    forget_later()
+
+
 def keys_outside(policy: Policy, records: RecordSet) -> bool:
     """Do this run's signature checks read keys outside the repository (a keyring, git's own config)?"""
     if policy.require_signed_tags:
@@ -265,7 +271,7 @@ def keys_outside(policy: Policy, records: RecordSet) -> bool:
 def _check_all(git: Git, head: str, policy: Policy) -> tuple[list[Finding], RecordSet]:
     judge = Judge(git, policy, git.ops_tags(), head)
     listing = git.ls_tree(head)
-    with keep_later() as later:   # cold: the record cache is written while the history child runs
+    with keep_later():   # cold: the record cache is written at the end of the block, while the history child runs
         records = judge.records.load(record_files(listing, policy))
 
         def history() -> list[FindingTuple]:
@@ -273,19 +279,14 @@ def _check_all(git: Git, head: str, policy: Policy) -> tuple[list[Finding], Reco
                                                           entries=[], existing=frozenset(listing), head_sha=head,
                                                           base_sha=None)]
 
-        def in_child() -> None:
-            git.forget_batch()
-            later.now()      # the rows of what the parent parsed: written here, off the parent's path
-            later.forget()
-
         # The history rules (mostly git: the ancestry walk, the sealed entries) run in a forked
         # child while the record rules run here; nothing here uses git until the child is joined.
-        pending = parallel.in_background(history, before_in_child=in_child)
-        if pending.started:
-            later.forget()   # the child writes them (if it fails, the next run parses them again)
-    findings = records.findings + run_record_rules(records, policy, memo=open_store(git, "findings", policy))
-    governed = [p for p in listing if not record_kind(p, policy) and judge.governed_by_globs(p)
-                and not operation_of_approval(p, policy)]
-    findings += run_tree_rules(governed, records)
+        # The child writes no rows of what this process parsed: this process does, once its own
+        # rules are done, while the child (the longer of the two) still works.
+        pending = parallel.in_background(history, before_in_child=lambda: _forget_parents_work(git))
+        findings = records.findings + run_record_rules(records, policy, memo=open_store(git, "findings", policy))
+        governed = [p for p in listing if not record_kind(p, policy) and judge.governed_by_globs(p)
+                    and not operation_of_approval(p, policy)]
+        findings += run_tree_rules(governed, records)
     findings += [from_tuple(f) for f in pending.result()]
     return findings, records

@@ -23,10 +23,13 @@ def cores() -> int:
 
 
 def split_map(work: Work[T], items: Sequence[T], min_items: int, *, consume: bool = False,
-              chunks: int = 64, finish_in_child: Callable[[], None] | None = None) -> list[Any]:
+              chunks: int = 64, weights: Sequence[int] | None = None,
+              finish_in_child: Callable[[], None] | None = None) -> list[Any]:
     """``work(items)`` (one result per item, in order), on two cores when there are at least ``min_items``.
 
-    The items are cut into about ``chunks`` runs. The parent takes runs from the front and a
+    The items are cut into about ``chunks`` runs of equal count, or of equal total ``weights``
+    when given (one month file is as much work as 400 runbooks: counted alike, it made one run
+    as long as all the others). The parent takes runs from the front and a
     forked child from the back until they meet, so both finish together whatever the runs cost
     (a month file costs fifty runbooks; a forked child pays for the pages it touches): an even
     split left one process waiting up to a fifth of a second for the other. Each keeps one
@@ -43,23 +46,23 @@ def split_map(work: Work[T], items: Sequence[T], min_items: int, *, consume: boo
         return work(items)
     import mmap
 
-    size = max(1, -(-len(items) // chunks))
-    starts = list(range(0, len(items), size))
+    bounds = _runs(len(items), chunks, weights)
     try:
         # One byte per run, shared with the child (an anonymous map is shared across fork): a run
         # is taken by marking it. The two ends meet in the middle; if both take the same last run
         # at the same instant it is done twice (pure work: the same answer), never by no one.
-        claims = mmap.mmap(-1, len(starts))
+        claims = mmap.mmap(-1, len(bounds))
     except (OSError, ValueError):
         return work(items)
 
     def runs_in_child(_items: Sequence[None]) -> list[Any]:
         done = []
-        for number in range(len(starts) - 1, -1, -1):
+        for number in range(len(bounds) - 1, -1, -1):
             if claims[number]:
                 break
             claims[number] = 2
-            done.append((number, work(items[starts[number]:starts[number] + size])))
+            start, end = bounds[number]
+            done.append((number, work(items[start:end])))
         if finish_in_child is not None:
             finish_in_child()
         return done
@@ -67,29 +70,46 @@ def split_map(work: Work[T], items: Sequence[T], min_items: int, *, consume: boo
     child = fork_worker(runs_in_child, [None])
     results: list[Any] = [None] * len(items)
     mine: set[int] = set()
-    for number, start in enumerate(starts):
+    for number, (start, end) in enumerate(bounds):
         if child is not None and claims[number]:
             break
         claims[number] = 1
-        run = list(items[start:start + size])
+        run = list(items[start:end])
         if consume and isinstance(items, list):
-            items[start:start + size] = [None] * len(run)
-        results[start:start + len(run)] = work(run)
+            items[start:end] = [None] * len(run)
+        results[start:end] = work(run)
         mine.add(number)
         del run
     theirs = join_worker(*child) if child is not None else None
     claims.close()
     for entry in theirs or ():
         if (isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[0], int)
-                and 0 <= entry[0] < len(starts) and entry[0] not in mine and isinstance(entry[1], list)
-                and len(entry[1]) == len(items[starts[entry[0]]:starts[entry[0]] + size])):
-            results[starts[entry[0]]:starts[entry[0]] + len(entry[1])] = entry[1]
+                and 0 <= entry[0] < len(bounds) and entry[0] not in mine and isinstance(entry[1], list)
+                and len(entry[1]) == bounds[entry[0]][1] - bounds[entry[0]][0]):
+            results[bounds[entry[0]][0]:bounds[entry[0]][1]] = entry[1]
             mine.add(entry[0])
-    for number in range(len(starts)):   # a run the child took and never answered (it failed): done here
+    for number, (start, end) in enumerate(bounds):   # a run the child took and never answered (it failed)
         if number not in mine:
-            start = starts[number]
-            results[start:start + size] = work(items[start:start + size])
+            results[start:end] = work(items[start:end])
     return results
+
+
+def _runs(count: int, chunks: int, weights: Sequence[int] | None) -> list[tuple[int, int]]:
+    """(start, end) of each run: about ``chunks`` of them, of equal count or of equal total weight
+    (an item heavier than a run's share is a run of its own)."""
+    if weights is None:
+        size = max(1, -(-count // chunks))
+        return [(start, min(start + size, count)) for start in range(0, count, size)]
+    share = max(1, sum(weights) // chunks)
+    bounds, start, held = [], 0, 0
+    for i, weight in enumerate(weights):
+        held += max(0, weight)
+        if held >= share:
+            bounds.append((start, i + 1))
+            start, held = i + 1, 0
+    if start < count:
+        bounds.append((start, count))
+    return bounds
 
 
 def fork_worker(work: Work[T], items: Sequence[T]) -> tuple[int, int] | None:

@@ -188,7 +188,9 @@ def parse_many(items: list[tuple[str, bytes | None, str | None]], policy: Policy
     order = sorted(range(len(items)), key=lambda i: len(items[i][1] or b""))
     ordered = [items[i] for i in order]
     items.clear()
-    parsed = parallel.split_map(work, ordered, PARALLEL_MIN_FILES, consume=True, finish_in_child=last_rows)
+    weights = [len(raw or b"") + 1 for _path, raw, _key in ordered]
+    parsed = parallel.split_map(work, ordered, PARALLEL_MIN_FILES, consume=True, chunks=128, weights=weights,
+                                finish_in_child=last_rows)
     results: list[tuple[Parsed, bool]] = [None] * len(order)  # type: ignore[list-item]
     for i, result in zip(order, parsed):
         results[i] = result
@@ -266,22 +268,23 @@ class KeepLater:
         for cache in caches.values():
             cache.save()
 
-    def forget(self) -> None:
-        """In a forked child: the parent writes what was parsed; what the child parses, it writes at once."""
-        global _LATER
-        self.items.clear()
-        _LATER = None
-
-
 _LATER: KeepLater | None = None
+
+
+def forget_later() -> None:
+    """In a forked child: what the parent parsed is the parent's to write; what the child parses, it
+    writes at once. The list is left as it is (emptying it would touch, and copy, every page it holds)."""
+    global _LATER
+    _LATER = None
 
 
 @contextlib.contextmanager
 def keep_later() -> Iterator[KeepLater]:
     """Within the block, parsed record files are kept only when ``now()`` is called (and at its end): the
-    caller chooses when the writing costs least (a cold ``--all`` calls it in its history child, then
-    ``forget()`` here). Nothing else changes: a run in the block reads as before. A parse child of
-    :func:`parse_many` writes the rows of its own half at once, so only this process's half waits."""
+    caller chooses when the writing costs least (a cold ``--all`` ends the block once its record rules
+    are done, while its history child still works; the child calls :func:`forget_later`). Nothing else
+    changes: a run in the block reads as before. A parse child of :func:`parse_many` writes the rows
+    of its own share at once, so only this process's share waits."""
     global _LATER
     outer, later = _LATER, KeepLater()
     _LATER = later
