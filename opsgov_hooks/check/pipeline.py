@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from opsgov_hooks.speed import parallel, results
 from opsgov_hooks.speed.records_cache import forget_later, keep_later
-from opsgov_hooks.speed.store import Store, open_store
+from opsgov_hooks.speed.store import Store, has_store, open_store
 from opsgov_hooks.policy.config import CONFIG_FILE, PYPROJECT_FILE, Policy
 from opsgov_hooks.speed.policies import kept_policy
 from opsgov_hooks.rules.context import CheckContext, judged_tags
@@ -269,7 +269,12 @@ def keys_outside(policy: Policy, records: RecordSet) -> bool:
 
 
 def _check_all(git: Git, head: str, policy: Policy) -> tuple[list[Finding], RecordSet]:
-    judge = Judge(git, policy, git.ops_tags(), head)
+    tags = git.ops_tags()
+    judge = Judge(git, policy, tags, head)
+    if parallel.cores() >= 2 and not has_store(git, "ancestry", None):
+        # Nothing kept of the history's ancestry: the rollback rule will walk all of it from HEAD and
+        # the tags' commits. git starts now, on the core that is idle while the records load.
+        git.prefetch_walk([head, *(tag.target_sha for tag in tags if tag.complete)])
     listing = git.ls_tree(head)
     with keep_later():   # cold: the record cache is written at the end of the block, while the history child runs
         records = judge.records.load(record_files(listing, policy))
@@ -283,6 +288,7 @@ def _check_all(git: Git, head: str, policy: Policy) -> tuple[list[Finding], Reco
         # child while the record rules run here; nothing here uses git until the child is joined.
         # The child writes no rows of what this process parsed: this process does, once its own
         # rules are done, while the child (the longer of the two) still works.
+        git.settle_walk()   # the child reads the early walk's file, and only the parent can wait for its git
         pending = parallel.in_background(history, before_in_child=lambda: _forget_parents_work(git))
         findings = records.findings + run_record_rules(records, policy, memo=open_store(git, "findings", policy))
         governed = [p for p in listing if not record_kind(p, policy) and judge.governed_by_globs(p)

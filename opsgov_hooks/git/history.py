@@ -7,6 +7,7 @@ held whole.
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import tempfile
 from collections.abc import Generator, Iterator, Sequence
@@ -47,7 +48,44 @@ class LogCommit:
         return self.message.split("\n", 1)[0]
 
 
+class _WalkInFile:
+    """A parent walk started early (:meth:`History.prefetch_walk`), its output going to a temporary file."""
+
+    def __init__(self, tips: frozenset[str], proc: subprocess.Popen[bytes], out: IO[bytes], errors: IO[bytes]) -> None:
+        self.tips = tips
+        self.proc = proc
+        self.out = out
+        self.errors = errors
+        self.owner = os.getpid()
+        self.code: int | None = None
+
+    def settled(self) -> int | None:
+        """git's exit code once it has ended; None when it cannot be known here (a forked child cannot wait
+        for its parent's git: the walk is then asked again)."""
+        if self.code is None and os.getpid() == self.owner:
+            self.code = self.proc.wait()
+        return self.code
+
+    def end(self) -> None:
+        if os.getpid() == self.owner:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.code = self.proc.wait()
+            self.out.close()
+            self.errors.close()
+
+
 class History(ObjectReads):
+    def __init__(self, root: str) -> None:
+        super().__init__(root)
+        self._walk: _WalkInFile | None = None
+
+    def close(self) -> None:
+        if self._walk is not None:
+            self._walk.end()
+            self._walk = None
+        super().close()
+
     # -- revisions ----------------------------------------------------------------------
     def head(self) -> str | None:
         """HEAD's commit, or None in a repository with no commit yet."""
@@ -137,6 +175,10 @@ class History(ObjectReads):
         wanted = [t for t in dict.fromkeys(tips) if t]
         if not wanted:
             return
+        early = self._walk
+        if early is not None and early.tips.issuperset(wanted) and early.settled() is not None:
+            yield from _read_walk(early)   # a walk from more tips lists every commit these reach
+            return
         with tempfile.TemporaryFile() as errors:
             proc = start_git(("rev-list", "--parents", "--stdin"), self.root, stdin=subprocess.PIPE, stderr=errors,
                              bufsize=0)  # raw: a read returns what is there
@@ -164,6 +206,37 @@ class History(ObjectReads):
                 message = errors.read().decode("utf-8", "replace").strip()
                 raise GitError(f"git rev-list failed: {message}")
 
+    def prefetch_walk(self, tips: Sequence[str]) -> None:
+        """Start the parent walk of ``tips`` now, into a temporary file: a later :meth:`walk_parents`
+        of some of these tips reads it instead of walking again.
+
+        A cold ``--all`` starts it before it loads the records, so git walks the history on the core
+        that is idle meanwhile. Call :meth:`settle_walk` before forking a process that will read it.
+        """
+        wanted = [t for t in dict.fromkeys(tips) if t and "\n" not in t]
+        if not wanted or self._walk is not None:
+            return
+        out, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        try:
+            proc = start_git(("rev-list", "--parents", "--stdin"), self.root, stdin=subprocess.PIPE, stderr=errors,
+                             stdout=out)
+            assert proc.stdin is not None
+            try:
+                proc.stdin.write("\n".join(wanted).encode() + b"\n")
+                proc.stdin.close()
+            except OSError:
+                pass   # git is gone already: its exit code says why when the walk is read
+        except BaseException:
+            out.close()
+            errors.close()
+            raise
+        self._walk = _WalkInFile(frozenset(wanted), proc, out, errors)
+
+    def settle_walk(self) -> None:
+        """Wait for a walk started by :meth:`prefetch_walk` to end (a forked child cannot wait for it)."""
+        if self._walk is not None:
+            self._walk.settled()
+
     # -- commits and their changes ----------------------------------------------------------
     def commit_messages(self, shas: Sequence[str]) -> dict[str, str]:
         """Commit messages of many commits, from one batch read."""
@@ -190,6 +263,23 @@ class History(ObjectReads):
             error = proc.stderr.read()
             if proc.wait() != 0:
                 raise failure(args, error)
+
+
+def _read_walk(walk: _WalkInFile) -> Iterator[list[tuple[str, list[str]]]]:
+    """The batches :meth:`History.walk_parents` yields, read from a finished walk's file (by offset:
+    a forked child shares the file's position with its parent)."""
+    if walk.code != 0:
+        message = os.pread(walk.errors.fileno(), 1 << 16, 0).decode("utf-8", "replace").strip()
+        raise GitError(f"git rev-list failed: {message}")
+    fd, offset, rest = walk.out.fileno(), 0, b""
+    while chunk := os.pread(fd, WALK_CHUNK, offset):
+        offset += len(chunk)
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        yield [(parts[0], parts[1:]) for parts in (line.decode().split() for line in lines) if parts]
+    if rest.strip():
+        parts = rest.decode().split()
+        yield [(parts[0], parts[1:])]
 
 
 def _tokens(stream: IO[bytes], chunk: int = 1 << 20) -> Iterator[bytes]:

@@ -118,10 +118,10 @@ def run_git(args: Sequence[str], cwd: str, *, stdin: bytes | None = None,
 
 
 def start_git(args: Sequence[str], cwd: str, *, stdin: int | IO[Any] | None, stderr: int | IO[Any] | None,
-              bufsize: int = -1) -> subprocess.Popen[bytes]:
-    """A git process whose output is read as it comes (a long walk, a batch reader)."""
+              bufsize: int = -1, stdout: int | IO[Any] = subprocess.PIPE) -> subprocess.Popen[bytes]:
+    """A git process whose output is read as it comes (a long walk, a batch reader), or goes to a file."""
     try:
-        return subprocess.Popen(("git", *args), cwd=cwd, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr,
+        return subprocess.Popen(("git", *args), cwd=cwd, stdin=stdin, stdout=stdout, stderr=stderr,
                                 env=git_env(), bufsize=bufsize)
     except FileNotFoundError:
         raise GitError(NOT_INSTALLED) from None

@@ -229,6 +229,12 @@ def one_per_process(git: Git, kind: str, policy: Policy | None, opened: dict[tup
     return found
 
 
+def has_store(git: Git, kind: str, policy: Policy | None) -> bool:
+    """Does the clone keep a ``kind`` store for this code and policy? (Only asks whether its file exists.)"""
+    directory = cache_dir(git)
+    return directory is not None and os.path.isfile(os.path.join(directory, f"{kind}-{fingerprint(policy)}.bin"))
+
+
 def open_store(git: Git, kind: str, policy: Policy | None) -> Store | None:
     """The ``kind`` store of the clone ``git`` works in (one per process), or None (turned off, no git dir)."""
     return one_per_process(git, kind, policy, _OPEN, Store)

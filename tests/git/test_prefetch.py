@@ -106,3 +106,139 @@ def test_a_prefetched_answer_larger_than_a_pipe_is_read_whole(repo: Repo) -> Non
         started._reader.join(timeout=60)   # the reader drains git while nobody asks yet
         assert started.proc.returncode == 0
         assert git.ls_tree(head) == expected and len(expected) == 3_000
+
+
+# -- the parent walk started early (a cold check --all) ------------------------------------------
+
+def _branches(repo: Repo) -> dict[str, str]:
+    """main with a merged side branch (merged both ways), and a release branch never merged back."""
+    names: dict[str, str] = {}
+    for i in range(4):
+        names[f"m{i}"] = repo.commit(f"main {i}")
+    repo.git("checkout", "-q", "-b", "side", names["m1"])
+    names["s0"] = repo.commit("side 0")
+    repo.git("merge", "-q", "--no-edit", "main")          # main into side
+    names["s1"] = repo.commit("side 1")
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "--no-edit", "side")   # and side into main
+    names["merge"] = repo.head()
+    repo.git("checkout", "-q", "-b", "release", names["m2"])
+    names["r0"] = repo.commit("release 0")
+    repo.git("checkout", "-q", "main")
+    names["head"] = repo.commit("after the merge")
+    return names
+
+
+def _answers(git: Git, names: dict[str, str]) -> dict[str, bool]:
+    from opsgov_hooks.git import refs
+
+    wanted = {f"{tip}>{sha}": (names[sha], [names[tip]]) for tip in ("head", "r0") for sha in names}
+    return {key: facts.reachable for key, facts in refs.resolve(git, wanted).items()}
+
+
+def test_an_early_walk_from_more_tips_answers_as_a_walk_asked_later(repo: Repo,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from opsgov_hooks.git import history
+
+    names = _branches(repo)
+    with Git.discover(str(repo.path)) as plain:
+        expected = _answers(plain, names)
+    assert expected["head>s0"] and expected["head>merge"] and expected["r0>m2"]
+    assert not expected["head>r0"] and not expected["r0>s0"] and not expected["r0>head"]
+    started: list[tuple[str, ...]] = []
+    real = history.start_git
+
+    def counting(args, *rest, **kwargs):  # type: ignore[no-untyped-def]
+        started.append(tuple(args))
+        return real(args, *rest, **kwargs)
+
+    monkeypatch.setattr(history, "start_git", counting)
+    with Git.discover(str(repo.path)) as early:
+        early.prefetch_walk([names["head"], names["r0"], names["m0"]])
+        assert _answers(early, names) == expected
+    assert started == [("rev-list", "--parents", "--stdin")]   # the early walk, and no other
+
+
+def test_a_walk_from_a_tip_the_early_walk_lacks_is_walked_again(repo: Repo) -> None:
+    names = _branches(repo)
+    with Git.discover(str(repo.path)) as git:
+        git.prefetch_walk([names["r0"]])
+        shown = [sha for batch in git.walk_parents([names["head"]]) for sha, _parents in batch]
+    assert names["s1"] in shown and names["r0"] not in shown
+
+
+def test_a_forked_child_reads_the_settled_walk(repo: Repo, forks: list[int]) -> None:
+    from opsgov_hooks.speed import parallel
+
+    names = _branches(repo)
+    with Git.discover(str(repo.path)) as plain:
+        expected = [[sha, parents] for batch in plain.walk_parents([names["head"]]) for sha, parents in batch]
+    for settle in (True, False):   # unsettled: the child cannot wait for the parent's git, and walks again
+        with Git.discover(str(repo.path)) as git:
+            git.prefetch_walk([names["head"]])
+            if settle:
+                git.settle_walk()
+            pending = parallel.in_background(
+                lambda: [[sha, parents] for batch in git.walk_parents([names["head"]]) for sha, parents in batch],
+                before_in_child=git.forget_batch)
+            assert pending.started
+            assert pending.result() == expected
+            # and the parent reads the same file afterwards, whatever the child read of it
+            assert [[sha, parents] for batch in git.walk_parents([names["head"]]) for sha, parents in batch] == expected
+    assert len(forks) == 2 and all(forks)
+
+
+def test_an_early_walk_that_fails_fails_as_a_late_one(repo: Repo) -> None:
+    repo.commit("first")
+    with Git.discover(str(repo.path)) as git:
+        git.prefetch_walk(["0" * 40])
+        with pytest.raises(GitError, match="rev-list failed") as early:
+            list(git.walk_parents(["0" * 40]))
+    with pytest.raises(GitError, match="rev-list failed") as late:
+        list(Git(str(repo.path)).walk_parents(["0" * 40]))
+    assert str(early.value) == str(late.value)
+
+
+def test_an_early_walk_never_read_is_ended_on_close(repo: Repo) -> None:
+    names = _branches(repo)
+    git = Git.discover(str(repo.path))
+    git.prefetch_walk([names["head"]])
+    walk = git._walk
+    assert walk is not None
+    git.close()
+    assert walk.proc.returncode is not None and walk.out.closed and walk.errors.closed and git._walk is None
+
+
+def test_a_cold_check_all_with_the_early_walk_finds_what_it_finds_without(repo: Repo, forks: list[int],
+                                                                          monkeypatch: pytest.MonkeyPatch,
+                                                                          tmp_path: Path) -> None:
+    """Rollback commits on main, on a merged branch and on a branch never merged: two cores, cold, with the
+    walk started before the records load and without it, the same findings (H009 for the unmerged one)."""
+    from conftest import entry_text
+    from opsgov_hooks.check import pipeline
+    from opsgov_hooks.git import history
+    from opsgov_hooks.output.text import format_line
+    from opsgov_hooks.speed import store as cachestore
+
+    names = _branches(repo)
+    repo.write("ops/ledger/2026-01.yaml", "".join(
+        entry_text(f"OPS-2026-01-27-{n:03d}", rollback_ref=f"'{names[key]}'")
+        for n, key in enumerate(("m0", "s0", "merge", "r0"), 1)))
+    repo.commit("record")
+    monkeypatch.delenv("OPSGOV_NO_CACHE", raising=False)
+    started: list[tuple[str, ...]] = []
+    real = history.start_git
+    monkeypatch.setattr(history, "start_git",
+                        lambda args, *rest, **kw: (started.append(tuple(args)), real(args, *rest, **kw))[1])
+    found = {}
+    for early in (True, False):
+        monkeypatch.setenv("OPSGOV_CACHE_DIR", str(tmp_path / f"cache-{early}"))   # cold, each
+        monkeypatch.setattr(cachestore, "_OPEN", {})
+        monkeypatch.setattr(pipeline, "has_store", lambda *_args, _early=early: not _early)
+        started.clear()
+        with Git.discover(str(repo.path)) as git:
+            found[early] = sorted(format_line(f) for f in pipeline.check_all(git))
+        assert started.count(("rev-list", "--parents", "--stdin")) == (1 if early else 0)   # the child's is not seen here
+    assert found[True] == found[False]
+    assert [line for line in found[True] if " H009 " in line and names["r0"] in line]
+    assert not [line for line in found[True] if " H009 " in line and names["r0"] not in line]
