@@ -27,14 +27,12 @@ def split_map(work: Work[T], items: Sequence[T], min_items: int, *, consume: boo
               finish_in_child: Callable[[], None] | None = None) -> list[Any]:
     """``work(items)`` (one result per item, in order), on two cores when there are at least ``min_items``.
 
-    The items are cut into about ``chunks`` runs of equal count, or of equal total ``weights``
-    when given (one month file is as much work as 400 runbooks: counted alike, it made one run
-    as long as all the others). The parent takes runs from the front and a
-    forked child from the back until they meet, so both finish together whatever the runs cost
-    (a month file costs fifty runbooks; a forked child pays for the pages it touches): an even
-    split left one process waiting up to a fifth of a second for the other. Each keeps one
-    contiguous part, as an even split did (taking runs in turn from one queue held 14 MiB more:
-    the freed bytes of the parent's runs sat between the child's).
+    The items are cut into about ``chunks`` runs, of equal count or of equal total ``weights``
+    (a month file of 250 entries is as much work as 400 runbooks: counted alike, the run holding
+    the month files took as long as all the others). The parent takes runs from the front and a
+    forked child from the back until they meet, so both finish together whatever each run costs
+    (with an even split one of them waited 0.1-0.5 s for the other), and each does one contiguous
+    part.
 
     ``consume``: ``items`` is a list the caller gives away, and ``work`` may empty the list it is
     given as it goes; the parent drops each run it takes from ``items``, so what ``work`` drops is
