@@ -25,7 +25,7 @@ class Entry:
 # engine can try to match at each start position.
 INVENTORY: tuple[Entry, ...] = (
     Entry("opsgov_hooks.records.ids", "ID_RE", "fixed-width digits, no repetition of a variable part", "match"),
-    Entry("opsgov_hooks.check.association", "_ID_BYTES", "fixed-width digits between literals, no repetition "
+    Entry("opsgov_hooks.records.ids", "ID_BYTES", "fixed-width digits between literals, no repetition "
           "of a variable part (an operation id in a month file's bytes)"),
     Entry("opsgov_hooks.records.ledger", "MONTH_FILE", "fixed-width, anchored at both ends", "match"),
     Entry("opsgov_hooks.records.ledger", "_DOC_START", "a literal '---' then one '.*' to the end of the line: "

@@ -31,22 +31,19 @@ narrowing to the full load's findings.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Mapping, Sequence
 
 from opsgov_hooks.check import focus
 from opsgov_hooks.check.judge import Judge
 from opsgov_hooks.git.diffs import CommitDiff, DiffEntry
 from opsgov_hooks.git.gitio import Git
-from opsgov_hooks.records.ids import ID_RE
+from opsgov_hooks.records.ids import ID_BYTES, ID_RE
 from opsgov_hooks.records.ledger import LedgerEntry
 from opsgov_hooks.records.store import record_kind
 from opsgov_hooks.records.yamlstrict import MAX_BYTES
 from opsgov_hooks.rules.association import ChangeView, named_ids
 from opsgov_hooks.speed import store
 
-# An operation id as it stands in a file's bytes (ids never overlap: 'O' starts each one).
-_ID_BYTES = re.compile(rb"OPS-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{3}")
 
 
 def named_focus(git: Git, judge: Judge, pairs: Sequence[tuple[str, str | None]],
@@ -98,7 +95,7 @@ def _entries_of(judge: Judge, files: Mapping[str, str], touched: set[str], ids: 
 def _may_hold(raw: bytes, wanted: set[bytes]) -> bool:
     """Can this month file hold an entry of one of ``wanted``? (A backslash may be a YAML escape
     spelling an id: then it can.)"""
-    return b"\\" in raw or not wanted.isdisjoint(_ID_BYTES.findall(raw))
+    return b"\\" in raw or not wanted.isdisjoint(ID_BYTES.findall(raw))
 
 
 def all_named(judge: Judge, pairs: Sequence[tuple[str, str | None]], own: Mapping[str, CommitDiff],

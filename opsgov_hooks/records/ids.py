@@ -5,6 +5,8 @@ import datetime
 import re
 
 ID_RE = re.compile(r"OPS-([0-9]{4})-([0-9]{2})-([0-9]{2})-([0-9]{3})\Z")
+# An operation id as it stands in a file's bytes (ids never overlap: 'O' starts each one).
+ID_BYTES = re.compile(rb"OPS-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{3}")
 TAG_PREFIX = "ops-"
 
 

@@ -242,6 +242,22 @@ def _one_line_scalar(text: str) -> Any:
     return _CONSTANTS.get(text, text) if first not in _NUMERIC else _plain_number(text)
 
 
+def plain_data(text: str) -> list[dict[str, Any]] | None:
+    """The data of each document of ``text`` when the fast path reads it whole, else None.
+
+    No findings and no positions: for a caller that only needs values and falls back to
+    :func:`load_documents` on None (what the fast path refuses, the event loop decides).
+    """
+    docs = _load_plain("", text, 0)
+    return None if docs is None else [doc.data for doc in docs]
+
+
+def in_plain_subset(text: str) -> bool:
+    """Is every line of ``text`` a ``key: value`` line with a one-line scalar, a ``---``, a list
+    item, a comment or blank? (Then no value spans lines: each is on the line of its key.)"""
+    return len(_PLAIN_LINE.findall(text)) == text.count("\n") + 1
+
+
 def _load_plain(path: str, text: str, offset: int) -> list[Document] | None:
     """The documents of a stream in the fast path's subset, or None to use the event loop."""
     lines = _PLAIN_LINE.findall(text)

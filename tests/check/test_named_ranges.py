@@ -230,7 +230,7 @@ def test_the_escape_rule_matters(repo: Repo, check, monkeypatch: pytest.MonkeyPa
     full = _run(check, repo, "--range", "main..topic", cache=False)
     assert full[0] == 0
     monkeypatch.setattr(association, "_may_hold", lambda raw, wanted: not wanted.isdisjoint(
-        association._ID_BYTES.findall(raw)))
+        association.ID_BYTES.findall(raw)))
     blind = _run(check, repo, "--range", "main..topic", cold=True)
     assert blind[0] == 1 and "G003" in blind[1]
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import Repo, declaration_text, entry_text, init_repo
 from opsgov_hooks.check import change_records, focus
-from opsgov_hooks.speed import kv
+from opsgov_hooks.speed import kv, record_index
 from opsgov_hooks.speed import store as cachestore
 
 pytest_plugins = ["conftest_gate"]
@@ -70,11 +70,15 @@ def governed(tmp_path: Path) -> Repo:
     return repo
 
 
-@pytest.fixture(autouse=True)
-def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, params=["records parsed", "records read from their front matter"])
+def _fresh_process(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Each test twice: the index summarising these 66 records by parsing them (below
+    LIGHT_MIN_RECORDS, as here) and by reading their front matter (as 10,000 are)."""
     monkeypatch.delenv("OPSGOV_NO_CACHE", raising=False)
     monkeypatch.setattr(cachestore, "_OPEN", {})
     monkeypatch.setattr(kv, "_OPEN", {})
+    if request.param == "records read from their front matter":
+        monkeypatch.setattr(record_index, "LIGHT_MIN_RECORDS", 0)
 
 
 def _run(check, repo: Repo, *args: str, cache: bool = True) -> tuple[int, str]:  # type: ignore[no-untyped-def]
@@ -379,3 +383,66 @@ def test_a_staged_check_lists_tags_by_name_and_reads_in_full_only_those_it_answe
     assert "T005" in full[1] or "H002" in full[1], full
     assert _run(check, governed, "--staged") == full
     assert [D.lower()] in read_in_full
+
+
+# -- summaries read without a full parse -------------------------------------------------------
+
+def _full_facts(kind: str, path: str, raw: bytes) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    from opsgov_hooks.policy.config import default_policy
+    from opsgov_hooks.records.store import RecordSet, parse_record_file
+
+    records = RecordSet()
+    parse_record_file(path, raw, default_policy(), records)
+    return record_index._facts(kind, path, records)
+
+
+RECORDS = {
+    "valid": declaration_text(A, ALLOWED_PATHS=["ops/monitoring/**", "'*.rules'", "ops/dashboards/x.json"]),
+    "a pattern in a form the loader refuses": declaration_text(A, ALLOWED_PATHS=["ops/a/**", "/ops/b/x.json"]),
+    "invalid class": declaration_text(A, ALLOWED_PATHS=["ops/services/api/**"], RISK_CLASS="lowercase"),
+    "named after another id": declaration_text(B, ALLOWED_PATHS=["ops/services/**"]),
+    "a negation": declaration_text(A, ALLOWED_PATHS=["ops/**", "'!ops/secret/**'"]),
+    "an alias, not a pattern": declaration_text(A, ALLOWED_PATHS=["ops/**", "*.rules"]),   # YAML refuses it
+    "quoted patterns": declaration_text(A).replace("ALLOWED_PATHS:\n", "ALLOWED_PATHS:\n  - 'ops/q/**'\n", 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(set(RECORDS) - {"an alias, not a pattern"}))
+def test_a_record_read_from_its_front_matter_names_what_its_parse_names_and_maybe_more(name: str) -> None:
+    path = f"ops/operations/{A}.md"
+    raw = RECORDS[name].encode()
+    light = record_index._declaration_facts(path, raw)
+    full = _full_facts("operations", path, raw)
+    assert light is not None
+    assert light[0] == full[0] == (A,)                      # ids: the file's stem, as the parse gives
+    assert set(light[1]) >= set(full[1])                    # directories: a superset
+    if name in ("valid", "a negation", "quoted patterns"):
+        assert light[1] == full[1] and full[1]              # a valid record: exactly the same
+
+
+@pytest.mark.parametrize("raw", [
+    b"\xef\xbb\xbf" + declaration_text(A).encode(),                      # a byte order mark
+    declaration_text(A).replace("\n", "\r\n").encode(),                 # CRLF
+    declaration_text(A).encode().replace(b"Tune", b"Tun\xe9"),          # not UTF-8
+    declaration_text(A).replace("ALLOWED_PATHS:\n", "ALLOWED_PATHS: [ops/x/**]\nX:\n", 1).encode(),  # flow
+    declaration_text(A).replace("ALLOWED_PATHS:\n", "ALLOWED_PATHS: ops/x/**\nX:\n", 1).encode(),   # a string
+    declaration_text(A).replace("---\n", "---\nRISK_CLASS: HIGH\n", 1).encode(),                  # a duplicate key
+    b"# no front matter\n",
+    b"",
+], ids=["bom", "crlf", "latin-1", "flow list", "not a list", "duplicate key", "no front matter", "empty"])
+def test_a_record_the_fast_path_refuses_is_parsed(raw: bytes) -> None:
+    assert record_index._declaration_facts(f"ops/operations/{A}.md", raw) is None
+
+
+def test_a_month_file_read_from_its_bytes_names_every_entry_its_parse_names() -> None:
+    path = "ops/ledger/2026-03.yaml"
+    text = "".join(_entry(op, changes_summary=f"follows {A}") for op in OTHERS[:6])
+    light = record_index._ledger_ids(text.encode())
+    full = _full_facts("ledger", path, text.encode())
+    assert light is not None and set(light[0]) >= set(full[0]) and set(full[0]) == set(OTHERS[:6])
+    assert A in light[0]                                     # named in a text field: an extra candidate
+    refused = [text.replace(f"operation_id: {OTHERS[0]}", f'operation_id: "OPS-2026-03-01\\x2d001"'),
+               text.replace(f"operation_id: {OTHERS[0]}", f"operation_id: |\n  {OTHERS[0]}"),
+               text.replace("\n", "\r\n")]
+    for other in refused:   # an escape, a block scalar, CRLF: parsed, never scanned
+        assert record_index._ledger_ids(other.encode()) is None
