@@ -18,7 +18,7 @@ from typing import Any
 from opsgov_hooks.policy import schemas
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.records.ids import id_date, parse_utc
-from opsgov_hooks.records.yamlstrict import MAX_BYTES, Document, check_bytes, load_documents
+from opsgov_hooks.records.yamlstrict import MAX_BYTES, Document, check_bytes, in_plain_subset, load_documents
 
 # P5's order, then the fields opsgov adds (how entries are written, and how changes are listed).
 FIELD_ORDER = (
@@ -187,6 +187,35 @@ def _parse_by_document(path: str, text: str) -> tuple[list[LedgerEntry], list[Fi
         entries += known[0]
         findings += known[1]
     return entries, findings
+
+
+def entries_for(path: str, raw: bytes, ids: frozenset[str]) -> list[LedgerEntry] | None:
+    """The valid entries of ``ids`` in a month file, parsing only the documents that name one of them;
+    None when that cannot be known without parsing the whole file.
+
+    For a file in the fast path's line subset without a backslash: every line is complete on its
+    own (no quote, block or flow spans a line), so each ``---`` starts a document whatever the
+    others hold, a document's parse does not depend on the others, and a valid entry's
+    ``operation_id`` stands literally in its document. The entries are those
+    :func:`parse_ledger_yaml` gives for ``ids``, at the same lines, with the same values.
+    """
+    if b"\\" in raw:
+        return None
+    text, problems = check_bytes(path, raw)
+    if text is None or problems or "\r" in text or not in_plain_subset(text):
+        return None
+    chunks = _documents(text)
+    if chunks is None:
+        return None
+    found: list[LedgerEntry] = []
+    for offset, chunk in chunks:
+        if not any(op in chunk for op in ids):
+            continue
+        docs, problems = load_documents(path, chunk, line_offset=offset)
+        if problems or len(docs) > 1:
+            return None
+        found += [entry for entry in _entries_from_docs(docs)[0] if entry.operation_id in ids]
+    return found
 
 
 def parse_ledger_yaml(path: str, raw: bytes) -> tuple[list[LedgerEntry], list[Finding]]:

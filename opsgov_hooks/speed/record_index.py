@@ -33,7 +33,7 @@ from opsgov_hooks.policy.config import Policy
 from opsgov_hooks.policy.globs import literal_prefix
 from opsgov_hooks.records.declaration import split_front_matter
 from opsgov_hooks.records.ids import ID_BYTES
-from opsgov_hooks.records.ledger import LedgerEntry
+from opsgov_hooks.records.ledger import LedgerEntry, entries_for
 from opsgov_hooks.records.store import RecordSet, record_kind
 from opsgov_hooks.records.yamlstrict import MAX_BYTES, in_plain_subset, plain_data
 from opsgov_hooks.speed.kv import KeyValue, open_kv
@@ -126,11 +126,35 @@ class RecordIndex:
                 missing.append(row)
             else:
                 found.extend(entries)
-        if missing:  # a row lost or damaged: the file's own parse (kept by blob) answers
-            parsed = parse_blobs(self.git, self.policy, sorted({(path, blob) for path, blob, _op in missing}))
-            for path, blob, op in missing:
-                found.extend(e for e in parsed[(path, blob)].entries if e.operation_id == op)
+        if missing:
+            found.extend(self._entries_read(missing))
         return sorted(found, key=lambda e: (e.path, e.line))
+
+    def _entries_read(self, rows: Sequence[tuple[str, str, str]]) -> list[LedgerEntry]:
+        """The entries of rows the store does not hold (a month file summarised from its bytes, a row
+        lost or damaged): only the documents naming the wanted operations are parsed where the
+        file allows it (:func:`~opsgov_hooks.records.ledger.entries_for`), else the file's own
+        parse (kept by blob) answers."""
+        wanted: dict[tuple[str, str], set[str]] = {}
+        for path, blob, op in rows:
+            wanted.setdefault((path, blob), set()).add(op)
+        files = sorted(wanted)
+        found: list[LedgerEntry] = []
+        whole = files
+        if self.policy.ledger_backend == "yaml":
+            raws = self.git.read_blobs([blob for _path, blob in files], "a ledger file", limit=MAX_BYTES + 1)
+            whole = []
+            for (path, blob), raw in zip(files, raws):
+                part = entries_for(path, raw, frozenset(wanted[(path, blob)])) if raw is not None else None
+                if part is None:
+                    whole.append((path, blob))
+                else:
+                    found.extend(part)
+        if whole:
+            parsed = parse_blobs(self.git, self.policy, whole)
+            for path, blob in whole:
+                found.extend(e for e in parsed[(path, blob)].entries if e.operation_id in wanted[(path, blob)])
+        return found
 
     def _covering(self, tree: str, dirs: set[str]) -> list[Row]:
         """The declaration files of ``tree`` with an ALLOWED_PATHS prefix among ``dirs``.

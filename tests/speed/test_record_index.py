@@ -446,3 +446,22 @@ def test_a_month_file_read_from_its_bytes_names_every_entry_its_parse_names() ->
                text.replace("\n", "\r\n")]
     for other in refused:   # an escape, a block scalar, CRLF: parsed, never scanned
         assert record_index._ledger_ids(other.encode()) is None
+
+
+def test_the_entries_of_some_operations_are_those_the_whole_parse_gives() -> None:
+    from opsgov_hooks.records.ledger import entries_for, parse_ledger_yaml
+
+    path = "ops/ledger/2026-03.yaml"
+    bad = OTHERS[3]
+    text = "".join(_entry(op, changes_summary=f"after {OTHERS[0]}") if op != bad else _entry(op, outcome="MAYBE")
+                   for op in OTHERS[:8])
+    whole, _findings = parse_ledger_yaml(path, text.encode())
+    for ids in (OTHERS[:1], OTHERS[2:5], OTHERS[:8], [A]):   # named in a text field, invalid, all, absent
+        part = entries_for(path, text.encode(), frozenset(ids))
+        expected = [e for e in whole if e.operation_id in ids]
+        assert part is not None and [(e, e.positions) for e in part] == [(e, e.positions) for e in expected]
+    assert bad not in {e.operation_id for e in whole}     # the invalid entry is in neither
+    duplicate = text.replace("outcome: MAYBE", "outcome: SUCCESS\noutcome: SUCCESS")
+    for other in (text.replace(f"operation_id: {OTHERS[1]}", f"operation_id: |\n  {OTHERS[1]}"),
+                  text.replace("\n", "\r\n"), text.replace("after", "after \\u0041"), duplicate):
+        assert entries_for(path, other.encode(), frozenset(OTHERS[:2] + [bad])) is None   # parsed whole instead
