@@ -18,7 +18,7 @@ from typing import Any
 from opsgov_hooks.policy import schemas
 from opsgov_hooks.findings import Finding, error
 from opsgov_hooks.records.ids import id_date, parse_utc
-from opsgov_hooks.records.yamlstrict import MAX_BYTES, Document, check_bytes, in_plain_subset, load_documents
+from opsgov_hooks.records.yamlstrict import MAX_BYTES, Document, check_bytes, load_documents, plain_documents
 
 # P5's order, then the fields opsgov adds (how entries are written, and how changes are listed).
 FIELD_ORDER = (
@@ -190,32 +190,23 @@ def _parse_by_document(path: str, text: str) -> tuple[list[LedgerEntry], list[Fi
 
 
 def entries_for(path: str, raw: bytes, ids: frozenset[str]) -> list[LedgerEntry] | None:
-    """The valid entries of ``ids`` in a month file, parsing only the documents that name one of them;
-    None when that cannot be known without parsing the whole file.
+    """The valid entries of ``ids`` in a month file, schema-checked only for the documents that hold
+    them; None when the file must be parsed whole (:func:`parse_ledger_yaml`) to know.
 
-    For a file in the fast path's line subset without a backslash: every line is complete on its
-    own (no quote, block or flow spans a line), so each ``---`` starts a document whatever the
-    others hold, a document's parse does not depend on the others, and a valid entry's
-    ``operation_id`` stands literally in its document. The entries are those
-    :func:`parse_ledger_yaml` gives for ``ids``, at the same lines, with the same values.
+    Only for a file the fast YAML path reads whole: then every document is read as the whole parse
+    reads it (same values, same lines), and none of them can end the stream early (an unclosed quote
+    that swallows the next ``---``, a syntax error after which the whole parse keeps nothing). The
+    entries are those :func:`parse_ledger_yaml` gives for ``ids``, and checking 250 entries against
+    the schema and the calendar is most of what parsing a month file costs.
     """
-    if b"\\" in raw:
-        return None
     text, problems = check_bytes(path, raw)
-    if text is None or problems or "\r" in text or not in_plain_subset(text):
+    if text is None or problems:
         return None
-    chunks = _documents(text)
-    if chunks is None:
+    docs = plain_documents(path, text)
+    if docs is None:
         return None
-    found: list[LedgerEntry] = []
-    for offset, chunk in chunks:
-        if not any(op in chunk for op in ids):
-            continue
-        docs, problems = load_documents(path, chunk, line_offset=offset)
-        if problems or len(docs) > 1:
-            return None
-        found += [entry for entry in _entries_from_docs(docs)[0] if entry.operation_id in ids]
-    return found
+    wanted = [doc for doc in docs if isinstance(doc.data, dict) and doc.data.get("operation_id") in ids]
+    return _entries_from_docs(wanted)[0]
 
 
 def parse_ledger_yaml(path: str, raw: bytes) -> tuple[list[LedgerEntry], list[Finding]]:

@@ -252,10 +252,11 @@ def plain_data(text: str) -> list[dict[str, Any]] | None:
     return None if docs is None else [doc.data for doc in docs]
 
 
-def in_plain_subset(text: str) -> bool:
-    """Is every line of ``text`` a ``key: value`` line with a one-line scalar, a ``---``, a list
-    item, a comment or blank? (Then no value spans lines: each is on the line of its key.)"""
-    return len(_PLAIN_LINE.findall(text)) == text.count("\n") + 1
+def plain_documents(path: str, text: str) -> list[Document] | None:
+    """The documents of ``text`` when the fast path reads the whole stream (None: it does not, and
+    only :func:`load_documents` can say what the stream holds)."""
+    with paused_gc():
+        return _load_plain(path, text, 0)
 
 
 def _load_plain(path: str, text: str, offset: int) -> list[Document] | None:

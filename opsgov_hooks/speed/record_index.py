@@ -35,7 +35,7 @@ from opsgov_hooks.records.declaration import split_front_matter
 from opsgov_hooks.records.ids import ID_BYTES
 from opsgov_hooks.records.ledger import LedgerEntry, entries_for
 from opsgov_hooks.records.store import RecordSet, record_kind
-from opsgov_hooks.records.yamlstrict import MAX_BYTES, in_plain_subset, plain_data
+from opsgov_hooks.records.yamlstrict import MAX_BYTES, plain_data
 from opsgov_hooks.speed.kv import KeyValue, open_kv
 from opsgov_hooks.speed import parallel, records_cache
 from opsgov_hooks.speed.records_cache import dump_entries, load_entries, parse_blobs
@@ -284,9 +284,10 @@ class RecordIndex:
           named after its id, D005; an invalid one is known by its name), and its directories come
           from its front matter's ALLOWED_PATHS as the fast YAML path reads it, valid or not (an
           invalid record's are extra candidates, never missing ones);
-        * a month file in the fast path's line subset without a backslash holds every entry's
-          ``operation_id`` literally on its line (a valid one matches ``OPS-YYYY-MM-DD-NNN``, L002),
-          so the ids found in its bytes are a superset of its entries'.
+        * a month file without a backslash holds every valid entry's ``operation_id`` literally: a
+          valid id matches ``OPS-YYYY-MM-DD-NNN`` whole (L002), so no folded line break or space is in
+          it, and only an escape could spell it otherwise. The ids found in its bytes are a superset
+          of its entries' (an id in a text field is one more candidate).
 
         Anything else (another encoding, a front matter the fast path refuses, a Markdown ledger)
         is parsed as before.
@@ -348,7 +349,7 @@ def _declaration_facts(path: str, raw: bytes | None) -> tuple[tuple[str, ...], t
 def _ledger_ids(raw: bytes | None) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """(ids, no directories) of a month file from its bytes, or None to parse it."""
     text = _text(raw)
-    if raw is None or text is None or b"\\" in raw or "\r" in text or not in_plain_subset(text):
+    if raw is None or text is None or b"\\" in raw:
         return None
     return tuple(sorted({m.decode() for m in ID_BYTES.findall(raw)})), ()
 
