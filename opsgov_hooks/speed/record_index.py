@@ -270,7 +270,6 @@ class RecordIndex:
                     self.kv.put(_entry_key(path, blob, op), dump_entries(entries))
         return summary
 
-
     def _read_without_parsing(self, kind: str, items: Sequence[tuple[str, str]],
                               ) -> dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]]:
         """The facts of the files whose text answers them without a full parse; the others are parsed.
