@@ -176,9 +176,11 @@ class History(ObjectReads):
         if not wanted:
             return
         early = self._walk
-        if early is not None and early.tips.issuperset(wanted) and early.settled() is not None:
+        if early is not None and early.tips.issuperset(wanted) and early.settled() == 0:
             yield from _read_walk(early)   # a walk from more tips lists every commit these reach
             return
+        # Otherwise (no early walk, other tips, or it failed: one of its extra tips may be a tag on a
+        # tree, which this walk would not start from) the walk is asked here, as it always was.
         with tempfile.TemporaryFile() as errors:
             proc = start_git(("rev-list", "--parents", "--stdin"), self.root, stdin=subprocess.PIPE, stderr=errors,
                              bufsize=0)  # raw: a read returns what is there
@@ -266,11 +268,8 @@ class History(ObjectReads):
 
 
 def _read_walk(walk: _WalkInFile) -> Iterator[list[tuple[str, list[str]]]]:
-    """The batches :meth:`History.walk_parents` yields, read from a finished walk's file (by offset:
+    """The batches :meth:`History.walk_parents` yields, read from a walk that ended well (by offset:
     a forked child shares the file's position with its parent)."""
-    if walk.code != 0:
-        message = os.pread(walk.errors.fileno(), 1 << 16, 0).decode("utf-8", "replace").strip()
-        raise GitError(f"git rev-list failed: {message}")
     fd, offset, rest = walk.out.fileno(), 0, b""
     while chunk := os.pread(fd, WALK_CHUNK, offset):
         offset += len(chunk)

@@ -242,3 +242,17 @@ def test_a_cold_check_all_with_the_early_walk_finds_what_it_finds_without(repo: 
     assert found[True] == found[False]
     assert [line for line in found[True] if " H009 " in line and names["r0"] in line]
     assert not [line for line in found[True] if " H009 " in line and names["r0"] not in line]
+
+
+def test_an_early_walk_that_fails_on_an_extra_tip_leaves_the_walk_to_be_asked(repo: Repo) -> None:
+    """The early walk starts from every complete tag's target; one git cannot walk from (an object the
+    clone lacks) fails it, and the walk the rules ask for, from their own tips, is asked as before."""
+    names = _branches(repo)
+    missing = "1234567" * 5 + "12345"
+    with Git.discover(str(repo.path)) as plain:
+        expected = [[sha, parents] for batch in plain.walk_parents([names["head"]]) for sha, parents in batch]
+    with Git.discover(str(repo.path)) as git:
+        git.prefetch_walk([names["head"], missing])
+        git.settle_walk()
+        assert git._walk is not None and git._walk.code != 0
+        assert [[sha, parents] for batch in git.walk_parents([names["head"]]) for sha, parents in batch] == expected
