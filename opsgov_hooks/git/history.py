@@ -51,11 +51,10 @@ class LogCommit:
 class _WalkInFile:
     """A parent walk started early (:meth:`History.prefetch_walk`), its output going to a temporary file."""
 
-    def __init__(self, tips: frozenset[str], proc: subprocess.Popen[bytes], out: IO[bytes], errors: IO[bytes]) -> None:
+    def __init__(self, tips: frozenset[str], proc: subprocess.Popen[bytes], out: IO[bytes]) -> None:
         self.tips = tips
         self.proc = proc
         self.out = out
-        self.errors = errors
         self.owner = os.getpid()
         self.code: int | None = None
 
@@ -72,7 +71,6 @@ class _WalkInFile:
                 self.proc.kill()
             self.code = self.proc.wait()
             self.out.close()
-            self.errors.close()
 
 
 class History(ObjectReads):
@@ -179,8 +177,8 @@ class History(ObjectReads):
         if early is not None and early.tips.issuperset(wanted) and early.settled() == 0:
             yield from _read_walk(early)   # a walk from more tips lists every commit these reach
             return
-        # Otherwise (no early walk, other tips, or it failed: one of its extra tips may be a tag on a
-        # tree, which this walk would not start from) the walk is asked here, as it always was.
+        # Otherwise (no early walk, other tips, or it failed: one of its extra tips may be an object
+        # the clone lacks, which this walk does not start from) the walk is asked here, as always.
         with tempfile.TemporaryFile() as errors:
             proc = start_git(("rev-list", "--parents", "--stdin"), self.root, stdin=subprocess.PIPE, stderr=errors,
                              bufsize=0)  # raw: a read returns what is there
@@ -218,21 +216,22 @@ class History(ObjectReads):
         wanted = [t for t in dict.fromkeys(tips) if t and "\n" not in t]
         if not wanted or self._walk is not None:
             return
-        out, errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        out = tempfile.TemporaryFile()
         try:
-            proc = start_git(("rev-list", "--parents", "--stdin"), self.root, stdin=subprocess.PIPE, stderr=errors,
-                             stdout=out)
+            # git's message is not kept: a failed early walk is only asked again (walk_parents), and
+            # that walk reports it.
+            proc = start_git(("rev-list", "--parents", "--stdin"), self.root, stdin=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, stdout=out)
             assert proc.stdin is not None
             try:
                 proc.stdin.write("\n".join(wanted).encode() + b"\n")
                 proc.stdin.close()
             except OSError:
-                pass   # git is gone already: its exit code says why when the walk is read
+                pass   # git is gone already: its exit code says the walk failed
         except BaseException:
             out.close()
-            errors.close()
             raise
-        self._walk = _WalkInFile(frozenset(wanted), proc, out, errors)
+        self._walk = _WalkInFile(frozenset(wanted), proc, out)
 
     def settle_walk(self) -> None:
         """Wait for a walk started by :meth:`prefetch_walk` to end (a forked child cannot wait for it)."""

@@ -205,7 +205,9 @@ def entries_for(path: str, raw: bytes, ids: frozenset[str]) -> list[LedgerEntry]
     docs = plain_documents(path, text)
     if docs is None:
         return None
-    wanted = [doc for doc in docs if isinstance(doc.data, dict) and doc.data.get("operation_id") in ids]
+    # A valid entry's id is a string (a list here would not even be hashable).
+    wanted = [doc for doc in docs if isinstance(doc.data, dict) and isinstance(doc.data.get("operation_id"), str)
+              and doc.data["operation_id"] in ids]
     return _entries_from_docs(wanted)[0]
 
 

@@ -181,10 +181,10 @@ def parse_many(items: list[tuple[str, bytes | None, str | None]], policy: Policy
     # The child writes what is left of its rows once, after its last run and before it answers
     # (a write per run would be a transaction per run).
     last_rows = cache.save if cache is not None else None
-    # Largest files last: the child starts from the end, so it parses the month files (each as much
-    # work as fifty runbooks) while the parent parses, and frees, the bytes of the many small files.
     if len(items) < PARALLEL_MIN_FILES:
         return parallel.split_map(work, items, PARALLEL_MIN_FILES, consume=True)
+    # Largest files last: the child starts from the end, so it parses the month files (each as much
+    # work as 400 runbooks) while the parent parses, and frees, the bytes of the many small files.
     order = sorted(range(len(items)), key=lambda i: len(items[i][1] or b""))
     ordered = [items[i] for i in order]
     items.clear()
@@ -267,6 +267,7 @@ class KeepLater:
         self.items.clear()
         for cache in caches.values():
             cache.save()
+
 
 _LATER: KeepLater | None = None
 

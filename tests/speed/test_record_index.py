@@ -470,6 +470,10 @@ def test_the_entries_of_some_operations_are_those_the_whole_parse_gives() -> Non
     unclosed = text.replace("changes_summary: ", "changes_summary: 'unclosed ", 1)
     assert [e.operation_id for e in parse_ledger_yaml(path, unclosed.encode())[0]] == []
     ids = frozenset(OTHERS[:2] + [bad])
+    listed = text.replace(f"operation_id: {OTHERS[1]}", f"operation_id:\n  - {OTHERS[1]}")   # a list: no crash
+    part = entries_for(path, listed.encode(), ids)
+    assert part is not None and [e.operation_id for e in part] == \
+        [e.operation_id for e in parse_ledger_yaml(path, listed.encode())[0] if e.operation_id in ids]
     variants = {"unclosed": unclosed,
                 "block": text.replace(f"operation_id: {OTHERS[1]}", f"operation_id: |\n  {OTHERS[1]}"),
                 "crlf": text.replace("\n", "\r\n"),
