@@ -187,14 +187,8 @@ class History(ObjectReads):
             try:
                 proc.stdin.write("\n".join(wanted).encode() + b"\n")
                 proc.stdin.close()
-                rest = b""
-                while chunk := proc.stdout.read(WALK_CHUNK):
-                    lines = (rest + chunk).split(b"\n")
-                    rest = lines.pop()
-                    yield [(parts[0], parts[1:]) for parts in (line.decode().split() for line in lines) if parts]
-                if rest.strip():
-                    parts = rest.decode().split()
-                    yield [(parts[0], parts[1:])]
+                stdout = proc.stdout
+                yield from _batches(iter(lambda: stdout.read(WALK_CHUNK), b""))
                 finished = True
             finally:
                 if not finished and proc.poll() is None:
@@ -269,9 +263,19 @@ class History(ObjectReads):
 def _read_walk(walk: _WalkInFile) -> Iterator[list[tuple[str, list[str]]]]:
     """The batches :meth:`History.walk_parents` yields, read from a walk that ended well (by offset:
     a forked child shares the file's position with its parent)."""
-    fd, offset, rest = walk.out.fileno(), 0, b""
-    while chunk := os.pread(fd, WALK_CHUNK, offset):
-        offset += len(chunk)
+    def chunks() -> Iterator[bytes]:
+        fd, offset = walk.out.fileno(), 0
+        while chunk := os.pread(fd, WALK_CHUNK, offset):
+            offset += len(chunk)
+            yield chunk
+
+    return _batches(chunks())
+
+
+def _batches(chunks: Iterator[bytes]) -> Iterator[list[tuple[str, list[str]]]]:
+    """``rev-list --parents`` output, read a chunk at a time, as batches of (commit, parents)."""
+    rest = b""
+    for chunk in chunks:
         lines = (rest + chunk).split(b"\n")
         rest = lines.pop()
         yield [(parts[0], parts[1:]) for parts in (line.decode().split() for line in lines) if parts]
